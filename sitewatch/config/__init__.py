@@ -1,0 +1,1 @@
+"""Configuration: strict YAML (and CSV for sites) → frozen ``Config``."""

@@ -1,0 +1,330 @@
+"""The configuration model: strict (unknown keys fail), frozen, with defaults per section.
+
+Top-level sections (each may come from a different file, see ``loader``):
+
+- ``daemon``       listen address, poll interval, SNMP timeout/retries, concurrency, state dir, time zone
+- ``credentials``  SNMP credentials by name (v1/v2c community, v3 USM); secrets by reference
+- ``profile_dirs`` extra directories of device profiles (the shipped ones are always loaded)
+- ``utilities``    power and water utilities by id
+- ``teams``        operations teams by id
+- ``sites``        the monitored sites
+
+Cross-references (parent, credential, profile, utility, team) are checked by ``loader``,
+which also resolves secrets. Later issues add sections (people, rosters, policies, ...)
+next to these without changing them.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+__all__ = [
+    "AuthProtocol",
+    "BackupSpec",
+    "Config",
+    "Credential",
+    "Criticality",
+    "DaemonConfig",
+    "PowerSupply",
+    "PrivProtocol",
+    "SecretRef",
+    "Site",
+    "SiteKind",
+    "SnmpTarget",
+    "SnmpV1V2Credential",
+    "SnmpV3Credential",
+    "StationLevel",
+    "Team",
+    "Utility",
+    "UtilityKind",
+    "WaterSupply",
+    "parse_duration",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
+def parse_duration(value: object) -> float:
+    """``60``, ``"60s"``, ``"5m"``, ``"1.5h"`` → seconds (float). Raises ValueError otherwise."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 60, '30s', '5m' or '2h'")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if m:
+            return float(m.group(1)) * _UNIT[m.group(2)]
+    raise ValueError(f"expected a duration such as 60, '30s', '5m' or '2h', got {value!r}")
+
+
+def _duration(v: object) -> float:
+    return parse_duration(v)
+
+
+Seconds = Annotated[float, Field(gt=0)]
+
+
+class SecretRef(_Strict):
+    """A secret given by reference: ``{env: NAME}`` or ``{file: PATH}``; or ``{value: ...}``
+    literally (acceptable for lab and simulated fleets). Resolved by the loader into ``secret``;
+    never printed (``SecretStr``)."""
+
+    env: str | None = None
+    file: str | None = None
+    value: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SecretRef:
+        given = [k for k in ("env", "file", "value") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of env, file or value")
+        return self
+
+    def describe(self) -> str:
+        """Where the secret comes from, safe to print."""
+        if self.env is not None:
+            return f"env:{self.env}"
+        if self.file is not None:
+            return f"file:{self.file}"
+        return "inline value"
+
+
+class DaemonConfig(_Strict):
+    listen: str = "127.0.0.1:9641"
+    poll_interval: Annotated[float, Field(gt=0)] = 60.0
+    snmp_timeout: Annotated[float, Field(gt=0)] = 2.0
+    snmp_retries: Annotated[int, Field(ge=0, le=10)] = 1
+    concurrency: Annotated[int, Field(ge=1, le=10000)] = 200
+    #: readings older than this many seconds are not exported as current (default 3 intervals)
+    stale_after: Annotated[float, Field(gt=0)] | None = None
+    state_dir: str = "/var/lib/sitewatch"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    #: ``lean`` (fast v1/v2c codec) or ``pysnmp`` for v1/v2c; v3 always uses pysnmp
+    snmp_client: Literal["lean", "pysnmp"] = "lean"
+
+    _d = field_validator("poll_interval", "snmp_timeout", "stale_after", mode="before")(
+        lambda v: None if v is None else _duration(v)
+    )
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, v: str) -> str:
+        host, sep, port = v.rpartition(":")
+        if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("expected HOST:PORT, e.g. 127.0.0.1:9641 or [::1]:9641")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(f"unknown time zone {v!r}") from e
+        return v
+
+    @property
+    def staleness_seconds(self) -> float:
+        return self.stale_after if self.stale_after is not None else 3 * self.poll_interval
+
+
+class SnmpV1V2Credential(_Strict):
+    version: Literal["1", "2c"]
+    community: SecretRef
+
+
+class AuthProtocol(enum.Enum):
+    MD5 = "md5"
+    SHA = "sha"
+    SHA224 = "sha224"
+    SHA256 = "sha256"
+    SHA384 = "sha384"
+    SHA512 = "sha512"
+
+
+class PrivProtocol(enum.Enum):
+    DES = "des"
+    AES = "aes"
+    AES192 = "aes192"
+    AES256 = "aes256"
+
+
+class SnmpV3Credential(_Strict):
+    version: Literal["3"]
+    username: str
+    auth_protocol: AuthProtocol | None = None
+    auth_password: SecretRef | None = None
+    priv_protocol: PrivProtocol | None = None
+    priv_password: SecretRef | None = None
+    context_name: str = ""
+
+    @model_validator(mode="after")
+    def _levels(self) -> SnmpV3Credential:
+        if (self.auth_protocol is None) != (self.auth_password is None):
+            raise ValueError("auth_protocol and auth_password go together")
+        if (self.priv_protocol is None) != (self.priv_password is None):
+            raise ValueError("priv_protocol and priv_password go together")
+        if self.priv_protocol is not None and self.auth_protocol is None:
+            raise ValueError("privacy (priv_protocol) needs authentication (auth_protocol)")
+        return self
+
+    @property
+    def security_level(self) -> str:
+        if self.priv_protocol is not None:
+            return "authPriv"
+        return "authNoPriv" if self.auth_protocol is not None else "noAuthNoPriv"
+
+
+Credential = Annotated[SnmpV1V2Credential | SnmpV3Credential, Field(discriminator="version")]
+
+
+class SiteKind(enum.Enum):
+    NOC_BUILDING = "noc_building"  #: tòa nhà quản lý, điều hành mạng lưới
+    TELECOM_STATION = "telecom_station"  #: trạm viễn thông (international/regional/provincial)
+    FIXED_STATION = "fixed_station"  #: trạm viễn thông cố định
+    BTS = "bts"  #: trạm thu phát sóng di động
+    POST_OFFICE = "post_office"  #: bưu cục, điểm giao dịch bưu chính
+
+
+class StationLevel(enum.Enum):
+    INTERNATIONAL = "international"
+    REGIONAL = "regional"
+    PROVINCIAL = "provincial"
+    DISTRICT = "district"
+
+
+class Criticality(enum.Enum):
+    NORMAL = "normal"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class UtilityKind(enum.Enum):
+    POWER = "power"
+    WATER = "water"
+
+
+class Utility(_Strict):
+    name: str
+    kind: UtilityKind
+    province: str = ""
+    #: dispatch phone / email, for messages (contact directory grows in later issues)
+    phone: str = ""
+    email: str = ""
+
+
+class Team(_Strict):
+    name: str
+    province: str = ""
+    district: str = ""
+    domain: str = ""
+
+
+class SnmpTarget(_Strict):
+    host: str
+    port: Annotated[int, Field(ge=1, le=65535)] = 161
+    credential: str
+    #: per-target community overriding the credential's (v1/v2c fleets with per-site communities)
+    community: SecretRef | None = None
+    #: profile names; empty = pick automatically from sysObjectID / a probe of the MIB tree
+    profiles: tuple[str, ...] = ()
+    timeout: Annotated[float, Field(gt=0)] | None = None
+    retries: Annotated[int, Field(ge=0, le=10)] | None = None
+
+    _d = field_validator("timeout", mode="before")(lambda v: None if v is None else _duration(v))
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, v: str) -> str:
+        if not v:
+            raise ValueError("host must not be empty")
+        try:
+            ipaddress.ip_address(v)
+        except ValueError:
+            if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252})", v):
+                raise ValueError(f"not an IP address or host name: {v!r}") from None
+        return v
+
+
+class PowerSupply(_Strict):
+    utility: str
+    customer_id: str = ""  #: mã khách hàng
+    meter: str = ""
+    feeder: str = ""  #: xuất tuyến / lộ
+    transformer: str = ""  #: trạm biến áp
+
+
+class WaterSupply(_Strict):
+    utility: str
+    account: str = ""
+
+
+class BackupSpec(_Strict):
+    battery_capacity_ah: Annotated[float, Field(gt=0)] | None = None
+    nominal_voltage: Annotated[float, Field(gt=0)] | None = None
+    typical_load_watts: Annotated[float, Field(gt=0)] | None = None
+    generator: bool = False
+
+
+class Site(_Strict):
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
+    name: str
+    kind: SiteKind
+    #: only for telecom stations
+    level: StationLevel | None = None
+    province: str
+    district: str = ""
+    commune: str = ""
+    address: str = ""
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+    criticality: Criticality = Criticality.NORMAL
+    criticality_reasons: tuple[str, ...] = ()
+    #: restricted / quarantine area: what responders must know to get in
+    restricted_area: str | None = None
+    parent: str | None = None
+    snmp: tuple[SnmpTarget, ...] = ()
+    #: interface names (ifName/ifDescr) that carry the site's uplink; empty = all admin-up ones
+    uplinks: tuple[str, ...] = ()
+    power: PowerSupply | None = None
+    water: WaterSupply | None = None
+    backup: BackupSpec = BackupSpec()
+    team: str | None = None
+
+    @model_validator(mode="after")
+    def _level(self) -> Site:
+        if self.level is not None and self.kind is not SiteKind.TELECOM_STATION:
+            raise ValueError("level is only for kind telecom_station")
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("latitude and longitude go together")
+        if self.parent == self.id:
+            raise ValueError("a site cannot be its own parent")
+        return self
+
+
+class Config(_Strict):
+    daemon: DaemonConfig = DaemonConfig()
+    credentials: dict[str, Credential] = {}
+    profile_dirs: tuple[str, ...] = ()
+    utilities: dict[str, Utility] = {}
+    teams: dict[str, Team] = {}
+    sites: tuple[Site, ...] = ()
+
+    def site(self, site_id: str) -> Site:
+        for s in self.sites:
+            if s.id == site_id:
+                return s
+        raise KeyError(site_id)

@@ -1,0 +1,1 @@
+"""SNMP: clients (lean v1/v2c codec, pysnmp for v3), device profiles, traps."""
