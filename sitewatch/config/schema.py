@@ -9,8 +9,11 @@ Top-level sections (each may come from a different file, see ``loader``):
 - ``teams``        operations teams by id
 - ``sites``        the monitored sites
 
+Two more top-level keys are loader directives, not part of ``Config``: ``include`` (more
+YAML files, relative paths or globs) and ``sites_csv`` (site tables, see ``csvsites``).
 Cross-references (parent, credential, profile, utility, team) are checked by ``loader``,
-which also resolves secrets. Later issues add sections (people, rosters, policies, ...)
+which also resolves secrets and makes relative paths (``profile_dirs``, ``daemon.state_dir``,
+secret files) relative to the file that names them. Later issues add sections (people, rosters, policies, ...)
 next to these without changing them.
 """
 
@@ -21,7 +24,17 @@ import ipaddress
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "AuthProtocol",
@@ -68,21 +81,35 @@ def parse_duration(value: object) -> float:
     raise ValueError(f"expected a duration such as 60, '30s', '5m' or '2h', got {value!r}")
 
 
-def _duration(v: object) -> float:
-    return parse_duration(v)
+def _optional_duration(v: object) -> float | None:
+    return None if v is None else parse_duration(v)
 
 
 Seconds = Annotated[float, Field(gt=0)]
 
+_HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252})")
+
+
+def _is_host(text: str) -> bool:
+    """An IP address, or a host name that is not a malformed dotted quad."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return _HOSTNAME.fullmatch(text) is not None and not text.replace(".", "").isdigit()
+    return True
+
 
 class SecretRef(_Strict):
     """A secret given by reference: ``{env: NAME}`` or ``{file: PATH}``; or ``{value: ...}``
-    literally (acceptable for lab and simulated fleets). Resolved by the loader into ``secret``;
-    never printed (``SecretStr``)."""
+    literally (acceptable for lab and simulated fleets). The loader resolves env and file
+    references once, at load time (a file path is relative to the config file that names it);
+    ``reveal()`` then returns the secret. The secret is never part of ``repr``, ``str`` or
+    ``model_dump`` (a private attribute, and ``SecretStr`` for inline values)."""
 
     env: str | None = None
     file: str | None = None
     value: SecretStr | None = None
+    _resolved: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SecretRef:
@@ -99,6 +126,22 @@ class SecretRef(_Strict):
             return f"file:{self.file}"
         return "inline value"
 
+    def reveal(self) -> str:
+        """The secret itself. Only for the code that hands it to the SNMP engine."""
+        if self.value is not None:
+            return self.value.get_secret_value()
+        if self._resolved is None:
+            raise LookupError(
+                f"secret {self.describe()} was not resolved: load the configuration with "
+                "sitewatch.config.loader.load_config"
+            )
+        return self._resolved
+
+    def set_resolved(self, secret: str) -> None:
+        """Record the secret read from the environment or a file (the loader calls this once).
+        A private attribute, so the frozen model stays equal-by-fields and never prints it."""
+        self._resolved = secret
+
 
 class DaemonConfig(_Strict):
     listen: str = "127.0.0.1:9641"
@@ -113,9 +156,10 @@ class DaemonConfig(_Strict):
     #: ``lean`` (fast v1/v2c codec) or ``pysnmp`` for v1/v2c; v3 always uses pysnmp
     snmp_client: Literal["lean", "pysnmp"] = "lean"
 
-    _d = field_validator("poll_interval", "snmp_timeout", "stale_after", mode="before")(
-        lambda v: None if v is None else _duration(v)
-    )
+    @field_validator("poll_interval", "snmp_timeout", "stale_after", mode="before")
+    @classmethod
+    def _durations(cls, v: object) -> float | None:
+        return _optional_duration(v)
 
     @field_validator("listen")
     @classmethod
@@ -123,6 +167,14 @@ class DaemonConfig(_Strict):
         host, sep, port = v.rpartition(":")
         if not sep or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError("expected HOST:PORT, e.g. 127.0.0.1:9641 or [::1]:9641")
+        if host.startswith("["):
+            ok = host.endswith("]") and ":" in host and _is_host(host[1:-1])
+        else:
+            ok = ":" not in host and (host == "" or _is_host(host))
+        if not ok:
+            raise ValueError(
+                f"not an IP address or host name: {host!r} (IPv6 goes in brackets: [::1]:9641)"
+            )
         return v
 
     @field_validator("timezone")
@@ -141,9 +193,16 @@ class DaemonConfig(_Strict):
         return self.stale_after if self.stale_after is not None else 3 * self.poll_interval
 
 
+def _version_text(v: object) -> object:
+    # YAML reads ``version: 3`` as an int; the discriminator and Literal want text.
+    return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+
 class SnmpV1V2Credential(_Strict):
     version: Literal["1", "2c"]
     community: SecretRef
+
+    _v = field_validator("version", mode="before")(_version_text)
 
 
 class AuthProtocol(enum.Enum):
@@ -171,6 +230,8 @@ class SnmpV3Credential(_Strict):
     priv_password: SecretRef | None = None
     context_name: str = ""
 
+    _v = field_validator("version", mode="before")(_version_text)
+
     @model_validator(mode="after")
     def _levels(self) -> SnmpV3Credential:
         if (self.auth_protocol is None) != (self.auth_password is None):
@@ -188,7 +249,21 @@ class SnmpV3Credential(_Strict):
         return "authNoPriv" if self.auth_protocol is not None else "noAuthNoPriv"
 
 
-Credential = Annotated[SnmpV1V2Credential | SnmpV3Credential, Field(discriminator="version")]
+def _credential_tag(v: object) -> str | None:
+    version = v.get("version") if isinstance(v, dict) else getattr(v, "version", None)
+    if version is None or isinstance(version, bool):
+        return None
+    return "v1v2c" if str(version) in ("1", "2c") else str(version)
+
+
+Credential = Annotated[
+    Annotated[SnmpV1V2Credential, Tag("v1v2c")] | Annotated[SnmpV3Credential, Tag("3")],
+    Discriminator(
+        _credential_tag,
+        custom_error_type="snmp_version",
+        custom_error_message="version must be 1, 2c or 3",
+    ),
+]
 
 
 class SiteKind(enum.Enum):
@@ -244,18 +319,18 @@ class SnmpTarget(_Strict):
     timeout: Annotated[float, Field(gt=0)] | None = None
     retries: Annotated[int, Field(ge=0, le=10)] | None = None
 
-    _d = field_validator("timeout", mode="before")(lambda v: None if v is None else _duration(v))
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout(cls, v: object) -> float | None:
+        return _optional_duration(v)
 
     @field_validator("host")
     @classmethod
     def _host(cls, v: str) -> str:
         if not v:
             raise ValueError("host must not be empty")
-        try:
-            ipaddress.ip_address(v)
-        except ValueError:
-            if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252})", v):
-                raise ValueError(f"not an IP address or host name: {v!r}") from None
+        if not _is_host(v):
+            raise ValueError(f"not an IP address or host name: {v!r}")
         return v
 
 
