@@ -1,0 +1,102 @@
+"""The daemon's HTTP listener: ``/metrics``, ``/healthz``, ``/readyz`` and the read-only site API.
+
+Everything here reads the snapshot; nothing writes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from sitewatch import __version__
+from sitewatch.config.schema import Site
+from sitewatch.metrics import CONTENT_TYPE, Exposition
+from sitewatch.model import Reading
+from sitewatch.state import FleetState, SiteStatus
+
+__all__ = ["build_app"]
+
+
+def _reading_json(r: Reading) -> dict[str, Any]:
+    d: dict[str, Any] = {"name": r.name, "value": r.value}
+    if r.labels:
+        d["labels"] = dict(r.labels)
+    if r.info:
+        d["info"] = dict(r.info)
+    if r.source:
+        d["source"] = r.source
+    return d
+
+
+def _site_json(site: Site, status: SiteStatus | None, now: float, staleness: float,
+               detail: bool) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "id": site.id, "name": site.name, "kind": site.kind.value, "province": site.province,
+        "district": site.district, "criticality": site.criticality.value, "parent": site.parent,
+        "latitude": site.latitude, "longitude": site.longitude, "team": site.team,
+    }
+    if status is not None:
+        last = status.last_result
+        d["up"] = status.up
+        d["last_poll_at"] = None if last is None else last.started_at
+        d["last_error"] = None if last is None or last.error is None else last.error.value
+        d["last_error_detail"] = None if last is None else (last.error_detail or None)
+        d["last_success_at"] = status.readings_at
+        d["consecutive_failures"] = status.consecutive_failures
+        d["readings_fresh"] = status.fresh(now, staleness)
+    if detail:
+        d.update({
+            "commune": site.commune, "address": site.address, "level": site.level.value if site.level else None,
+            "criticality_reasons": list(site.criticality_reasons), "restricted_area": site.restricted_area,
+            "uplinks": list(site.uplinks),
+            "profiles": list(status.last_result.profiles) if status and status.last_result else [],
+            "readings": [_reading_json(r) for r in status.readings] if status else [],
+        })
+    return d
+
+
+def build_app(*, state: FleetState, sites: Callable[[], dict[str, Site]], exposition: Exposition,
+              staleness: Callable[[], float], now: Callable[[], float], ready: Callable[[], bool]) -> Starlette:
+    """The Starlette application. ``sites`` returns the current configuration's sites by id."""
+
+    async def metrics(_: Request) -> Response:
+        return Response(exposition.render(), media_type=CONTENT_TYPE)
+
+    async def healthz(_: Request) -> Response:
+        return PlainTextResponse("ok\n")
+
+    async def readyz(_: Request) -> Response:
+        if ready():
+            return PlainTextResponse("ready\n")
+        return PlainTextResponse("starting: first poll cycle not complete\n", status_code=503)
+
+    async def list_sites(request: Request) -> Response:
+        q = request.query_params
+        t, st = now(), staleness()
+        snap = state.snapshot()
+        out = [
+            _site_json(s, snap.get(s.id), t, st, detail=False)
+            for s in sites().values()
+            if all(not q.get(k) or q.get(k) == v for k, v in
+                   (("province", s.province), ("district", s.district), ("kind", s.kind.value)))
+        ]
+        return JSONResponse({"sites": out, "version": __version__})
+
+    async def get_site(request: Request) -> Response:
+        site = sites().get(request.path_params["site_id"])
+        if site is None:
+            return JSONResponse({"error": "no such site"}, status_code=404)
+        return JSONResponse(_site_json(site, state.get(site.id), now(), staleness(), detail=True))
+
+    return Starlette(routes=[
+        Route("/metrics", metrics),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/api/v1/sites", list_sites),
+        Route("/api/v1/sites/{site_id}", get_site),
+    ])

@@ -1,0 +1,210 @@
+"""The composition root: the one place that wires configuration, clients, poller, scheduler,
+snapshot, metrics and the HTTP listener together.
+
+    poll (scheduler → poller → SNMP clients) → FleetState → metrics / HTTP API (read only)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from sitewatch.api import build_app
+from sitewatch.clock import Clock, SystemClock
+from sitewatch.config.loader import load_config
+from sitewatch.config.schema import Config, Site
+from sitewatch.errors import ConfigError
+from sitewatch.metrics import Exposition, SelfMetrics
+from sitewatch.model import PollResult
+from sitewatch.poller import ClientRouter, SitePlan, SitePoller
+from sitewatch.scheduler import PollScheduler
+from sitewatch.snmp.client import SnmpClient
+from sitewatch.snmp.profiles import load_profiles
+from sitewatch.state import FleetState, SiteStatus
+from sitewatch.targets import site_plans
+
+__all__ = ["Daemon", "build_clients", "parse_listen"]
+
+log = logging.getLogger("sitewatch")
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """``127.0.0.1:9641`` / ``[::1]:9641`` / ``:9641`` → (host, port)."""
+    host, _, port = listen.rpartition(":")
+    host = host.strip("[]") or "0.0.0.0"
+    return host, int(port)
+
+
+def build_clients(config: Config) -> ClientRouter:
+    """The lean codec for v1/v2c (unless configured otherwise), pysnmp for v3."""
+    from sitewatch.snmp.pysnmp_client import PysnmpClient
+
+    v3: SnmpClient = PysnmpClient()
+    v1v2: SnmpClient = v3
+    if config.daemon.snmp_client == "lean":
+        from sitewatch.snmp.lean_client import LeanSnmpClient
+
+        v1v2 = LeanSnmpClient()
+    return ClientRouter(v1v2=v1v2, v3=v3)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the daemon owns the signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class Daemon:
+    """Runs the whole of sitewatch in one asyncio loop."""
+
+    def __init__(self, config: Config, *, config_path: str | Path | None = None, clock: Clock | None = None,
+                 clients: ClientRouter | None = None) -> None:
+        self.config = config
+        self.config_path = config_path
+        self.clock = clock or SystemClock()
+        self.clients = clients or build_clients(config)
+        self.state = FleetState()
+        self.self_metrics = SelfMetrics(dropped=self._dropped_counts)
+        self.exposition = Exposition(state=self.state, sites=(), staleness=config.daemon.staleness_seconds,
+                                     now=self.clock.time, own=self.self_metrics.registry)
+        self.scheduler = PollScheduler(poll=self._poll_site, interval=config.daemon.poll_interval,
+                                       concurrency=config.daemon.concurrency, clock=self.clock)
+        self._sites: dict[str, Site] = {}
+        self._plans: dict[str, SitePlan] = {}
+        self.poller: SitePoller
+        self._started_at = 0.0
+        self._stop = asyncio.Event()
+        self._apply(config)
+
+    # -- configuration -------------------------------------------------------------------
+    def _apply(self, config: Config) -> None:
+        profiles = load_profiles(config.profile_dirs)
+        self.poller = SitePoller(clients=self.clients, profiles=profiles, clock=self.clock)
+        self.config = config
+        self._sites = {s.id: s for s in config.sites}
+        self._plans = site_plans(config)
+        self.state.set_sites(self._plans)
+        self.exposition.set_sites([s for s in config.sites if s.id in self._plans])
+        self.self_metrics.sites.set(len(self._sites))
+        self.scheduler.set_sites(self._plans)
+
+    def reload(self) -> bool:
+        """Re-read the configuration; on any error keep running with the old one."""
+        if self.config_path is None:
+            return False
+        try:
+            new = load_config(self.config_path)
+        except ConfigError as e:
+            log.error("configuration reload failed, keeping the running configuration:\n%s", e)
+            return False
+        if new.daemon.poll_interval != self.config.daemon.poll_interval or \
+                new.daemon.listen != self.config.daemon.listen:
+            log.warning("poll_interval and listen changes take effect at the next restart")
+        self._apply(new.model_copy(update={"daemon": self.config.daemon}))
+        log.info("configuration reloaded: %d sites", len(self._sites))
+        return True
+
+    # -- polling -------------------------------------------------------------------------
+    def _dropped_counts(self) -> list[Mapping[str, int]]:
+        dropped = getattr(self.clients.v1v2, "dropped", None)
+        return [dropped] if isinstance(dropped, Mapping) else []
+
+    async def _poll_site(self, site_id: str) -> None:
+        plan = self._plans.get(site_id)
+        if plan is None:
+            return
+        self.self_metrics.running.inc()
+        try:
+            result = await self.poller.poll(plan)
+        finally:
+            self.self_metrics.running.dec()
+        before = self.state.get(site_id)
+        self.state.record(result)
+        self.self_metrics.observe(result)
+        self._log_change(before, result)
+
+    @staticmethod
+    def _log_change(before: SiteStatus | None, result: PollResult) -> None:
+        # log only state changes: a site down for a week makes two log lines
+        was_up = before is not None and before.up
+        first = before is None or before.last_result is None
+        if result.ok and (not was_up) and not first:
+            log.info("site %s is answering again", result.site_id)
+        elif not result.ok and (was_up or first):
+            log.warning("site %s poll failed: %s %s", result.site_id,
+                        result.error.value if result.error else "", result.error_detail)
+
+    def ready(self) -> bool:
+        """Ready once every site has been polled once, or one interval has passed."""
+        if self.clock.monotonic() - self._started_at >= self.config.daemon.poll_interval:
+            return True
+        return all(s.last_result is not None for s in self.state.snapshot().values())
+
+    # -- running -------------------------------------------------------------------------
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        """Run until ``request_stop()`` (or SIGTERM/SIGINT when installed)."""
+        self._started_at = self.clock.monotonic()
+        host, port = parse_listen(self.config.daemon.listen)
+        app = build_app(state=self.state, sites=lambda: self._sites, exposition=self.exposition,
+                        staleness=lambda: self.config.daemon.staleness_seconds, now=self.clock.time,
+                        ready=self.ready)
+        server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                                        lifespan="off"))
+        server_task = asyncio.create_task(server.serve(), name="http")
+        jobs = AsyncIOScheduler(timezone=self.config.daemon.timezone)
+        tick = max(0.05, min(1.0, self.config.daemon.poll_interval / 20))
+        jobs.add_job(self.scheduler.tick, "interval", seconds=tick, id="dispatch-due-polls",
+                     max_instances=1, coalesce=True)
+        jobs.start()
+        self.scheduler.tick()
+        log.info("sitewatch polling %d sites every %gs; listening on %s", len(self._plans),
+                 self.config.daemon.poll_interval, self.config.daemon.listen)
+        try:
+            stop_task = asyncio.create_task(self._stop.wait())
+            done, _ = await asyncio.wait({stop_task, server_task}, return_when=asyncio.FIRST_COMPLETED)
+            if server_task in done and not stop_task.done():
+                stop_task.cancel()
+                exc = server_task.exception() if not server_task.cancelled() else None
+                raise RuntimeError(f"HTTP listener on {self.config.daemon.listen} stopped: {exc!r}")
+        finally:
+            jobs.shutdown(wait=False)
+            await self.scheduler.stop()
+            server.should_exit = True
+            with contextlib.suppress(Exception, SystemExit):
+                await server_task
+            await self.clients.close()
+            log.info("sitewatch stopped")
+
+    def install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.request_stop)
+        loop.add_signal_handler(signal.SIGINT, self.request_stop)
+        loop.add_signal_handler(signal.SIGHUP, self.reload)
+
+
+def run_daemon(config_path: str | Path, **overrides: Any) -> int:
+    """Load the configuration and run until signalled. Returns the process exit code."""
+    config = load_config(config_path)
+    if overrides:
+        config = config.model_copy(update={"daemon": config.daemon.model_copy(update=overrides)})
+
+    async def main() -> None:
+        d = Daemon(config, config_path=config_path)
+        d.install_signal_handlers()
+        await d.run()
+
+    asyncio.run(main())
+    return 0

@@ -1,0 +1,145 @@
+"""Poll one site: fetch every target's plan, map to canonical readings, return a ``PollResult``.
+
+A failed poll is data, not an exception: everything is caught at the site boundary and
+classified into a ``PollErrorKind``. Which client serves a target is decided here (the lean
+codec for v1/v2c, pysnmp for v3); profiles are compiled once per combination and, for targets
+configured without profiles, detected once from sysObjectID and a probe of the MIB tree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sitewatch.clock import Clock
+from sitewatch.errors import PollError
+from sitewatch.model import PollErrorKind, PollResult, Reading, SnmpException, SnmpValue
+from sitewatch.snmp.client import SnmpClient, Target
+from sitewatch.snmp.profiles import CompiledProfiles, Profile, compile_profiles, detect_profiles, detection_plan
+
+__all__ = ["ClientRouter", "SitePlan", "SitePoller", "TargetPlan"]
+
+log = logging.getLogger(__name__)
+
+_SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TargetPlan:
+    """One SNMP target of a site and the profiles to read from it (empty = detect)."""
+
+    target: Target
+    profile_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SitePlan:
+    """Everything needed to poll one site."""
+
+    site_id: str
+    targets: tuple[TargetPlan, ...]
+    #: upper bound for the whole poll of this site, seconds
+    budget: float = 60.0
+
+
+class ClientRouter:
+    """Chooses the client for a target: ``lean`` for v1/v2c when configured, pysnmp otherwise."""
+
+    def __init__(self, *, v1v2: SnmpClient, v3: SnmpClient) -> None:
+        self.v1v2 = v1v2
+        self.v3 = v3
+
+    def for_target(self, target: Target) -> SnmpClient:
+        return self.v3 if target.version == "3" else self.v1v2
+
+    async def close(self) -> None:
+        await self.v1v2.close()
+        if self.v3 is not self.v1v2:
+            await self.v3.close()
+
+
+@dataclass(slots=True)
+class _Compiled:
+    by_names: dict[tuple[str, ...], CompiledProfiles] = field(default_factory=dict)
+    detected: dict[Target, tuple[str, ...]] = field(default_factory=dict)
+
+
+class SitePoller:
+    """Polls sites. One instance serves the whole fleet; it holds no per-poll state."""
+
+    def __init__(self, *, clients: ClientRouter, profiles: Mapping[str, Profile], clock: Clock,
+                 keep_raw: bool = False) -> None:
+        self._clients = clients
+        self._profiles = profiles
+        self._clock = clock
+        self._keep_raw = keep_raw
+        self._cache = _Compiled()
+        self._detect_plan = detection_plan(profiles)
+
+    def compiled(self, names: tuple[str, ...]) -> CompiledProfiles:
+        """The compiled profiles for these names (cached: many sites share a combination)."""
+        c = self._cache.by_names.get(names)
+        if c is None:
+            c = compile_profiles([self._profiles[n] for n in names])
+            self._cache.by_names[names] = c
+        return c
+
+    async def _profile_names(self, tp: TargetPlan, client: SnmpClient) -> tuple[str, ...]:
+        if tp.profile_names:
+            return tp.profile_names
+        names = self._cache.detected.get(tp.target)
+        if names is None:
+            probe = await client.fetch(tp.target, self._detect_plan)
+            sys_oid = probe.get(_SYS_OBJECT_ID)
+            names = detect_profiles(sys_oid if isinstance(sys_oid, str) else None, probe, self._profiles)
+            if not names:
+                raise PollError(PollErrorKind.NO_SUCH_OBJECT, "no known profile matches this agent")
+            self._cache.detected[tp.target] = names
+            log.info("detected profiles %s for %r", ",".join(names), tp.target)
+        return names
+
+    async def _poll_target(self, tp: TargetPlan) -> tuple[tuple[Reading, ...], Mapping[str, SnmpValue],
+                                                          tuple[str, ...]]:
+        client = self._clients.for_target(tp.target)
+        names = await self._profile_names(tp, client)
+        compiled = self.compiled(names)
+        raw = await client.fetch(tp.target, compiled.plan)
+        if raw and all(isinstance(v, SnmpException) for v in raw.values()):
+            raise PollError(PollErrorKind.NO_SUCH_OBJECT, "the agent has none of the profiles' objects")
+        if not raw:
+            raise PollError(PollErrorKind.NO_SUCH_OBJECT, "the agent returned no objects")
+        return compiled.readings(raw), raw, compiled.names
+
+    async def poll(self, plan: SitePlan) -> PollResult:
+        """Poll every target of the site. Never raises (except cancellation)."""
+        started = self._clock.time()
+        t0 = self._clock.monotonic()
+        readings: list[Reading] = []
+        raw_all: dict[str, SnmpValue] = {}
+        used: list[str] = []
+        error: PollErrorKind | None = None
+        detail = ""
+        try:
+            async with asyncio.timeout(plan.budget):
+                for tp in plan.targets:
+                    try:
+                        r, raw, names = await self._poll_target(tp)
+                    except PollError as e:
+                        error, detail = error or e.kind, detail or e.detail
+                        continue
+                    readings.extend(r)
+                    used.extend(n for n in names if n not in used)
+                    if self._keep_raw:
+                        raw_all.update(raw)
+        except TimeoutError:
+            error, detail = PollErrorKind.TIMEOUT, f"site poll exceeded its {plan.budget:g}s budget"
+        except Exception as e:  # a bug must not stop the fleet: classify and carry on
+            log.exception("internal error polling %s", plan.site_id)
+            error, detail = PollErrorKind.INTERNAL, type(e).__name__
+        return PollResult(
+            site_id=plan.site_id, started_at=started, duration_seconds=self._clock.monotonic() - t0,
+            ok=error is None, error=error, error_detail=detail, readings=tuple(readings),
+            raw=raw_all, profiles=tuple(used),
+        )
