@@ -50,6 +50,7 @@ class PollScheduler:
         self._tasks: set[asyncio.Task[None]] = set()
         self._urgent: set[str] = set()
         self._wanted: set[str] = set()
+        self._stopped = False
         self.dispatched = 0
         #: how late polls started relative to their due time (seconds), summed and counted
         self.lag_sum = 0.0
@@ -87,6 +88,8 @@ class PollScheduler:
 
     def tick(self) -> None:
         """Start every due site for which a slot is free."""
+        if self._stopped:
+            return
         now = self._clock.monotonic()
         heap = self._heap
         while heap and len(self._running) < self.concurrency and heap[0][0] <= now:
@@ -133,7 +136,8 @@ class PollScheduler:
         return self._heap[0][0] if self._heap else None
 
     async def stop(self) -> None:
-        """Cancel running polls and wait for them to finish."""
+        """Cancel running polls and wait for them to finish; dispatch nothing more."""
+        self._stopped = True
         for t in list(self._tasks):
             t.cancel()
         if self._tasks:
