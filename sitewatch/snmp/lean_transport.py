@@ -1,0 +1,208 @@
+"""One UDP socket shared by every request of the lean SNMP client, and the guard at its door.
+
+Why a single socket with a request-id map: a socket per request or per site costs a file
+descriptor, a bind and a transport each; one socket with a 4 MiB receive buffer carries
+thousands of requests per second. Because anyone can send to that socket, a reply completes a
+request only if it decodes, is a Response, carries a pending request-id, and comes from the
+address, port, version and community the request went to. Everything else is dropped and
+counted by reason (``DROP_REASONS``); nothing a datagram holds can raise out of here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+from typing import Any, cast
+
+from sitewatch.errors import PollError
+from sitewatch.model import PollErrorKind, SnmpValue
+from sitewatch.snmp.ber import REQUEST_ID_RANGE, DecodeError, parse_envelope, parse_pdu, parse_varbinds
+
+__all__ = ["DROP_REASONS", "Endpoint", "Reply", "open_endpoint"]
+
+#: Why an incoming datagram was dropped (labels of ``sitewatch_snmp_packets_dropped_total``).
+DROP_REASONS = ("malformed", "unknown_request_id", "wrong_source", "wrong_community", "wrong_version",
+                "not_response", "oversized")
+
+#: (error-status, error-index, [(OID content octets, value), ...])
+Reply = tuple[int, int, list[tuple[bytes, SnmpValue]]]
+
+_RID_LOW = REQUEST_ID_RANGE[0]
+_RESPONSE = 0xA2
+
+
+class _Pending:
+    """One request in flight (mutable: retries count down, the timer is re-armed)."""
+
+    __slots__ = ("community", "data", "decode_error", "future", "host", "port", "timeout", "timer",
+                 "tries_left", "version")
+
+    def __init__(self, future: asyncio.Future[Reply], host: str, port: int, version: int,
+                 community: bytes, data: bytes, retries: int, timeout: float) -> None:
+        self.future = future
+        self.host = host
+        self.port = port
+        self.version = version
+        self.community = community
+        self.data = data
+        self.tries_left = retries
+        self.timeout = timeout
+        self.timer: asyncio.TimerHandle | None = None
+        self.decode_error = ""
+
+
+class Endpoint(asyncio.DatagramProtocol):
+    """A bound UDP socket, its pending requests by request-id, and the drop counters."""
+
+    def __init__(self, sock: socket.socket, dropped: dict[str, int], max_response_size: int) -> None:
+        self._sock = sock
+        self._dropped = dropped
+        self._max_size = max_response_size
+        self._loop = asyncio.get_running_loop()
+        self._pending: dict[int, _Pending] = {}
+        self._rand = random.Random(os.urandom(16)).getrandbits  # request-ids an off-path host cannot guess
+        self.transport: asyncio.DatagramTransport | None = None
+        self.closed = False
+
+    @property
+    def local_port(self) -> int:
+        return int(self._sock.getsockname()[1])
+
+    # ------------------------------------------------------------ requests
+
+    async def exchange(self, host: str, port: int, version: int, community: bytes, prefix: bytes,
+                       suffix: bytes, wait: float, retries: int) -> Reply:
+        """Send ``prefix + request-id + suffix`` to (host, port); the reply, or ``PollError``.
+
+        Each try waits ``wait`` seconds; ``retries`` more tries resend the same bytes (same
+        request-id, so a late answer to an earlier try still counts).
+        """
+        if self.closed:
+            raise PollError(PollErrorKind.NETWORK, "client closed")
+        pending = self._pending
+        rid = self._rand(31) | _RID_LOW
+        while rid in pending:
+            rid = self._rand(31) | _RID_LOW
+        data = prefix + rid.to_bytes(4, "big") + suffix
+        p = _Pending(self._loop.create_future(), host, port, version, community, data, retries, wait)
+        pending[rid] = p
+        try:
+            self._send(data, (host, port))
+            p.timer = self._loop.call_later(wait, self._expire, rid)
+            return await p.future
+        finally:
+            if pending.get(rid) is p:
+                del pending[rid]
+            if p.timer is not None:
+                p.timer.cancel()
+
+    def _send(self, data: bytes, addr: tuple[str, int]) -> None:
+        try:
+            self._sock.sendto(data, addr)
+        except (BlockingIOError, InterruptedError):
+            if self.transport is None:
+                raise PollError(PollErrorKind.NETWORK, "socket not ready") from None
+            self.transport.sendto(data, addr)  # queued by the transport until the socket drains
+        except OSError as e:
+            raise PollError(PollErrorKind.NETWORK, f"send to {addr[0]}:{addr[1]} failed: {e.strerror}") from None
+
+    def _expire(self, rid: int) -> None:
+        p = self._pending.get(rid)
+        if p is None or p.future.done():
+            return
+        if p.tries_left > 0:
+            p.tries_left -= 1
+            try:
+                self._send(p.data, (p.host, p.port))
+            except PollError as e:
+                p.future.set_exception(e)
+                return
+            p.timer = self._loop.call_later(p.timeout, self._expire, rid)
+            return
+        if p.decode_error:
+            p.future.set_exception(PollError(PollErrorKind.DECODE, f"undecodable reply: {p.decode_error}"))
+        else:
+            p.future.set_exception(PollError(PollErrorKind.TIMEOUT, f"no reply from {p.host}:{p.port}"))
+
+    # ------------------------------------------------------------ replies
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        dropped = self._dropped
+        if len(data) > self._max_size:
+            dropped["oversized"] += 1
+            return
+        try:
+            version, community, tag, start, end = parse_envelope(data)
+            if tag != _RESPONSE:
+                dropped["not_response"] += 1
+                return
+            rid, status, index, i, j = parse_pdu(data, start, end)
+        except DecodeError as e:
+            dropped["wrong_version" if e.reason == "unsupported_version" else "malformed"] += 1
+            return
+        p = self._pending.get(rid)
+        if p is None or p.future.done():
+            dropped["unknown_request_id"] += 1
+            return
+        if addr[1] != p.port or addr[0] != p.host:
+            dropped["wrong_source"] += 1
+            return
+        if version != p.version:
+            dropped["wrong_version"] += 1
+            return
+        if community != p.community:
+            dropped["wrong_community"] += 1
+            return
+        try:
+            varbinds = parse_varbinds(data, i, j)
+        except DecodeError as e:
+            # keep waiting: a genuine reply may still come; if none does, the request fails as DECODE
+            dropped["malformed"] += 1
+            p.decode_error = e.reason
+            return
+        del self._pending[rid]
+        p.future.set_result((status, index, varbinds))
+
+    def error_received(self, exc: Exception) -> None:
+        # ICMP errors on an unconnected socket cannot be tied to a request: the request times out
+        pass
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        for p in list(self._pending.values()):
+            if not p.future.done():
+                p.future.set_exception(PollError(PollErrorKind.NETWORK, "client closed"))
+        self._pending.clear()
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+        else:
+            self._sock.close()
+
+
+async def open_endpoint(family: int, dropped: dict[str, int], *, receive_buffer: int,
+                        max_response_size: int, bind_host: str) -> Endpoint:
+    """Bind a UDP socket with a large receive buffer and wrap it in an ``Endpoint``."""
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        force = getattr(socket, "SO_RCVBUFFORCE", None)
+        try:
+            # beyond net.core.rmem_max only with CAP_NET_ADMIN; otherwise the kernel's cap applies
+            sock.setsockopt(socket.SOL_SOCKET, force if force is not None else socket.SO_RCVBUF, receive_buffer)
+        except OSError:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        sock.bind((bind_host, 0))
+        sock.setblocking(False)
+        endpoint = Endpoint(sock, dropped, max_response_size)
+        await asyncio.get_running_loop().create_datagram_endpoint(lambda: endpoint, sock=sock)
+    except BaseException:
+        sock.close()
+        raise
+    return endpoint
