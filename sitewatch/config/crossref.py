@@ -1,0 +1,137 @@
+"""Checks across sections, after each item is valid on its own.
+
+Every name a site uses must exist: its parent site (and parents must not loop), the
+credential and profiles of each SNMP target, the power and water utilities (of the right
+kind) and the team; site ids are unique. Each issue points at the referring field.
+
+Names defined by items that failed validation still count as defined (``Known``), so a typo
+in one credential yields one issue, not one more per site that uses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass
+
+from sitewatch.config.locations import ConfigPath, Where, did_you_mean
+from sitewatch.config.schema import Config, Site, SnmpV3Credential, UtilityKind
+from sitewatch.errors import ConfigIssue
+
+__all__ = ["Known", "check_references"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Known:
+    """Names defined anywhere in the configuration, valid or not."""
+
+    site_ids: frozenset[str] = frozenset()
+    credentials: frozenset[str] = frozenset()
+    utilities: frozenset[str] = frozenset()
+    teams: frozenset[str] = frozenset()
+
+
+def check_references(
+    config: Config,
+    locate: Callable[[ConfigPath], Where],
+    *,
+    site_index: Sequence[int],
+    known: Known,
+    known_profiles: Collection[str] | None,
+) -> list[ConfigIssue]:
+    """Every broken reference in ``config``. ``site_index[k]`` is the index in the merged
+    ``sites`` list of ``config.sites[k]`` (they differ when invalid sites were left out);
+    ``known_profiles`` None skips the profile check."""
+    checker = _Checker(config, locate, site_index, known)
+    issues = list(checker.duplicates())
+    issues += checker.cycles()
+    for k, site in enumerate(config.sites):
+        issues += checker.site(site, site_index[k], known_profiles)
+    return issues
+
+
+class _Checker:
+    def __init__(
+        self,
+        config: Config,
+        locate: Callable[[ConfigPath], Where],
+        site_index: Sequence[int],
+        known: Known,
+    ) -> None:
+        self.config = config
+        self.locate = locate
+        self.index = site_index
+        self.site_ids = known.site_ids | {s.id for s in config.sites}
+        self.credentials = known.credentials | config.credentials.keys()
+        self.utilities = known.utilities | config.utilities.keys()
+        self.teams = known.teams | config.teams.keys()
+
+    def at(self, i: int, *rel: str | int) -> Where:
+        return self.locate(("sites", i, *rel))
+
+    def duplicates(self) -> Iterator[ConfigIssue]:
+        first: dict[str, int] = {}
+        for k, site in enumerate(self.config.sites):
+            i = self.index[k]
+            if site.id in first:
+                other = self.at(first[site.id], "id").at()
+                yield self.at(i, "id").issue(f"duplicate site id {site.id!r}, first defined at {other}")
+            else:
+                first[site.id] = i
+
+    def cycles(self) -> list[ConfigIssue]:
+        parent: dict[str, str] = {}
+        position: dict[str, int] = {}
+        for k, site in enumerate(self.config.sites):
+            if site.id not in position:
+                position[site.id] = self.index[k]
+                if site.parent is not None:
+                    parent[site.id] = site.parent
+        issues: list[ConfigIssue] = []
+        done: set[str] = set()
+        for start in position:
+            chain: list[str] = []
+            node: str | None = start
+            while node is not None and node not in done and node not in chain:
+                chain.append(node)
+                node = parent.get(node)
+            if node is not None and node in chain:
+                loop = chain[chain.index(node) :]
+                first = min(loop, key=position.__getitem__)
+                ordered = loop[loop.index(first) :] + loop[: loop.index(first)]
+                text = " → ".join([*ordered, first])
+                issues.append(self.at(position[first], "parent").issue(f"parent cycle: {text}"))
+            done.update(chain)
+        return issues
+
+    def site(self, site: Site, i: int, known_profiles: Collection[str] | None) -> Iterator[ConfigIssue]:
+        if site.parent is not None and site.parent not in self.site_ids:
+            hint = did_you_mean(site.parent, self.site_ids)
+            yield self.at(i, "parent").issue(f"unknown parent site {site.parent!r}{hint}")
+        for j, target in enumerate(site.snmp):
+            if target.credential not in self.credentials:
+                hint = did_you_mean(target.credential, self.credentials)
+                yield self.at(i, "snmp", j, "credential").issue(f"unknown credential {target.credential!r}{hint}")
+            elif target.community is not None and isinstance(
+                self.config.credentials.get(target.credential), SnmpV3Credential
+            ):
+                yield self.at(i, "snmp", j, "community").issue(
+                    f"a community does not apply to SNMPv3 credential {target.credential!r}"
+                )
+            for n, profile in enumerate(target.profiles):
+                if known_profiles is not None and profile not in known_profiles:
+                    hint = did_you_mean(profile, known_profiles)
+                    yield self.at(i, "snmp", j, "profiles", n).issue(f"unknown profile {profile!r}{hint}")
+        if site.power is not None:
+            yield from self._utility(i, "power", site.power.utility, UtilityKind.POWER)
+        if site.water is not None:
+            yield from self._utility(i, "water", site.water.utility, UtilityKind.WATER)
+        if site.team is not None and site.team not in self.teams:
+            yield self.at(i, "team").issue(f"unknown team {site.team!r}{did_you_mean(site.team, self.teams)}")
+
+    def _utility(self, i: int, section: str, name: str, kind: UtilityKind) -> Iterator[ConfigIssue]:
+        where = self.at(i, section, "utility")
+        utility = self.config.utilities.get(name)
+        if name not in self.utilities:
+            yield where.issue(f"unknown utility {name!r}{did_you_mean(name, self.utilities)}")
+        elif utility is not None and utility.kind is not kind:
+            yield where.issue(f"utility {name!r} supplies {utility.kind.value}, not {kind.value}")

@@ -1,0 +1,161 @@
+"""YAML files read with the line of every key and list item.
+
+PyYAML's ``SafeLoader`` builds plain data and forgets where it came from; we compose the node
+graph (which keeps ``start_mark``) and build the data ourselves, recording one line per path.
+That lets a pydantic error ``loc`` be mapped back to ``file:line``. The same walk reports what
+``SafeLoader`` silently accepts: a key given twice in one mapping (the later one would win).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from sitewatch.config.locations import ConfigPath, Where, render_path
+from sitewatch.errors import ConfigIssue
+
+__all__ = ["YamlDoc", "YamlOrigin", "read_yaml"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class YamlDoc:
+    """One YAML file: its data, and the 1-based line of each key (mapping entries) or item
+    (list entries)."""
+
+    file: str
+    data: dict[str, Any]
+    lines: dict[ConfigPath, int]
+
+    def line_of(self, path: ConfigPath) -> int:
+        """The line of ``path``, or of its nearest ancestor present in the file (a missing
+        field is reported at the mapping that lacks it)."""
+        for n in range(len(path), 0, -1):
+            line = self.lines.get(path[:n])
+            if line is not None:
+                return line
+        return self.lines.get((), 1)
+
+    def where(self, path: ConfigPath) -> Where:
+        return Where(file=self.file, line=self.line_of(path), field=render_path(path, self._labels(path)))
+
+    def _labels(self, path: ConfigPath) -> dict[ConfigPath, str]:
+        """The ``id`` of each list item along ``path``, to name sites by id as well as index."""
+        labels: dict[ConfigPath, str] = {}
+        node: Any = self.data
+        for n, step in enumerate(path):
+            if isinstance(node, dict) and step in node:
+                node = node[step]
+            elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+                node = node[step]
+                if isinstance(node, dict) and isinstance(node.get("id"), str | int):
+                    labels[path[: n + 1]] = str(node["id"])
+            else:
+                break
+        return labels
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class YamlOrigin:
+    """An item at ``base`` inside a YAML file."""
+
+    doc: YamlDoc
+    base: ConfigPath
+
+    def locate(self, rel: ConfigPath) -> Where:
+        return self.doc.where(self.base + rel)
+
+
+def read_yaml(path: Path, display: str) -> tuple[YamlDoc | None, list[ConfigIssue]]:
+    """Read one YAML file whose top level must be a mapping (an empty file is ``{}``).
+    Syntax errors come back as issues at the line PyYAML names, not as exceptions."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as e:
+        return None, [ConfigIssue(display, None, "", f"cannot read: {e.strerror or e}")]
+    except UnicodeDecodeError as e:
+        return None, [ConfigIssue(display, None, "", f"not UTF-8 text: {e.reason} at byte {e.start}")]
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        builder = _Builder(loader)
+        data = builder.build(root, ()) if root is not None else {}
+    except yaml.MarkedYAMLError as e:
+        return None, [_syntax_issue(display, e)]
+    except yaml.YAMLError as e:
+        return None, [ConfigIssue(display, None, "", f"YAML error: {e}")]
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        line = root.start_mark.line + 1 if root is not None else 1
+        return None, [ConfigIssue(display, line, "", "the top level must be a mapping of sections")]
+    builder.lines[()] = 1
+    doc = YamlDoc(file=display, data=data, lines=builder.lines)
+    return doc, [
+        ConfigIssue(
+            display,
+            line,
+            doc.where(key_path).field,
+            f"key {key_path[-1]!r} given twice in this mapping (first at line {doc.lines[key_path]})",
+        )
+        for key_path, line in builder.duplicates
+    ]
+
+
+def _syntax_issue(display: str, e: yaml.MarkedYAMLError) -> ConfigIssue:
+    mark = e.problem_mark or e.context_mark
+    reason = " ".join(str(p) for p in (e.context, e.problem) if p) or "YAML syntax error"
+    return ConfigIssue(display, mark.line + 1 if mark else None, "", f"YAML syntax error: {reason}")
+
+
+class _Builder:
+    """Builds plain data from composed nodes, recording lines and duplicate keys."""
+
+    def __init__(self, loader: yaml.SafeLoader) -> None:
+        self.loader = loader
+        self.lines: dict[ConfigPath, int] = {}
+        #: (path of a key given twice in one mapping, line of the repeat)
+        self.duplicates: list[tuple[ConfigPath, int]] = []
+        self._open: set[int] = set()  # nodes being built: an alias to one of them is a cycle
+
+    def build(self, node: Node, path: ConfigPath) -> Any:
+        if isinstance(node, ScalarNode):
+            return self.loader.construct_object(node)
+        if id(node) in self._open:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a recursive alias (an anchor used inside itself)", node.start_mark
+            )
+        self._open.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                return [self._item(item, (*path, i)) for i, item in enumerate(node.value)]
+            if isinstance(node, MappingNode):
+                return self._mapping(node, path)
+        finally:
+            self._open.discard(id(node))
+        raise yaml.constructor.ConstructorError(None, None, f"unexpected node {node.tag}", node.start_mark)
+
+    def _item(self, node: Node, path: ConfigPath) -> Any:
+        self.lines[path] = node.start_mark.line + 1
+        return self.build(node, path)
+
+    def _mapping(self, node: MappingNode, path: ConfigPath) -> dict[str, Any]:
+        self.loader.flatten_mapping(node)  # YAML merge keys (<<: *anchor)
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a mapping key must be a plain value", key_node.start_mark
+                )
+            # Keys are names: keep their text (YAML 1.1 would read a team called ``no`` as False).
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in out:
+                self.duplicates.append(((*path, key), line))
+                continue
+            self.lines[(*path, key)] = line
+            out[key] = self.build(value_node, (*path, key))
+        return out
