@@ -1,0 +1,74 @@
+"""The daemon configuration for a simulated fleet (``sitewatch simulate --write-config``).
+
+The same sites with all their fields, each with one SNMP target: 127.0.0.1, the site's port,
+credential ``simulator`` (v2c) with the site's own community as an inline ``SecretRef`` value,
+and the profile names of what is served. The daemon section is the input's with ``state_dir``
+under the simulator's state directory; every other section is kept as given. The file is
+written atomically (a waiting process never reads half of it).
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, SecretStr
+
+from sitewatch.config.schema import Config
+from sitewatch.simulator.plan import SimulatedSite
+
+__all__ = ["CREDENTIAL", "fleet_config", "write_fleet_config"]
+
+CREDENTIAL = "simulator"
+
+
+def _plain(value: object) -> Any:
+    """Configuration as YAML-ready data: only the fields that were given, secrets as given."""
+    if isinstance(value, BaseModel):
+        return {name: _plain(getattr(value, name)) for name in type(value).model_fields
+                if name in value.model_fields_set and getattr(value, name) is not None}
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    return value
+
+
+def fleet_config(config: Config, sites: Sequence[SimulatedSite], ports: Mapping[str, int], *,
+                 state_dir: Path) -> dict[str, Any]:
+    """The daemon configuration as data (``profile_dirs`` made absolute: the file is elsewhere)."""
+    out: dict[str, Any] = _plain(config)
+    out["daemon"] = _plain(config.daemon) | {"state_dir": str(state_dir)}
+    out["credentials"] = {CREDENTIAL: {"version": "2c", "community": {"value": "public"}}}
+    if config.profile_dirs:
+        out["profile_dirs"] = [str(Path(p).resolve()) for p in config.profile_dirs]
+    by_id = {s.site.id: s for s in sites}
+    written = []
+    for site in config.sites:
+        sim = by_id[site.id]
+        entry = _plain(site)
+        entry["snmp"] = [{"host": "127.0.0.1", "port": ports[site.id], "credential": CREDENTIAL,
+                          "community": {"value": sim.community}, "profiles": list(sim.profiles)}]
+        written.append(entry)
+    out["sites"] = written
+    return out
+
+
+def write_fleet_config(path: str | Path, data: Mapping[str, Any]) -> None:
+    """Write ``data`` as YAML to ``path`` atomically (temporary file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text("# written by 'sitewatch simulate': the simulated fleet, on 127.0.0.1\n"
+                   + yaml.safe_dump(dict(data), sort_keys=False, allow_unicode=True))
+    os.replace(tmp, path)

@@ -1,0 +1,158 @@
+"""A site's state written onto its agent's table, for every MIB we know how to move.
+
+The same overlay serves generated devices and real recordings: it changes only objects the
+device already has (keeping the device's own types, e.g. Gauge32 where a UPS-MIB object should
+be INTEGER) and adds only UPS-MIB alarm table rows, where the device has ``upsAlarmsPresent``.
+
+- **UPS-MIB**: ``upsOutputSource`` normal(3) / battery(5) / none(2) once depleted;
+  ``upsSecondsOnBattery`` counting; ``upsInputVoltage``/frequency/current/power 0 without AC;
+  ``upsInputLineBads`` counts mains failures; battery status, charge, minutes remaining, voltage
+  (0.1 V) and current (0.1 A) from ``battery``; ``upsAlarmsPresent`` and ``upsAlarmTable`` rows
+  for upsAlarmInputBad, upsAlarmOnBattery, upsAlarmLowBattery, upsAlarmDepletedBattery,
+  upsAlarmUpsOutputOff (ids and times as raised).
+- **ELTEK-DISTRIBUTED-MIB**: acVoltage1-3 → 0 without AC; batteryVoltage (0.01 V) and
+  batteryCurrent (A); total rectifier current 0 without AC; alarmACmains, and the low battery
+  voltage alarms against the device's own limits (batteryLowMajor/MinorAlarmVoltageConfig).
+  **Generator**: neither UPS-MIB nor ELTEK-DISTRIBUTED-MIB has a generator object. A site with
+  ``backup.generator`` has its generator-running contact wired, as on real Eltek sites, to the
+  controller's programmable input 1: ``inputUserConfigurable1`` (1.3.6.1.4.1.12148.9.1.7.1.2.0)
+  reads alarm(1) while the generator runs, and its description ``inputUserConfigurableText1``
+  (…1.15.1.2.0) reads "Generator running". On UPS-MIB devices the generator is visible only
+  through its effect (AC back at the input) and in the control API.
+- **IF-MIB**: ``ifOperStatus`` down(2) for the interfaces the state lists as down.
+- **system**: ``sysUpTime`` counts from the recorded value since the simulator started.
+"""
+
+from __future__ import annotations
+
+from sitewatch.simulator.battery import BatterySpec
+from sitewatch.simulator.mibs import (
+    ELTEK,
+    IF,
+    SYS_UPTIME,
+    UPS,
+    UPS_ALARM,
+    Row,
+    Table,
+    integer,
+    interface_names,
+    oid_value,
+    text,
+    timeticks,
+)
+from sitewatch.simulator.state import SiteState
+
+__all__ = ["GENERATOR_INPUT", "UPS_ALARM_OIDS", "render"]
+
+#: simulator alarm name → UPS-MIB well-known alarm
+UPS_ALARM_OIDS = {
+    "input_bad": f"{UPS_ALARM}.6",
+    "on_battery": f"{UPS_ALARM}.2",
+    "low_battery": f"{UPS_ALARM}.3",
+    "depleted_battery": f"{UPS_ALARM}.4",
+    "output_off": f"{UPS_ALARM}.14",
+}
+GENERATOR_INPUT = f"{ELTEK}.1.7.1.2.0"
+_GENERATOR_LABEL = f"{ELTEK}.1.15.1.2.0"
+_UNSIGNED = {"65", "66", "67", "70"}
+
+
+def _like(base: Row, value: int) -> Row:
+    """``value`` in the base row's own numeric type (NULL and strings stay as recorded)."""
+    tag = base[0]
+    if tag in _UNSIGNED:
+        return (tag, str(max(0, value)))
+    return (tag, str(value)) if tag == "2" else base
+
+
+def _number(row: Row) -> int:
+    try:
+        return int(row[1])
+    except ValueError:
+        return 0
+
+
+class _Overlay:
+    def __init__(self, base: Table, state: SiteState, battery: BatterySpec, uptime_ticks: int) -> None:
+        self.base, self.state, self.battery, self.uptime = base, state, battery, uptime_ticks
+        self.out: Table = dict(base)
+
+    def set(self, oid: str, value: int) -> None:
+        if oid in self.base:
+            self.out[oid] = _like(self.base[oid], value)
+
+    def column(self, prefix: str, value: int | None) -> None:
+        """Every row of a table column: ``value``, or the recorded value when None."""
+        for oid, row in self.base.items():
+            if oid.startswith(prefix):
+                self.out[oid] = row if value is None else _like(row, value)
+
+    def ticks_at(self, t: float) -> int:
+        return max(0, self.uptime - round((self.state.at - t) * 100))
+
+
+def _ups(o: _Overlay) -> None:
+    s, b = o.state, o.battery
+    ac, charge = s.ac_present, s.charge
+    output_on = ac or charge > 0
+    drain = s.drain_per_minute
+    o.set(f"{UPS}.4.1.0", 3 if ac else 5 if output_on else 2)
+    o.set(f"{UPS}.2.1.0", b.status(charge).value)
+    o.set(f"{UPS}.2.2.0", round(s.seconds_on_battery()) if s.on_battery else 0)
+    o.set(f"{UPS}.2.3.0", round(b.runtime_seconds(charge, drain) / 60))
+    o.set(f"{UPS}.2.4.0", round(charge * 100))
+    o.set(f"{UPS}.2.5.0", round(b.volts(charge, ac_present=ac) * 10))
+    o.set(f"{UPS}.2.6.0", round(b.amperes(charge, ac_present=ac, drain_per_minute=drain) * 10))
+    if f"{UPS}.3.1.0" in o.base:
+        o.set(f"{UPS}.3.1.0", _number(o.base[f"{UPS}.3.1.0"]) + s.mains_failures)
+    for column in (2, 3, 4, 5):  # input frequency, voltage, current, true power
+        o.column(f"{UPS}.3.3.1.{column}.", None if ac else 0)
+    o.set(f"{UPS}.4.2.0", _number(o.base.get(f"{UPS}.4.2.0", ("2", "0"))) if output_on else 0)
+    for column in (2, 3, 4, 5):  # output voltage, current, power, percent load
+        o.column(f"{UPS}.4.4.1.{column}.", None if output_on else 0)
+    if f"{UPS}.6.1.0" in o.base:
+        o.set(f"{UPS}.6.1.0", len(s.alarms))
+        for alarm in s.alarms:
+            o.out[f"{UPS}.6.2.1.1.{alarm.id}"] = integer(alarm.id)
+            o.out[f"{UPS}.6.2.1.2.{alarm.id}"] = oid_value(UPS_ALARM_OIDS[alarm.name])
+            o.out[f"{UPS}.6.2.1.3.{alarm.id}"] = timeticks(o.ticks_at(alarm.raised_at))
+
+
+def _eltek(o: _Overlay, generator_installed: bool) -> None:
+    s, b = o.state, o.battery
+    ac, charge = s.ac_present, s.charge
+    for phase in (1, 2, 3):
+        oid = f"{ELTEK}.6.{phase}.0"
+        o.set(oid, _number(o.base.get(oid, ("2", "0"))) if ac else 0)
+    volts = b.volts(charge, ac_present=ac)
+    amps = b.amperes(charge, ac_present=ac, drain_per_minute=s.drain_per_minute)
+    o.set(f"{ELTEK}.3.2.0", round(volts * 100))
+    o.set(f"{ELTEK}.3.3.0", round(amps))
+    load_amps = _number(o.base.get(f"{ELTEK}.4.1.0", ("2", "0")))
+    o.set(f"{ELTEK}.5.3.0", load_amps + max(0, round(amps)) if ac else 0)
+    o.set(f"{ELTEK}.7.1.11.0", 0 if ac else 1)  # alarmACmains
+    for alarm, limit in ((3, 13), (4, 14)):  # alarmMajor/MinorLowBattVolt vs their config limits
+        limit_row = o.base.get(f"{ELTEK}.3.{limit}.0")
+        if limit_row is not None:
+            o.set(f"{ELTEK}.7.1.{alarm}.0", 1 if volts * 100 < _number(limit_row) else 0)
+    if generator_installed:
+        o.set(GENERATOR_INPUT, 1 if s.generator_running else 0)
+        if _GENERATOR_LABEL in o.base:
+            o.out[_GENERATOR_LABEL] = text("Generator running")
+
+
+def render(base: Table, state: SiteState, battery: BatterySpec, *, uptime_ticks: int,
+           generator_installed: bool) -> Table:
+    """The agent's whole table for ``state`` (``state`` settled to the moment served)."""
+    o = _Overlay(base, state, battery, uptime_ticks)
+    o.set(SYS_UPTIME, uptime_ticks)
+    if f"{UPS}.4.1.0" in base:
+        _ups(o)
+    if f"{ELTEK}.6.1.0" in base or f"{ELTEK}.3.2.0" in base:
+        _eltek(o, generator_installed)
+    if state.links_down:
+        names = interface_names(base)
+        for name in state.links_down:
+            if name in names:
+                o.set(f"{IF}.8.{names[name]}", 2)
+    return o.out
