@@ -20,6 +20,7 @@ table into the equivalent ``sites:`` YAML.
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,15 @@ from sitewatch.config.schema import Site
 from sitewatch.config.validation import validation_issues
 from sitewatch.errors import ConfigError, ConfigIssue
 
-__all__ = ["COLUMNS", "REQUIRED_COLUMNS", "CsvRowOrigin", "csv_to_yaml", "read_sites_csv", "sites_from_csv"]
+__all__ = [
+    "COLUMNS",
+    "REQUIRED_COLUMNS",
+    "CsvRowOrigin",
+    "csv_to_yaml",
+    "read_sites_csv",
+    "sites_from_csv",
+    "sites_to_yaml",
+]
 
 COLUMNS = (
     "id", "name", "kind", "level", "province", "district", "commune", "address",
@@ -127,9 +136,7 @@ def _read(reader: Any, display: str) -> tuple[list[tuple[Site, CsvRowOrigin]], l
         if name not in COLUMNS
     ]
     issues += [
-        ConfigIssue(display, 1, name, "required column missing")
-        for name in REQUIRED_COLUMNS
-        if name not in header
+        ConfigIssue(display, 1, name, "required column missing") for name in REQUIRED_COLUMNS if name not in header
     ]
     if issues:
         return [], issues
@@ -141,9 +148,7 @@ def _read(reader: Any, display: str) -> tuple[list[tuple[Site, CsvRowOrigin]], l
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(header):
-            issues.append(
-                origin.locate(()).issue(f"{len(cells)} cells where the header has {len(header)} columns")
-            )
+            issues.append(origin.locate(()).issue(f"{len(cells)} cells where the header has {len(header)} columns"))
             continue
         data = _row_data({k: c.strip() for k, c in zip(header, cells, strict=True)})
         try:
@@ -165,6 +170,10 @@ def sites_from_csv(path: str | Path) -> list[Site]:
 
 def csv_to_yaml(path: str | Path) -> str:
     """The ``sites:`` YAML equivalent to a CSV table (defaults left out)."""
-    sites = sites_from_csv(path)
+    return sites_to_yaml(sites_from_csv(path))
+
+
+def sites_to_yaml(sites: Sequence[Site]) -> str:
+    """``sites:`` YAML for ``sites`` (defaults left out)."""
     data = {"sites": [s.model_dump(mode="json", exclude_defaults=True) for s in sites]}
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)

@@ -172,9 +172,7 @@ class DaemonConfig(_Strict):
         else:
             ok = ":" not in host and (host == "" or _is_host(host))
         if not ok:
-            raise ValueError(
-                f"not an IP address or host name: {host!r} (IPv6 goes in brackets: [::1]:9641)"
-            )
+            raise ValueError(f"not an IP address or host name: {host!r} (IPv6 goes in brackets: [::1]:9641)")
         return v
 
     @field_validator("timezone")

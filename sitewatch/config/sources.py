@@ -73,9 +73,7 @@ def collect(path: Path) -> Sources:
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
         if not files:
-            sources.issues.append(
-                ConfigIssue(str(path), None, "", "no *.yaml or *.yml file in this directory")
-            )
+            sources.issues.append(ConfigIssue(str(path), None, "", "no *.yaml or *.yml file in this directory"))
     elif path.exists():
         files = [path]
     else:
@@ -176,9 +174,7 @@ class _Merger:
                 other = loc.items.get((key, name))
                 if other is not None:
                     self.s.issues.append(
-                        doc.where((key, name)).issue(
-                            f"{key}.{name} is defined twice: here and at {other.locate(()).at()}"
-                        )
+                        doc.where((key, name)).issue(f"defined twice: here and at {other.locate(()).at()}")
                     )
                     continue
                 loc.items[(key, name)] = YamlOrigin(doc=doc, base=(key, name))

@@ -23,6 +23,8 @@ from sitewatch.errors import ConfigIssue
 
 __all__ = ["data_path", "validation_issues"]
 
+#: errors about a union's discriminator → the key holding it (point at ``version:``, not above)
+_DISCRIMINATOR_KEYS = {"snmp_version": "version"}
 #: keys whose values are never echoed back in a reason
 _SECRET_KEYS = frozenset({"value", "community", "auth_password", "priv_password", "password", "token"})
 
@@ -42,6 +44,9 @@ def validation_issues(
     for err in error.errors(include_url=False):
         loc = tuple(err["loc"])
         path = data_path(data, loc)
+        key = _DISCRIMINATOR_KEYS.get(err["type"])
+        if key is not None and _child(_node_at(data, path), key)[0]:
+            path = (*path, key)
         issues.append(locate(path).issue(_reason(err, path, loc, model, directives)))
     return issues
 
@@ -60,6 +65,12 @@ def data_path(data: Any, loc: Sequence[str | int]) -> ConfigPath:
     if loc and not matched_last:
         path.append(loc[-1])
     return tuple(path)
+
+
+def _node_at(data: Any, path: ConfigPath) -> Any:
+    for step in path:
+        data = _child(data, step)[1]
+    return data
 
 
 def _child(node: Any, step: str | int) -> tuple[bool, Any]:
@@ -155,9 +166,7 @@ def _union_member(args: Sequence[Any], step: str | int) -> Any:
         if not _is_model(member):
             continue
         for field in member.model_fields.values():
-            if typing.get_origin(field.annotation) is typing.Literal and step in typing.get_args(
-                field.annotation
-            ):
+            if typing.get_origin(field.annotation) is typing.Literal and step in typing.get_args(field.annotation):
                 return member
         tags = [m for m in typing.get_args(arg)[1:] if getattr(m, "tag", None) == step]
         if tags:
