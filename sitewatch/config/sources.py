@@ -44,9 +44,6 @@ class Locator:
         #: section → origin of the section as a whole (its first appearance)
         self.sections: dict[str, YamlOrigin] = {}
 
-    def origin(self, section: str, key: str | int) -> Origin | None:
-        return self.items.get((section, key))
-
     def locate(self, path: ConfigPath) -> Where:
         if len(path) >= 2 and isinstance(path[0], str):
             item = self.items.get((path[0], path[1]))
@@ -155,14 +152,18 @@ class _Merger:
 
     def _section(self, doc: YamlDoc, key: str, value: Any) -> None:
         data, loc = self.s.data, self.s.locator
-        first = loc.sections.get(key)
-        if first is None:
-            loc.sections[key] = YamlOrigin(doc=doc, base=(key,))
-        here = doc.where((key,))
-        if first is not None and (key in _ONCE or type(value) is not type(data[key])
-                                  or not isinstance(value, dict | list)):  # fmt: skip
-            self.s.issues.append(here.issue(f"section {key!r} is also defined at {first.locate(()).at()}"))
-            return
+        first = loc.sections.setdefault(key, YamlOrigin(doc=doc, base=(key,)))
+        existing = data.get(key)
+        if existing is not None:
+            here = doc.where((key,))
+            if key in _ONCE or not isinstance(value, dict | list):
+                self.s.issues.append(here.issue(f"section {key!r} is also defined at {first.locate(()).at()}"))
+                return
+            if type(value) is not type(existing):
+                self.s.issues.append(
+                    here.issue(f"section {key!r} is a {_shape(value)} here but a {_shape(existing)} elsewhere")
+                )
+                return
         if isinstance(value, list):
             merged: list[Any] = data.setdefault(key, [])
             for i, item in enumerate(value):
@@ -181,6 +182,10 @@ class _Merger:
                 merged_map[name] = item
         else:
             data[key] = value
+
+
+def _shape(value: Any) -> str:
+    return "mapping" if isinstance(value, dict) else "list" if isinstance(value, list) else "single value"
 
 
 def _rebase(key: str, value: Any, base: Path) -> Any:

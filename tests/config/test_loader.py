@@ -189,3 +189,11 @@ def test_profiles_module_absent_or_present(tmp_path: Path) -> None:
     else:
         with pytest.raises(ConfigError, match="unknown profile 'no-such-profile-x'"):
             load_config(path)
+
+
+def test_a_section_keeps_its_shape_across_files(tmp_path: Path) -> None:
+    write(tmp_path / "a.yaml", "teams:\n  ut-a: {name: A}\n")
+    write(tmp_path / "b.yaml", "# teams as a list by mistake\nteams:\n  - ut-b\n")
+    (issue,) = issues_of(tmp_path)
+    assert (Path(issue.file).name, issue.line, issue.field) == ("b.yaml", 2, "teams")
+    assert issue.reason == "section 'teams' is a list here but a mapping elsewhere"
