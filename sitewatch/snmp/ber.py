@@ -76,7 +76,8 @@ class Pdu(enum.IntEnum):
 #: Request-ids drawn from here encode minimally in exactly 4 bytes (2**23 .. 2**31 - 1).
 REQUEST_ID_RANGE = (0x0080_0000, 0x7FFF_FFFF)
 
-_PDU_TAGS = frozenset(int(p) for p in Pdu)
+_PDU_TAGS = frozenset(range(0xA0, 0xA9))  # with the v1 Trap (0xA4), whose layout differs
+_TRAP_V1 = 0xA4
 _EXCEPTIONS = {0x80: SnmpException.NO_SUCH_OBJECT, 0x81: SnmpException.NO_SUCH_INSTANCE,
                0x82: SnmpException.END_OF_MIB_VIEW}
 _EXCEPTION_TAGS = {e: t for t, e in _EXCEPTIONS.items()}
@@ -258,7 +259,8 @@ def parse_envelope(data: bytes) -> tuple[int, bytes, int, int, int]:
     """The outer layers: (version, community, pdu tag, pdu content start, pdu content end).
 
     The message must fill ``data`` exactly. Versions other than v1/v2c raise
-    ``DecodeError("unsupported_version")`` before anything else of theirs is read.
+    ``DecodeError("unsupported_version")`` before anything else of theirs is read. The PDU is
+    only delimited here (any of 0xA0..0xA8, the v1 Trap included): ``parse_pdu`` reads it.
     """
     end = len(data)
     start, stop = _header(data, 0, end, 0x30)
@@ -404,6 +406,8 @@ def decode_oid(content: bytes) -> str:
 def decode_message(data: bytes) -> Message:
     """Decode and validate a whole v1/v2c message (every OID included)."""
     version, community, pdu, start, end = parse_envelope(data)
+    if pdu == _TRAP_V1:
+        raise DecodeError("unsupported_pdu")
     request_id, status, index, i, j = parse_pdu(data, start, end)
     varbinds = tuple((decode_oid(o), v) for o, v in parse_varbinds(data, i, j))
     return Message(version=version, community=community, pdu=pdu, request_id=request_id,

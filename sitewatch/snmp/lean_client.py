@@ -8,7 +8,8 @@ What a fetch does: GET the plan's scalars (``max_varbinds_per_get`` per PDU, hal
 agent answers tooBig, the halving remembered per agent; v1 noSuchName marks that OID
 ``NO_SUCH_OBJECT`` and re-asks for the rest), then walk the plan's columns, several per
 request, with GETBULK (v2c) or GETNEXT (v1), stopping at the subtree end or endOfMibView,
-protected against non-increasing OIDs and capped at ``max_walk_rows`` rows per column.
+protected against loops (a row the column already gave ends it: out-of-order agents are
+followed, as snmpbulkwalk does) and capped at ``max_walk_rows`` rows per column.
 Per-poll cost does not depend on how many communities or sites the client has seen.
 """
 
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 
 from sitewatch.errors import PollError
 from sitewatch.model import PollErrorKind, SnmpException, SnmpValue
-from sitewatch.snmp.ber import DecodeError, Pdu, build_request, decode_oid, decode_oid_arcs, encode_oid
+from sitewatch.snmp.ber import DecodeError, Pdu, build_request, decode_oid, encode_oid
 from sitewatch.snmp.client import FetchPlan, Target
 from sitewatch.snmp.lean_transport import DROP_REASONS, Endpoint, Reply, open_endpoint
 
@@ -75,10 +76,11 @@ class _Job:
 
 @dataclass(slots=True)
 class _Column:
+    """A column being walked: where the next request starts, the rows it gave, whether it ended."""
+
     root: bytes
     last: bytes
-    last_arcs: tuple[int, ...]
-    rows: int = 0
+    seen: set[bytes] = field(default_factory=set)
     done: bool = False
 
 
@@ -239,11 +241,7 @@ class LeanSnmpClient:
     async def _walk(self, ep: Endpoint, host: str, target: Target, job: _Job,
                     result: dict[str, SnmpValue]) -> None:
         bulk = job.version == 1
-        columns = []
-        for oid in job.plan.columns:
-            root = self._raw(oid)
-            columns.append(_Column(root, root, decode_oid_arcs(root)))
-        active = columns
+        active = [_Column(self._raw(oid), self._raw(oid)) for oid in job.plan.columns]
         reps = max(1, job.plan.max_repetitions) if bulk else 0
         width = len(active)  # columns per request, halved on tooBig once repetitions are at 1
         cap = self._max_walk_rows
@@ -274,17 +272,13 @@ class LeanSnmpClient:
                             or not raw.startswith(c.root)):
                         c.done = True  # past the column, or the end of the agent's view
                         continue
-                    try:
-                        arcs = decode_oid_arcs(raw)
-                    except DecodeError as e:
-                        raise PollError(PollErrorKind.DECODE, f"bad OID in reply: {e.reason}") from None
-                    if arcs <= c.last_arcs:
-                        c.done = True  # the agent went backwards: stop rather than loop
+                    if raw in c.seen:
+                        c.done = True  # the agent came back to a row it gave before: a loop
                         continue
-                    c.last, c.last_arcs = raw, arcs
-                    result[".".join(map(str, arcs))] = value
-                    c.rows += 1
-                    if c.rows >= cap:
+                    result[_decoded(raw)] = value
+                    c.seen.add(raw)
+                    c.last = raw  # go on from here even when it is out of order, as snmpbulkwalk does
+                    if len(c.seen) >= cap:
                         c.done = True
                 if not progress:  # an empty answer: nothing will ever move these columns on
                     for c in batch:

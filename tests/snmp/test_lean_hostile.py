@@ -1,0 +1,231 @@
+"""The lean client on a hostile network and against broken agents, with real sockets on 127.0.0.1.
+
+A scripted agent (a plain UDP socket answering with bytes the test chooses) receives the
+client's real request; while that request is pending, bad datagrams are sent to the client's
+port. Each must be dropped and counted under its reason, and never complete the request: the
+genuine reply sent afterwards is the one the fetch returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from sitewatch.errors import PollError
+from sitewatch.model import PollErrorKind, SnmpValue
+from sitewatch.snmp.ber import Message, Pdu, Tag, decode_message, encode_message
+from sitewatch.snmp.client import FetchPlan, Target
+from sitewatch.snmp.lean_client import LeanSnmpClient
+from sitewatch.snmp.lean_transport import DROP_REASONS
+
+SYSNAME = "1.3.6.1.2.1.1.5.0"
+ROOT = "1.3.6.1.4.1.99999.7"
+
+
+class ScriptedAgent:
+    """A real UDP socket on 127.0.0.1 that answers whatever the test sends back."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((host, port))
+        self.sock.setblocking(False)
+        self.port: int = self.sock.getsockname()[1]
+
+    async def request(self) -> tuple[Message, tuple[str, int]]:
+        data, addr = await asyncio.get_running_loop().sock_recvfrom(self.sock, 65535)
+        return decode_message(data), addr
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def reply(req: Message, varbinds: list[tuple[str, int, SnmpValue]], *, version: int | None = None,
+          community: bytes | None = None, request_id: int | None = None, pdu: int = Pdu.RESPONSE) -> bytes:
+    return encode_message(version=req.version if version is None else version,
+                          community=req.community if community is None else community, pdu=pdu,
+                          request_id=req.request_id if request_id is None else request_id, varbinds=varbinds)
+
+
+async def until(cond: Callable[[], bool]) -> None:
+    for _ in range(200):
+        if cond():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("condition not reached within 1 s")
+
+
+@pytest.fixture
+async def agent() -> AsyncIterator[ScriptedAgent]:
+    a = ScriptedAgent()
+    yield a
+    a.close()
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[LeanSnmpClient]:
+    c = LeanSnmpClient(max_response_size=600)
+    yield c
+    await c.close()
+
+
+def target(agent: ScriptedAgent, timeout: float = 2.0) -> Target:
+    return Target(host="127.0.0.1", port=agent.port, community=b"public", timeout=timeout, retries=0)
+
+
+GENUINE = [(SYSNAME, Tag.OCTET_STRING, b"genuine")]
+SPOOFED = [(SYSNAME, Tag.OCTET_STRING, b"spoofed")]
+
+
+def v3_header(req: Message) -> bytes:
+    # an SNMPv3 message: version 3, then msgGlobalData where a community would be
+    body = bytes.fromhex("020103") + bytes.fromhex("300d02020001020205dc040104020103")
+    return bytes([0x30, len(body)]) + body
+
+
+BAD: dict[str, Callable[[Message], bytes]] = {
+    "malformed": lambda req: reply(req, SPOOFED)[:-3],
+    "unknown_request_id": lambda req: reply(req, SPOOFED, request_id=req.request_id ^ 0x5A5A),
+    "wrong_community": lambda req: reply(req, SPOOFED, community=b"other"),
+    "wrong_version": lambda req: reply(req, SPOOFED, version=0),
+    "wrong_version_v3": v3_header,
+    "not_response": lambda req: reply(req, SPOOFED, pdu=Pdu.GET),
+    "not_response_trap": lambda req: reply(req, SPOOFED, pdu=Pdu.TRAP_V2),
+    "oversized": lambda req: reply(req, [(SYSNAME, Tag.OCTET_STRING, b"x" * 1000)]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+async def test_bad_reply_is_dropped_counted_and_ignored(agent: ScriptedAgent, client: LeanSnmpClient,
+                                                         case: str) -> None:
+    fetch = asyncio.create_task(client.fetch(target(agent), FetchPlan(scalars=(SYSNAME,))))
+    req, addr = await agent.request()
+    agent.sock.sendto(BAD[case](req), addr)
+    reason = case.split("_v3")[0].split("_trap")[0]
+    await until(lambda: client.dropped[reason] == 1)
+    assert not fetch.done()
+    agent.sock.sendto(reply(req, GENUINE), addr)
+    assert await fetch == {SYSNAME: b"genuine"}
+    assert {r: n for r, n in client.dropped.items() if n} == {reason: 1}
+
+
+@pytest.mark.parametrize("spoofer_host", ["127.0.0.1", "127.0.0.2"], ids=["other_port", "other_address"])
+async def test_spoofed_reply_with_a_valid_request_id_does_not_complete_the_request(
+        agent: ScriptedAgent, client: LeanSnmpClient, spoofer_host: str) -> None:
+    # same port from another loopback address, or another port from the agent's address
+    spoofer = ScriptedAgent(spoofer_host, agent.port if spoofer_host != "127.0.0.1" else 0)
+    try:
+        fetch = asyncio.create_task(client.fetch(target(agent), FetchPlan(scalars=(SYSNAME,))))
+        req, addr = await agent.request()
+        spoofer.sock.sendto(reply(req, SPOOFED), addr)
+        await until(lambda: client.dropped["wrong_source"] == 1)
+        agent.sock.sendto(reply(req, GENUINE), addr)
+        assert await fetch == {SYSNAME: b"genuine"}
+    finally:
+        spoofer.close()
+
+
+async def test_undecodable_reply_from_the_agent_fails_as_decode(agent: ScriptedAgent, client: LeanSnmpClient) -> None:
+    fetch = asyncio.create_task(client.fetch(target(agent, timeout=0.3), FetchPlan(scalars=(SYSNAME,))))
+    req, addr = await agent.request()
+    good = reply(req, [(SYSNAME, Tag.IP_ADDRESS, b"\x01\x02\x03\x04")])
+    # a 3-byte IpAddress followed by a stray byte, lengths otherwise consistent
+    agent.sock.sendto(good.replace(bytes.fromhex("400401020304"), bytes.fromhex("400301020300")), addr)
+    with pytest.raises(PollError) as e:
+        await fetch
+    assert e.value.kind is PollErrorKind.DECODE
+    assert client.dropped["malformed"] == 1
+
+
+async def test_datagram_storm_of_garbage_never_breaks_the_client(agent: ScriptedAgent,
+                                                                 client: LeanSnmpClient) -> None:
+    fetch = asyncio.create_task(client.fetch(target(agent), FetchPlan(scalars=(SYSNAME,))))
+    req, addr = await agent.request()
+    genuine = reply(req, GENUINE)
+    junk = [b"", b"\x30", b"\x30\x80", b"\xff" * 50, genuine[:10], genuine + b"\x00", genuine[1:]]
+    for _ in range(50):
+        for j in junk:
+            agent.sock.sendto(j, addr)
+    await until(lambda: client.dropped["malformed"] == 50 * len(junk))
+    agent.sock.sendto(genuine, addr)
+    assert await fetch == {SYSNAME: b"genuine"}
+
+
+async def test_reply_naming_other_oids_is_mapped_by_its_own_oids(agent: ScriptedAgent,
+                                                                 client: LeanSnmpClient) -> None:
+    fetch = asyncio.create_task(client.fetch(target(agent), FetchPlan(scalars=(SYSNAME, "1.3.6.1.2.1.1.6.0"))))
+    req, addr = await agent.request()
+    agent.sock.sendto(reply(req, [(SYSNAME, Tag.OCTET_STRING, b"a"), ("1.3.6.1.2.1.1.4.0", Tag.INTEGER, 4)]), addr)
+    assert await fetch == {SYSNAME: b"a", "1.3.6.1.2.1.1.4.0": 4}
+
+
+async def walk_agent(agent: ScriptedAgent, next_of: Callable[[str], str | None], requests: list[Message]) -> None:
+    """Answer GETNEXT/GETBULK by following ``next_of`` (None: endOfMibView), forever."""
+    while True:
+        req, addr = await agent.request()
+        requests.append(req)
+        reps = req.error_index if req.pdu == Pdu.GET_BULK else 1
+        varbinds: list[tuple[str, int, SnmpValue]] = []
+        cursors = [oid for oid, _ in req.varbinds]
+        for _ in range(reps):
+            for k, oid in enumerate(cursors):
+                nxt = next_of(oid)
+                varbinds.append((oid, Tag.END_OF_MIB_VIEW, None) if nxt is None else (nxt, Tag.INTEGER, k))
+                cursors[k] = nxt or oid
+        agent.sock.sendto(reply(req, varbinds), addr)
+
+
+@pytest.mark.parametrize("version", ["1", "2c"])
+async def test_looping_agent_ends_the_walk(agent: ScriptedAgent, client: LeanSnmpClient, version: str) -> None:
+    cycle = {ROOT: f"{ROOT}.1", f"{ROOT}.1": f"{ROOT}.2", f"{ROOT}.2": f"{ROOT}.1"}  # .2 leads back to .1
+    requests: list[Message] = []
+    server = asyncio.create_task(walk_agent(agent, cycle.get, requests))
+    try:
+        t = Target(host="127.0.0.1", port=agent.port, community=b"public", version=version)  # type: ignore[arg-type]
+        got = await asyncio.wait_for(client.fetch(t, FetchPlan(columns=(ROOT,), max_repetitions=5)), 5)
+    finally:
+        server.cancel()
+    assert got == {f"{ROOT}.1": 0, f"{ROOT}.2": 0}
+    assert len(requests) <= 3
+
+
+async def test_walk_is_capped(agent: ScriptedAgent) -> None:
+    def endless(oid: str) -> str:  # ROOT.1, ROOT.2, ... without end
+        return f"{ROOT}.{int(oid.rsplit('.', 1)[1]) + 1}" if oid != ROOT else f"{ROOT}.1"
+    client = LeanSnmpClient(max_walk_rows=120)
+    requests: list[Message] = []
+    server = asyncio.create_task(walk_agent(agent, endless, requests))
+    try:
+        got = await asyncio.wait_for(client.fetch(target(agent), FetchPlan(columns=(ROOT,), max_repetitions=25)), 5)
+    finally:
+        server.cancel()
+        await client.close()
+    assert len(got) == 120
+    assert len(requests) == 5
+
+
+async def test_close_fails_the_requests_in_flight(agent: ScriptedAgent, client: LeanSnmpClient) -> None:
+    fetch = asyncio.create_task(client.fetch(target(agent), FetchPlan(scalars=(SYSNAME,))))
+    await agent.request()
+    await client.close()
+    with pytest.raises(PollError) as e:
+        await fetch
+    assert e.value.kind is PollErrorKind.NETWORK
+
+
+async def test_cancelled_fetch_leaves_nothing_pending(agent: ScriptedAgent, client: LeanSnmpClient) -> None:
+    fetch = asyncio.create_task(client.fetch(target(agent), FetchPlan(scalars=(SYSNAME,))))
+    req, addr = await agent.request()
+    fetch.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await fetch
+    agent.sock.sendto(reply(req, GENUINE), addr)  # the answer comes too late: nobody waits for it
+    await until(lambda: client.dropped["unknown_request_id"] == 1)
+
+
+def test_drop_reasons_are_the_exported_labels() -> None:
+    assert set(LeanSnmpClient().dropped) == set(DROP_REASONS) == {
+        "malformed", "unknown_request_id", "wrong_source", "wrong_community", "wrong_version", "not_response",
+        "oversized"}
