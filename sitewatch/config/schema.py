@@ -25,15 +25,22 @@ import re
 from typing import Annotated, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Discriminator,
     Field,
-    PrivateAttr,
-    SecretStr,
     Tag,
     field_validator,
     model_validator,
+)
+
+from sitewatch.config.base import SecretRef, Strict, optional_duration, parse_duration
+from sitewatch.config.incident_schema import (
+    ApiConfig,
+    IncidentsConfig,
+    MaintenanceSpec,
+    ThresholdOverrides,
+    Thresholds,
+    ThresholdsConfig,
+    TrapsConfig,
 )
 
 __all__ = [
@@ -60,30 +67,6 @@ __all__ = [
 ]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
-
-
-def parse_duration(value: object) -> float:
-    """``60``, ``"60s"``, ``"5m"``, ``"1.5h"`` → seconds (float). Raises ValueError otherwise."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 60, '30s', '5m' or '2h'")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        m = _DURATION.match(value)
-        if m:
-            return float(m.group(1)) * _UNIT[m.group(2)]
-    raise ValueError(f"expected a duration such as 60, '30s', '5m' or '2h', got {value!r}")
-
-
-def _optional_duration(v: object) -> float | None:
-    return None if v is None else parse_duration(v)
-
 
 Seconds = Annotated[float, Field(gt=0)]
 
@@ -99,51 +82,7 @@ def _is_host(text: str) -> bool:
     return True
 
 
-class SecretRef(_Strict):
-    """A secret given by reference: ``{env: NAME}`` or ``{file: PATH}``; or ``{value: ...}``
-    literally (acceptable for lab and simulated fleets). The loader resolves env and file
-    references once, at load time (a file path is relative to the config file that names it);
-    ``reveal()`` then returns the secret. The secret is never part of ``repr``, ``str`` or
-    ``model_dump`` (a private attribute, and ``SecretStr`` for inline values)."""
-
-    env: str | None = None
-    file: str | None = None
-    value: SecretStr | None = None
-    _resolved: str | None = PrivateAttr(default=None)
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> SecretRef:
-        given = [k for k in ("env", "file", "value") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of env, file or value")
-        return self
-
-    def describe(self) -> str:
-        """Where the secret comes from, safe to print."""
-        if self.env is not None:
-            return f"env:{self.env}"
-        if self.file is not None:
-            return f"file:{self.file}"
-        return "inline value"
-
-    def reveal(self) -> str:
-        """The secret itself. Only for the code that hands it to the SNMP engine."""
-        if self.value is not None:
-            return self.value.get_secret_value()
-        if self._resolved is None:
-            raise LookupError(
-                f"secret {self.describe()} was not resolved: load the configuration with "
-                "sitewatch.config.loader.load_config"
-            )
-        return self._resolved
-
-    def set_resolved(self, secret: str) -> None:
-        """Record the secret read from the environment or a file (the loader calls this once).
-        A private attribute, so the frozen model stays equal-by-fields and never prints it."""
-        self._resolved = secret
-
-
-class DaemonConfig(_Strict):
+class DaemonConfig(Strict):
     listen: str = "127.0.0.1:9641"
     poll_interval: Annotated[float, Field(gt=0)] = 60.0
     snmp_timeout: Annotated[float, Field(gt=0)] = 2.0
@@ -159,7 +98,7 @@ class DaemonConfig(_Strict):
     @field_validator("poll_interval", "snmp_timeout", "stale_after", mode="before")
     @classmethod
     def _durations(cls, v: object) -> float | None:
-        return _optional_duration(v)
+        return optional_duration(v)
 
     @field_validator("listen")
     @classmethod
@@ -196,7 +135,7 @@ def _version_text(v: object) -> object:
     return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
 
 
-class SnmpV1V2Credential(_Strict):
+class SnmpV1V2Credential(Strict):
     version: Literal["1", "2c"]
     community: SecretRef
 
@@ -219,7 +158,7 @@ class PrivProtocol(enum.Enum):
     AES256 = "aes256"
 
 
-class SnmpV3Credential(_Strict):
+class SnmpV3Credential(Strict):
     version: Literal["3"]
     username: str
     auth_protocol: AuthProtocol | None = None
@@ -290,7 +229,7 @@ class UtilityKind(enum.Enum):
     WATER = "water"
 
 
-class Utility(_Strict):
+class Utility(Strict):
     name: str
     kind: UtilityKind
     province: str = ""
@@ -299,14 +238,14 @@ class Utility(_Strict):
     email: str = ""
 
 
-class Team(_Strict):
+class Team(Strict):
     name: str
     province: str = ""
     district: str = ""
     domain: str = ""
 
 
-class SnmpTarget(_Strict):
+class SnmpTarget(Strict):
     host: str
     port: Annotated[int, Field(ge=1, le=65535)] = 161
     credential: str
@@ -320,7 +259,7 @@ class SnmpTarget(_Strict):
     @field_validator("timeout", mode="before")
     @classmethod
     def _timeout(cls, v: object) -> float | None:
-        return _optional_duration(v)
+        return optional_duration(v)
 
     @field_validator("host")
     @classmethod
@@ -332,7 +271,7 @@ class SnmpTarget(_Strict):
         return v
 
 
-class PowerSupply(_Strict):
+class PowerSupply(Strict):
     utility: str
     customer_id: str = ""  #: mã khách hàng
     meter: str = ""
@@ -340,19 +279,19 @@ class PowerSupply(_Strict):
     transformer: str = ""  #: trạm biến áp
 
 
-class WaterSupply(_Strict):
+class WaterSupply(Strict):
     utility: str
     account: str = ""
 
 
-class BackupSpec(_Strict):
+class BackupSpec(Strict):
     battery_capacity_ah: Annotated[float, Field(gt=0)] | None = None
     nominal_voltage: Annotated[float, Field(gt=0)] | None = None
     typical_load_watts: Annotated[float, Field(gt=0)] | None = None
     generator: bool = False
 
 
-class Site(_Strict):
+class Site(Strict):
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
     name: str
     kind: SiteKind
@@ -376,6 +315,8 @@ class Site(_Strict):
     water: WaterSupply | None = None
     backup: BackupSpec = BackupSpec()
     team: str | None = None
+    #: this site's own thresholds, on top of the defaults for its kind
+    thresholds: ThresholdOverrides | None = None
 
     @model_validator(mode="after")
     def _level(self) -> Site:
@@ -388,13 +329,26 @@ class Site(_Strict):
         return self
 
 
-class Config(_Strict):
+class Config(Strict):
     daemon: DaemonConfig = DaemonConfig()
     credentials: dict[str, Credential] = {}
     profile_dirs: tuple[str, ...] = ()
     utilities: dict[str, Utility] = {}
     teams: dict[str, Team] = {}
     sites: tuple[Site, ...] = ()
+    thresholds: ThresholdsConfig = ThresholdsConfig()
+    maintenance: tuple[MaintenanceSpec, ...] = ()
+    incidents: IncidentsConfig = IncidentsConfig()
+    traps: TrapsConfig = TrapsConfig()
+    api: ApiConfig = ApiConfig()
+
+    def thresholds_for(self, site: Site) -> Thresholds:
+        """Effective thresholds: defaults < ``thresholds.default`` < by kind < the site's own."""
+        t = self.thresholds.default.apply(Thresholds())
+        kind = self.thresholds.by_kind.get(site.kind.value)
+        if kind is not None:
+            t = kind.apply(t)
+        return site.thresholds.apply(t) if site.thresholds is not None else t
 
     def site(self, site_id: str) -> Site:
         for s in self.sites:

@@ -50,6 +50,10 @@ def _refs(config: Config, site_index: Sequence[int]) -> Iterator[tuple[ConfigPat
             yield ("credentials", name, "auth_password"), cred.auth_password, True
         if cred.priv_password is not None:
             yield ("credentials", name, "priv_password"), cred.priv_password, True
+    for i, ref in enumerate(config.traps.communities):
+        yield ("traps", "communities", i), ref, False
+    for name, ref in config.api.tokens.items():
+        yield ("api", "tokens", name), ref, False
     for k, site in enumerate(config.sites):
         for j, target in enumerate(site.snmp):
             if target.community is not None:

@@ -1,0 +1,189 @@
+"""Configuration of incidents: thresholds, hold times, flap detection, maintenance windows,
+the trap receiver and the API's write token.
+
+Thresholds resolve in layers: built-in defaults < ``thresholds.default`` <
+``thresholds.by_kind[<site kind>]`` < the site's own ``thresholds``. Every layer but the first
+is a ``ThresholdOverrides`` (all fields optional, unknown keys rejected).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator, model_validator
+
+from sitewatch.config.base import SecretRef, Strict, parse_duration
+
+__all__ = [
+    "ApiConfig",
+    "IncidentsConfig",
+    "MaintenanceSpec",
+    "ThresholdOverrides",
+    "Thresholds",
+    "ThresholdsConfig",
+    "TrapsConfig",
+]
+
+
+_DURATION_FIELDS = ("flap_window",)
+_CONDITIONS = ("mains_lost", "on_battery", "battery_low", "battery_runtime_low", "battery_depleted", "lvd_open",
+               "battery_temperature_high", "generator_failed", "fuel_low", "rectifier_failed", "link_down",
+               "site_unreachable")
+
+
+def _durations(v: Any) -> Any:
+    if isinstance(v, dict):
+        unknown = sorted(set(v) - set(_CONDITIONS))
+        if unknown:
+            raise ValueError(f"unknown condition(s) {', '.join(unknown)}; known: {', '.join(_CONDITIONS)}")
+        return {k: parse_duration(x) for k, x in v.items()}
+    return v
+
+
+class Thresholds(Strict):
+    """Effective thresholds for one site. Ratios are 0..1, voltages per cell, times in seconds."""
+
+    battery_charge_low: Annotated[float, Field(ge=0, le=1)] = 0.40
+    battery_charge_clear: Annotated[float, Field(ge=0, le=1)] = 0.50
+    #: per-cell voltage (lead-acid 2 V nominal cells; cells = nominal_voltage / 2)
+    battery_cell_voltage_low: Annotated[float, Field(gt=0)] = 1.90
+    battery_cell_voltage_clear: Annotated[float, Field(gt=0)] = 2.00
+    battery_runtime_low: Annotated[float, Field(gt=0)] = 1800.0
+    battery_runtime_clear: Annotated[float, Field(gt=0)] = 2400.0
+    battery_temperature_high: float = 40.0
+    battery_temperature_clear: float = 37.0
+    fuel_low: Annotated[float, Field(ge=0, le=1)] = 0.20
+    fuel_clear: Annotated[float, Field(ge=0, le=1)] = 0.25
+    #: consecutive failed polls before site_unreachable
+    unreachable_after_polls: Annotated[int, Field(ge=1)] = 3
+    #: how long a condition must hold before an incident opens, per condition (default 0)
+    hold: dict[str, float] = Field(default_factory=lambda: {
+        "mains_lost": 30.0, "on_battery": 30.0, "link_down": 60.0, "battery_temperature_high": 300.0,
+        "rectifier_failed": 120.0})
+    #: how long a condition must be clear before its incident resolves, per condition (default 0)
+    clear_hold: dict[str, float] = Field(default_factory=lambda: {
+        "mains_lost": 60.0, "on_battery": 60.0, "link_down": 60.0})
+    #: flap detection: this many changes within the window → one incident marked flapping
+    flap_window: Annotated[float, Field(gt=0)] = 900.0
+    flap_threshold: Annotated[int, Field(ge=2)] = 6
+
+    _d = field_validator("hold", "clear_hold", mode="before")(classmethod(lambda cls, v: _durations(v)))
+    _w = field_validator("flap_window", mode="before")(classmethod(lambda cls, v: parse_duration(v)))
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> Thresholds:
+        pairs = (("battery_charge_low", "battery_charge_clear", 1), ("battery_cell_voltage_low",
+                 "battery_cell_voltage_clear", 1), ("battery_runtime_low", "battery_runtime_clear", 1),
+                 ("fuel_low", "fuel_clear", 1), ("battery_temperature_high", "battery_temperature_clear", -1))
+        for low, clear, sign in pairs:
+            if (getattr(self, clear) - getattr(self, low)) * sign < 0:
+                raise ValueError(f"{clear} must be on the safe side of {low} (hysteresis)")
+        return self
+
+    def hold_for(self, condition: str) -> float:
+        return self.hold.get(condition, 0.0)
+
+    def clear_hold_for(self, condition: str) -> float:
+        return self.clear_hold.get(condition, 0.0)
+
+
+class ThresholdOverrides(Strict):
+    """Any subset of ``Thresholds``; ``hold``/``clear_hold`` merge per condition."""
+
+    battery_charge_low: Annotated[float, Field(ge=0, le=1)] | None = None
+    battery_charge_clear: Annotated[float, Field(ge=0, le=1)] | None = None
+    battery_cell_voltage_low: Annotated[float, Field(gt=0)] | None = None
+    battery_cell_voltage_clear: Annotated[float, Field(gt=0)] | None = None
+    battery_runtime_low: Annotated[float, Field(gt=0)] | None = None
+    battery_runtime_clear: Annotated[float, Field(gt=0)] | None = None
+    battery_temperature_high: float | None = None
+    battery_temperature_clear: float | None = None
+    fuel_low: Annotated[float, Field(ge=0, le=1)] | None = None
+    fuel_clear: Annotated[float, Field(ge=0, le=1)] | None = None
+    unreachable_after_polls: Annotated[int, Field(ge=1)] | None = None
+    hold: dict[str, float] | None = None
+    clear_hold: dict[str, float] | None = None
+    flap_window: Annotated[float, Field(gt=0)] | None = None
+    flap_threshold: Annotated[int, Field(ge=2)] | None = None
+
+    _d = field_validator("hold", "clear_hold", mode="before")(classmethod(lambda cls, v: _durations(v)))
+    _w = field_validator("flap_window", "battery_runtime_low", "battery_runtime_clear", mode="before")(
+        classmethod(lambda cls, v: None if v is None else parse_duration(v)))
+
+    def apply(self, base: Thresholds) -> Thresholds:
+        """``base`` with these overrides on top (validated again, so hysteresis is checked)."""
+        data = base.model_dump()
+        for k, v in self.model_dump(exclude_none=True).items():
+            data[k] = {**data[k], **v} if k in ("hold", "clear_hold") else v
+        return Thresholds.model_validate(data)
+
+
+class ThresholdsConfig(Strict):
+    default: ThresholdOverrides = ThresholdOverrides()
+    #: by site kind: noc_building, telecom_station, fixed_station, bts, post_office
+    by_kind: dict[str, ThresholdOverrides] = {}
+
+    @field_validator("by_kind")
+    @classmethod
+    def _kinds(cls, v: dict[str, ThresholdOverrides]) -> dict[str, ThresholdOverrides]:
+        known = {"noc_building", "telecom_station", "fixed_station", "bts", "post_office"}
+        bad = sorted(set(v) - known)
+        if bad:
+            raise ValueError(f"unknown site kind(s) {', '.join(bad)}; known: {', '.join(sorted(known))}")
+        return v
+
+
+class MaintenanceSpec(Strict):
+    """A maintenance window from configuration: incidents inside are recorded, not paged."""
+
+    #: exactly one scope: a site id, a district or a province
+    site: str | None = None
+    district: str | None = None
+    province: str | None = None
+    start: datetime
+    end: datetime
+    reason: str
+    author: str
+
+    @model_validator(mode="after")
+    def _check(self) -> MaintenanceSpec:
+        if sum(x is not None for x in (self.site, self.district, self.province)) != 1:
+            raise ValueError("give exactly one of site, district or province")
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("start and end need a UTC offset, e.g. 2026-11-22T22:00:00+07:00")
+        return self
+
+
+class IncidentsConfig(Strict):
+    """Where incidents are kept; the store file lives in ``daemon.state_dir`` unless set."""
+
+    database: str | None = None
+    #: a significant change worth a timeline entry: runtime estimate moved by this fraction
+    runtime_change_fraction: Annotated[float, Field(gt=0, le=1)] = 0.2
+
+
+class TrapsConfig(Strict):
+    """The SNMP trap/inform receiver."""
+
+    enabled: bool = True
+    listen: str = "0.0.0.0:162"
+    #: extra v1/v2c communities accepted from any site (the sites' own credentials always are)
+    communities: tuple[SecretRef, ...] = ()
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, v: str) -> str:
+        _, sep, port = v.rpartition(":")
+        if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("expected HOST:PORT, e.g. 0.0.0.0:162")
+        return v
+
+
+class ApiConfig(Strict):
+    """HTTP API: write endpoints (ack, resolve, comment, maintenance) need a bearer token."""
+
+    #: token name → secret; the name is recorded as the actor ("api:<name>")
+    tokens: dict[str, SecretRef] = {}
