@@ -23,6 +23,7 @@ from sitewatch.config.schema import Site
 from sitewatch.simulator.battery import BatterySpec
 
 __all__ = [
+    "ALGCOM",
     "ELTEK",
     "GENERATED_KINDS",
     "IF",
@@ -54,6 +55,7 @@ IFX = "1.3.6.1.2.1.31.1.1.1"  #: ifXEntry: .1 ifName .6 HCInOctets .10 HCOutOcte
 UPS = "1.3.6.1.2.1.33.1"
 UPS_ALARM = f"{UPS}.6.3"  #: upsWellKnownAlarms
 ELTEK = "1.3.6.1.4.1.12148.9"
+ALGCOM = "1.3.6.1.4.1.49136.1"  #: ALGcom DC UPS (recordings only)
 GENERATED_KINDS = ("ups", "dc_plant", "router")
 
 #: Eltek low battery voltage alarm limits per cell (46.3 V / 47.0 V on 24 cells, as recorded)

@@ -19,14 +19,18 @@ be INTEGER) and adds only UPS-MIB alarm table rows, where the device has ``upsAl
   reads alarm(1) while the generator runs, and its description ``inputUserConfigurableText1``
   (…1.15.1.2.0) reads "Generator running". On UPS-MIB devices the generator is visible only
   through its effect (AC back at the input) and in the control API.
+- **ALGcom DC UPS** (1.3.6.1.4.1.49136.1, recordings): acFail, alarmOnBattery,
+  batteryCharging/Discharging, chargerStatus (float 5 / discharging 2 / critical low 6 below
+  the low charge), battery and output voltage (0.1 V), battery current (mA).
 - **IF-MIB**: ``ifOperStatus`` down(2) for the interfaces the state lists as down.
 - **system**: ``sysUpTime`` counts from the recorded value since the simulator started.
 """
 
 from __future__ import annotations
 
-from sitewatch.simulator.battery import BatterySpec
+from sitewatch.simulator.battery import LOW_CHARGE, BatterySpec
 from sitewatch.simulator.mibs import (
+    ALGCOM,
     ELTEK,
     IF,
     SYS_UPTIME,
@@ -141,6 +145,20 @@ def _eltek(o: _Overlay, generator_installed: bool) -> None:
             o.out[_GENERATOR_LABEL] = text("Generator running")
 
 
+def _algcom(o: _Overlay) -> None:
+    s, b = o.state, o.battery
+    ac, charge = s.ac_present, s.charge
+    volts = b.volts(charge, ac_present=ac)
+    o.set(f"{ALGCOM}.3.2.0", 0 if ac else 1)  # acFail
+    o.set(f"{ALGCOM}.3.1.0", 1 if s.on_battery else 0)  # alarmOnBattery
+    o.set(f"{ALGCOM}.3.3.0", 1 if ac else 0)  # batteryCharging
+    o.set(f"{ALGCOM}.3.4.0", 1 if s.on_battery else 0)  # batteryDischarging
+    o.set(f"{ALGCOM}.2.3.0", 5 if ac else 6 if charge < LOW_CHARGE else 2)  # chargerStatus
+    o.set(f"{ALGCOM}.2.1.0", round(volts * 10))
+    o.set(f"{ALGCOM}.1.1.0", round(volts * 10) if ac or charge > 0 else 0)
+    o.set(f"{ALGCOM}.2.2.0", round(b.amperes(charge, ac_present=ac, drain_per_minute=s.drain_per_minute) * 1000))
+
+
 def render(base: Table, state: SiteState, battery: BatterySpec, *, uptime_ticks: int,
            generator_installed: bool) -> Table:
     """The agent's whole table for ``state`` (``state`` settled to the moment served)."""
@@ -150,6 +168,8 @@ def render(base: Table, state: SiteState, battery: BatterySpec, *, uptime_ticks:
         _ups(o)
     if f"{ELTEK}.6.1.0" in base or f"{ELTEK}.3.2.0" in base:
         _eltek(o, generator_installed)
+    if f"{ALGCOM}.3.2.0" in base:
+        _algcom(o)
     if state.links_down:
         names = interface_names(base)
         for name in state.links_down:

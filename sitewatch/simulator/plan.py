@@ -16,8 +16,9 @@ Battery of each site (see ``battery``): ``backup.battery_capacity_ah``, ``nomina
 ``typical_load_watts`` from the site's configuration where given. Otherwise a generated device
 gets ``GENERATED_BATTERY``; a recording keeps what it shows: its float voltage (UPS-MIB
 upsBatteryVoltage or Eltek batteryVoltage) fixes the cell count (``volts / 2.25``), its UPS-MIB
-output power is the load, and the capacity is the one that gives the recorded runtime at the
-recorded charge (``load * minutes / 60 / (charge * nominal_volts)``).
+output power (or DC load current x battery voltage) is the load, and the capacity is the one
+that gives the recorded runtime at the recorded charge (``load * minutes / 60 / (charge *
+nominal_volts)``), else the generated default of the same kind.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from sitewatch.config.schema import Config, Site, SiteKind
 from sitewatch.simulator.battery import FLOAT_VOLTS_PER_CELL, BatterySpec
-from sitewatch.simulator.mibs import ELTEK, UPS, Table, generate
+from sitewatch.simulator.mibs import ALGCOM, ELTEK, UPS, Table, generate
 
 __all__ = [
     "DEFAULT_DEVICE",
@@ -137,22 +138,33 @@ def _int(table: Table, oid: str) -> int | None:
         return None
 
 
+def _ups_output_watts(table: Table) -> float:
+    """Total UPS-MIB output power; from volts x amperes where the power column is implausible
+    (some cards report kW or nothing in upsOutputPower)."""
+    lines = [oid.rsplit(".", 1)[1] for oid in table if oid.startswith(f"{UPS}.4.4.1.2.")]
+    watts = sum(_int(table, f"{UPS}.4.4.1.4.{n}") or 0 for n in lines)
+    if watts >= 50:
+        return float(watts)
+    return sum((_int(table, f"{UPS}.4.4.1.2.{n}") or 0) * (_int(table, f"{UPS}.4.4.1.3.{n}") or 0) / 10 for n in lines)
+
+
 def _recorded_battery(site: Site, table: Table) -> BatterySpec:
-    volts_raw = _int(table, f"{UPS}.2.5.0")
-    float_volts = volts_raw / 10 if volts_raw else None
-    if float_volts is None:
-        eltek = _int(table, f"{ELTEK}.3.2.0")
-        float_volts = eltek / 100 if eltek else None
+    ups_volts, eltek_volts = _int(table, f"{UPS}.2.5.0"), _int(table, f"{ELTEK}.3.2.0")
+    algcom_volts = _int(table, f"{ALGCOM}.2.1.0")
+    float_volts = (ups_volts / 10 if ups_volts else eltek_volts / 100 if eltek_volts
+                   else algcom_volts / 10 if algcom_volts else None)
+    default_capacity, _, default_load = GENERATED_BATTERY["dc_plant" if eltek_volts or algcom_volts else "ups"]
     cells = round(float_volts / FLOAT_VOLTS_PER_CELL) if float_volts else 24
     nominal = site.backup.nominal_voltage or 2.0 * max(1, cells)
-    power = sum(v for oid, (tag, _) in table.items()
-                if oid.startswith(f"{UPS}.4.4.1.4.") and (v := _int(table, oid)) is not None and 0 < v < 10**6)
-    load = site.backup.typical_load_watts or float(power) or GENERATED_BATTERY["ups"][2]
+    ups_watts = _ups_output_watts(table)
+    dc_watts = (_int(table, f"{ELTEK}.4.1.0") or 0) * (float_volts or 0)  # load amps x bus volts
+    dc_watts += (_int(table, f"{ALGCOM}.1.2.0") or 0) / 1000 * (float_volts or 0)  # output mA x volts
+    load = site.backup.typical_load_watts or float(ups_watts or dc_watts) or default_load
     capacity = site.backup.battery_capacity_ah
     minutes, charge = _int(table, f"{UPS}.2.3.0"), _int(table, f"{UPS}.2.4.0")
     if capacity is None and minutes is not None and charge and 0 < minutes < 100_000 and 0 < charge <= 100:
         capacity = load * minutes / 60 / (charge / 100 * nominal)
-    return BatterySpec.of(capacity or GENERATED_BATTERY["ups"][0], nominal, load, float_volts)
+    return BatterySpec.of(capacity or default_capacity, nominal, load, float_volts)
 
 
 def _community(site_id: str, taken: set[str]) -> str:

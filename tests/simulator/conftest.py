@@ -1,8 +1,8 @@
 """A small simulated fleet for the simulator tests, and net-snmp's snmpget/snmpwalk to read it.
 
 Sites: two BTS served as generated Eltek DC plants (one with a generator), a NOC building and a
-post office as generated UPSs, a fixed station as a generated router, and a post office served
-from the real ``deltaups.snmprec`` recording.
+post office as generated UPSs, a fixed station as a generated router, and three sites served
+from real recordings (``deltaups``, ``eltek-webpower``, ``algcom-dc-ups``).
 """
 
 from __future__ import annotations
@@ -67,12 +67,24 @@ sites:
     kind: post_office
     province: Gia Lai
     snmp: [{host: 10.60.0.8, credential: lab}]
+  - id: REC-ELTEK
+    name: Trạm BTS Chư Prông
+    kind: bts
+    province: Gia Lai
+    snmp: [{host: 10.60.0.9, credential: lab}]
+  - id: REC-ALGCOM
+    name: Trạm BTS Đức Cơ
+    kind: bts
+    province: Gia Lai
+    snmp: [{host: 10.60.0.10, credential: lab}]
 """
 
 FLEET = f"""\
 sites:
   RTR-1: {{generated: router}}
   REC-UPS: {{recording: {FIXTURES / "deltaups.snmprec"}}}
+  REC-ELTEK: {{recording: {FIXTURES / "eltek-webpower.snmprec"}}}
+  REC-ALGCOM: {{recording: {FIXTURES / "algcom-dc-ups.snmprec"}, profiles: [algcom-dc-ups]}}
 """
 
 

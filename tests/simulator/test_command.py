@@ -60,7 +60,8 @@ async def test_serves_writes_config_when_ready_and_stops_on_sigterm(
             assert isinstance(written.credentials[target.credential], SnmpV1V2Credential)
         assert {s.id: s.snmp[0].profiles for s in written.sites} == {
             "BTS-A": ("eltek-smartpack", "if-mib"), "BTS-B": ("eltek-smartpack", "if-mib"),
-            "NOC-1": ("ups-mib", "if-mib"), "PO-1": ("ups-mib", "if-mib"), "RTR-1": ("if-mib",), "REC-UPS": ()}
+            "NOC-1": ("ups-mib", "if-mib"), "PO-1": ("ups-mib", "if-mib"), "RTR-1": ("if-mib",), "REC-UPS": (),
+            "REC-ELTEK": (), "REC-ALGCOM": ("algcom-dc-ups",)}
         assert len({s.snmp[0].port for s in written.sites}) == len(written.sites)
         assert written.daemon.state_dir == str(tmp_path / "state" / "daemon")
         assert written.daemon.poll_interval == source.daemon.poll_interval == 30

@@ -27,13 +27,23 @@ async def control(fleet: Fleet) -> AsyncIterator[ControlServer]:
         await server.stop()
 
 
-async def ctl(control: ControlServer, *words: str) -> tuple[int, str, str]:
+async def ctl_command(control: ControlServer, *words: str) -> tuple[int, str, str]:
+    """``sitewatch simulate ctl`` as a separate process."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "sitewatch", "simulate", "ctl", "--control", control.url, *words,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await proc.communicate()
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
+
+
+async def ctl(capsys: pytest.CaptureFixture[str], control: ControlServer, *words: str) -> tuple[int, str, str]:
+    """The same command line run in this process (in a thread: it blocks on HTTP while the
+    control API runs in this event loop)."""
+    args = build_parser().parse_args(["simulate", "ctl", "--control", control.url, *words])
+    code = await asyncio.to_thread(args.func, args)
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 async def test_api_changes_sites(fleet: Fleet, control: ControlServer) -> None:
@@ -72,31 +82,32 @@ async def test_api_changes_sites(fleet: Fleet, control: ControlServer) -> None:
         assert r.status_code == 409 and "no generator" in r.json()["error"]
 
 
-async def test_cli_changes_sites(fleet: Fleet, control: ControlServer) -> None:
-    code, out, _ = await ctl(control, "BTS-B", "mains", "off")
+async def test_cli_changes_sites(fleet: Fleet, control: ControlServer, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = await ctl_command(control, "BTS-B", "mains", "off")
     assert code == 0 and "BTS-B" in out and "MAINS FAILED" in out
     assert (await snmpget(fleet, "BTS-B", *ELTEK_AC)) == dict.fromkeys(ELTEK_AC, "0")
 
-    code, out, _ = await ctl(control, "BTS-B", "battery", "--drain", "0.02")
+    code, out, _ = await ctl(capsys, control, "BTS-B", "battery", "--drain", "0.02")
     assert code == 0 and re.search(r"runtime (50m00s|49m5\ds)", out), out  # 100 % at 2 %/min
-    code, _, _ = await ctl(control, "BTS-A", "link", "ge-0/0/2", "down")
+    code, _, _ = await ctl(capsys, control, "BTS-A", "link", "ge-0/0/2", "down")
     assert code == 0 and await value(fleet, "BTS-A", f"{IF_OPER_STATUS}.2") == "2"
-    code, _, _ = await ctl(control, "BTS-A", "generator", "on")
+    code, _, _ = await ctl(capsys, control, "BTS-A", "generator", "on")
     assert code == 0 and fleet.status("BTS-A")["generator_running"]
-    code, _, _ = await ctl(control, "NOC-1", "agent", "off")
+    code, _, _ = await ctl(capsys, control, "NOC-1", "agent", "off")
     assert code == 0
     with pytest.raises(NoAnswer):
         await snmpget(fleet, "NOC-1", SYS_NAME, within=0.3)
 
-    code, out, _ = await ctl(control, "status")
+    code, out, _ = await ctl(capsys, control, "status")
     lines = out.splitlines()
     assert code == 0 and len(lines) == len(fleet.sites)
     assert any(line.startswith("BTS-B") and "MAINS FAILED" in line for line in lines)
     assert any(line.startswith("BTS-A") and "links down: ge-0/0/2" in line for line in lines)
-    code, out, _ = await ctl(control, "status", "BTS-A")
+    assert any(line.startswith("NOC-1") and "SILENT" in line for line in lines)
+    code, out, _ = await ctl(capsys, control, "status", "BTS-A")
     assert code == 0 and '"generator_running": true' in out
 
-    code, _, err = await ctl(control, "NOPE", "mains", "off")
+    code, _, err = await ctl(capsys, control, "NOPE", "mains", "off")
     assert code == 1 and "no simulated site 'NOPE'" in err
 
 
