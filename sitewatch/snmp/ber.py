@@ -18,6 +18,7 @@ import enum
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from sitewatch.model import SnmpException, SnmpValue
 
@@ -34,10 +35,14 @@ __all__ = [
     "decode_oid_arcs",
     "encode_message",
     "encode_oid",
+    "encode_oid_tlv",
     "encode_value",
     "parse_envelope",
+    "parse_named_varbinds",
     "parse_pdu",
     "parse_varbinds",
+    "request_body",
+    "request_prefix",
 ]
 
 
@@ -154,6 +159,11 @@ def encode_oid(oid: str) -> bytes:
     return bytes(out)
 
 
+def encode_oid_tlv(oid: str) -> bytes:
+    """The whole BER TLV (tag, length, content) of a dotted OID."""
+    return _tlv(0x06, encode_oid(oid))
+
+
 def encode_value(tag: int, value: SnmpValue) -> bytes:
     """One value as a TLV. ``ValueError`` when the value does not fit the tag."""
     if tag in _EXCEPTIONS or tag == Tag.NULL:
@@ -204,12 +214,21 @@ def build_request(version: int, community: bytes, pdu: int, oids: Sequence[bytes
 
     For GetBulk pass non-repeaters and max-repetitions as ``error_status``/``error_index``.
     """
+    body = request_body(oids, error_status, error_index)
+    return RequestTemplate(request_prefix(version, community, pdu, len(body)), body)
+
+
+def request_body(oids: Sequence[bytes], error_status: int = 0, error_index: int = 0) -> bytes:
+    """What follows the request-id: the same for every community (a template's ``suffix``)."""
     vbl = b"".join(_tlv(0x30, _tlv(0x06, o) + b"\x05\x00") for o in oids)
-    rest = _tlv(0x02, _int_content(error_status)) + _tlv(0x02, _int_content(error_index)) + _tlv(0x30, vbl)
-    pdu_head = bytes((pdu,)) + _length(6 + len(rest))
+    return _tlv(0x02, _int_content(error_status)) + _tlv(0x02, _int_content(error_index)) + _tlv(0x30, vbl)
+
+
+def request_prefix(version: int, community: bytes, pdu: int, body_length: int) -> bytes:
+    """What precedes the request-id's 4 bytes, for a ``request_body`` of ``body_length`` bytes."""
+    pdu_head = bytes((pdu,)) + _length(6 + body_length)
     head = _tlv(0x02, _int_content(version)) + _tlv(0x04, community) + pdu_head
-    prefix = b"\x30" + _length(len(head) + 6 + len(rest)) + head + b"\x02\x04"
-    return RequestTemplate(prefix, rest)
+    return b"\x30" + _length(len(head) + 6 + body_length) + head + b"\x02\x04"
 
 
 # ---------------------------------------------------------------- decoding
@@ -296,12 +315,32 @@ def parse_pdu(data: bytes, start: int, end: int) -> tuple[int, int, int, int, in
 def parse_varbinds(data: bytes, i: int, end: int) -> list[tuple[bytes, SnmpValue]]:
     """The varbind list between ``i`` and ``end`` as (OID content octets, value).
 
-    OIDs are returned raw so a caller can match them against the request's bytes; they are
-    checked only for being non-empty here: ``decode_oid`` validates one fully.
+    OIDs are returned raw so a caller can compare them as bytes; they are checked only for
+    being non-empty here: ``decode_oid`` validates one fully.
     """
-    out: list[tuple[bytes, SnmpValue]] = []
+    return cast(list[tuple[bytes, SnmpValue]], _varbinds(data, i, end, (), ()))
+
+
+def parse_named_varbinds(data: bytes, i: int, end: int, names: Sequence[str],
+                         oid_tlvs: Sequence[bytes]) -> list[tuple[str, SnmpValue]]:
+    """The varbind list as (dotted OID, value), for a reply whose k-th OID is expected to be
+    ``oid_tlvs[k]`` (the OID's whole TLV) named ``names[k]``, as in a GET response.
+
+    An expected OID is recognised by a byte comparison in place; any other is decoded (and so
+    validated). The pairs can go straight into a dict.
+    """
+    return cast(list[tuple[str, SnmpValue]], _varbinds(data, i, end, names, oid_tlvs))
+
+
+def _varbinds(data: bytes, i: int, end: int, names: Sequence[str],
+              oid_tlvs: Sequence[bytes]) -> list[tuple[str | bytes, SnmpValue]]:
+    # The hot loop of the client: TLV headers are read inline, not through _header, because a
+    # call per TLV would cost about as much as everything else here.
+    out: list[tuple[str | bytes, SnmpValue]] = []
     add = out.append
     from_bytes = int.from_bytes
+    expected = len(oid_tlvs)
+    pos = 0
     while i < end:
         # the varbind SEQUENCE
         if i + 2 > end:
@@ -316,20 +355,28 @@ def parse_varbinds(data: bytes, i: int, end: int) -> list[tuple[bytes, SnmpValue
         vb_end = j + n
         if vb_end > end:
             raise DecodeError("truncated", i)
-        # its OID
-        if j + 2 > vb_end:
-            raise DecodeError("truncated", j)
-        if data[j] != 0x06:
-            raise DecodeError("unexpected_tag", j)
-        n = data[j + 1]
-        if n & 0x80:
-            n, k = _long_length(data, j + 1, vb_end)
+        # its OID: the one asked for at this position, or any other
+        key: str | bytes
+        if pos < expected and data.startswith(oid_tlvs[pos], j):
+            key = names[pos]
+            oid_end = j + len(oid_tlvs[pos])
+            if oid_end > vb_end:
+                raise DecodeError("truncated", j)
         else:
-            k = j + 2
-        oid_end = k + n
-        if n == 0 or oid_end > vb_end:
-            raise DecodeError("bad_oid", j)
-        oid = data[k:oid_end]
+            if j + 2 > vb_end:
+                raise DecodeError("truncated", j)
+            if data[j] != 0x06:
+                raise DecodeError("unexpected_tag", j)
+            n = data[j + 1]
+            if n & 0x80:
+                n, k = _long_length(data, j + 1, vb_end)
+            else:
+                k = j + 2
+            oid_end = k + n
+            if n == 0 or oid_end > vb_end:
+                raise DecodeError("bad_oid", j)
+            key = decode_oid(data[k:oid_end]) if names else data[k:oid_end]
+        pos += 1
         # its value, which must end the varbind exactly
         if oid_end + 2 > vb_end:
             raise DecodeError("truncated", oid_end)
@@ -345,32 +392,32 @@ def parse_varbinds(data: bytes, i: int, end: int) -> list[tuple[bytes, SnmpValue
             if not 0 < n <= 9:
                 raise DecodeError("bad_integer", oid_end)
             v = from_bytes(data[k:vb_end], "big", signed=True)
-            if not -0x8000_0000 <= v <= 0x7FFF_FFFF:
+            if n > 4 and not -0x8000_0000 <= v <= 0x7FFF_FFFF:
                 raise DecodeError("integer_range", oid_end)
-            add((oid, v))
+            add((key, v))
         elif tag == 0x04 or tag == 0x44:
-            add((oid, data[k:vb_end]))
+            add((key, data[k:vb_end]))
         elif tag in _UNSIGNED_MAX:
             if not 0 < n <= 9:
                 raise DecodeError("bad_integer", oid_end)
             v = from_bytes(data[k:vb_end], "big", signed=True)
             if not 0 <= v <= _UNSIGNED_MAX[tag]:
                 raise DecodeError("integer_range", oid_end)
-            add((oid, v))
-        elif tag == 0x40:
-            if n != 4:
-                raise DecodeError("bad_ip_address", oid_end)
-            add((oid, data[k:vb_end]))
-        elif tag == 0x05:
-            if n:
-                raise DecodeError("bad_null", oid_end)
-            add((oid, None))
-        elif tag == 0x06:
-            add((oid, decode_oid(data[k:vb_end])))
+            add((key, v))
         elif tag in _EXCEPTIONS:
             if n:
                 raise DecodeError("bad_exception", oid_end)
-            add((oid, _EXCEPTIONS[tag]))
+            add((key, _EXCEPTIONS[tag]))
+        elif tag == 0x40:
+            if n != 4:
+                raise DecodeError("bad_ip_address", oid_end)
+            add((key, data[k:vb_end]))
+        elif tag == 0x05:
+            if n:
+                raise DecodeError("bad_null", oid_end)
+            add((key, None))
+        elif tag == 0x06:
+            add((key, decode_oid(data[k:vb_end])))
         else:
             raise DecodeError("unknown_type", oid_end)
         i = vb_end

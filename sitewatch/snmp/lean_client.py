@@ -24,9 +24,18 @@ from dataclasses import dataclass, field
 
 from sitewatch.errors import PollError
 from sitewatch.model import PollErrorKind, SnmpException, SnmpValue
-from sitewatch.snmp.ber import DecodeError, Pdu, build_request, decode_oid, encode_oid
+from sitewatch.snmp.ber import (
+    DecodeError,
+    Pdu,
+    build_request,
+    decode_oid,
+    encode_oid,
+    encode_oid_tlv,
+    request_body,
+    request_prefix,
+)
 from sitewatch.snmp.client import FetchPlan, Target
-from sitewatch.snmp.lean_transport import DROP_REASONS, Endpoint, Reply, open_endpoint
+from sitewatch.snmp.lean_transport import DROP_REASONS, Endpoint, open_endpoint
 
 __all__ = ["ERROR_STATUS_NAMES", "LeanSnmpClient"]
 
@@ -42,36 +51,33 @@ _VERSIONS = {"1": 0, "2c": 1}
 
 
 @dataclass(frozen=True, slots=True)
-class _Get:
-    """One GET PDU of a plan, encoded for one (version, community)."""
+class _Body:
+    """The community-independent part of one GET: its OIDs, their TLVs, the encoded body."""
 
     oids: tuple[str, ...]
-    raws: tuple[bytes, ...]  #: OID content octets, to match the reply's varbinds by bytes
+    tlvs: tuple[bytes, ...]  #: the OIDs' TLVs, to recognise the reply's varbinds by bytes
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _Get:
+    """One GET PDU encoded for one (version, community): ``prefix + request-id + body``."""
+
+    part: _Body
     prefix: bytes
-    suffix: bytes
 
 
 @dataclass(slots=True)
 class _Job:
-    """What a (version, community, plan) needs, built on first use: GET PDUs per chunk size."""
+    """What one (version, community, plan) needs: its GETs per chunk size, built on first use."""
 
     version: int
     community: bytes
     plan: FetchPlan
-    raw: dict[str, bytes]
     gets: dict[int, tuple[_Get, ...]] = field(default_factory=dict)
 
-    def chunk(self, oids: tuple[str, ...]) -> _Get:
-        raws = tuple(self.raw[o] for o in oids)
-        t = build_request(self.version, self.community, Pdu.GET, raws)
-        return _Get(oids, raws, t.prefix, t.suffix)
-
-    def gets_of(self, size: int) -> tuple[_Get, ...]:
-        gets = self.gets.get(size)
-        if gets is None:
-            s = self.plan.scalars
-            gets = self.gets[size] = tuple(self.chunk(s[k:k + size]) for k in range(0, len(s), size))
-        return gets
+    def get(self, part: _Body) -> _Get:
+        return _Get(part, request_prefix(self.version, self.community, Pdu.GET, len(part.body)))
 
 
 @dataclass(slots=True)
@@ -113,8 +119,9 @@ class LeanSnmpClient:
         self._endpoints: dict[int, Endpoint] = {}
         self._opening: dict[int, asyncio.Future[Endpoint]] = {}
         self._jobs: dict[tuple[int, bytes, FetchPlan], _Job] = {}
+        self._parts: dict[tuple[FetchPlan, int], tuple[_Body, ...]] = {}
         self._oids: dict[str, bytes] = {}
-        self._literal: dict[str, tuple[int, str] | None] = {}
+        self._literal: dict[str, tuple[int, str]] = {}
         self._get_limit: dict[tuple[str, int], int] = {}  # learned from tooBig, per agent
 
     # ------------------------------------------------------------ public
@@ -124,13 +131,14 @@ class LeanSnmpClient:
         version = _VERSIONS.get(target.version)
         if version is None:
             raise ValueError("LeanSnmpClient speaks SNMP v1/v2c only; SNMPv3 goes to the pysnmp client")
-        family, host = await self._resolve(target.host, target.port)
+        family, host = self._literal.get(target.host) or await self._resolve(target.host, target.port)
         ep = self._endpoints.get(family) or await self._endpoint(family)
         job = self._jobs.get((version, target.community, plan)) or self._job(version, target.community, plan)
         result: dict[str, SnmpValue] = {}
         if plan.scalars:
             size = min(max(1, plan.max_varbinds_per_get), self._get_limit.get((host, target.port), 1 << 30))
-            for get in job.gets_of(size):
+            gets = job.gets.get(size) or self._gets(job, size)
+            for get in gets:
                 await self._get(ep, host, target, job, get, result)
         if plan.columns:
             await self._walk(ep, host, target, job, result)
@@ -151,17 +159,14 @@ class LeanSnmpClient:
     # ------------------------------------------------------------ set-up, cached
 
     async def _resolve(self, host: str, port: int) -> tuple[int, str]:
-        lit = self._literal.get(host)
-        if lit is None and host not in self._literal:
-            try:
-                ip = ipaddress.ip_address(host)
-                lit = (socket.AF_INET if ip.version == 4 else socket.AF_INET6, str(ip))
-            except ValueError:
-                lit = None
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            pass
+        else:  # an address literal: remembered, normalised as the socket reports sources
             if len(self._literal) > self._max_cached:
                 self._literal.clear()
-            self._literal[host] = lit
-        if lit is not None:
+            lit = self._literal[host] = (socket.AF_INET if ip.version == 4 else socket.AF_INET6, str(ip))
             return lit
         try:  # a name: resolved on every fetch, so DNS changes are followed
             infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_DGRAM)
@@ -196,43 +201,50 @@ class LeanSnmpClient:
         return raw
 
     def _job(self, version: int, community: bytes, plan: FetchPlan) -> _Job:
-        job = _Job(version, community, plan, {o: self._raw(o) for o in plan.scalars})
+        job = _Job(version, community, plan)
         if len(self._jobs) > self._max_cached:
             self._jobs.clear()
         self._jobs[(version, community, plan)] = job
         return job
 
-    async def _ask(self, ep: Endpoint, host: str, target: Target, job: _Job, prefix: bytes,
-                   suffix: bytes) -> Reply:
-        return await ep.exchange(host, target.port, job.version, job.community, prefix, suffix,
-                                 target.timeout, target.retries)
+    def _gets(self, job: _Job, size: int) -> tuple[_Get, ...]:
+        """The plan's GETs of ``size`` OIDs for this job; bodies are shared by every community."""
+        parts = self._parts.get((job.plan, size))
+        if parts is None:
+            if len(self._parts) > self._max_cached:
+                self._parts.clear()
+            s = job.plan.scalars
+            parts = self._parts[(job.plan, size)] = tuple(self._part(s[k:k + size]) for k in range(0, len(s), size))
+        gets = job.gets[size] = tuple(job.get(p) for p in parts)
+        return gets
+
+    def _part(self, oids: tuple[str, ...]) -> _Body:
+        raws = [self._raw(o) for o in oids]
+        return _Body(oids, tuple(encode_oid_tlv(o) for o in oids), request_body(raws))
 
     # ------------------------------------------------------------ GET
 
     async def _get(self, ep: Endpoint, host: str, target: Target, job: _Job, get: _Get,
                    result: dict[str, SnmpValue]) -> None:
-        status, index, varbinds = await self._ask(ep, host, target, job, get.prefix, get.suffix)
+        part = get.part
+        status, index, varbinds = await ep.exchange(host, target.port, job.version, job.community, get.prefix,
+                                                    part.body, target.timeout, target.retries, part.oids, part.tlvs)
         if status == 0:
-            if len(varbinds) == len(get.raws):
-                for (raw, value), want, name in zip(varbinds, get.raws, get.oids, strict=True):
-                    result[name if raw == want else _decoded(raw)] = value
-            else:
-                for raw, value in varbinds:
-                    result[_decoded(raw)] = value
+            result.update(varbinds)  # keyed by dotted OID already
             return
-        oids = get.oids
+        oids = part.oids
         if status == _TOO_BIG and len(oids) > 1:
             half = (len(oids) + 1) // 2
             agent = (host, target.port)
             self._get_limit[agent] = min(half, self._get_limit.get(agent, half))
-            await self._get(ep, host, target, job, job.chunk(oids[:half]), result)
-            await self._get(ep, host, target, job, job.chunk(oids[half:]), result)
+            await self._get(ep, host, target, job, job.get(self._part(oids[:half])), result)
+            await self._get(ep, host, target, job, job.get(self._part(oids[half:])), result)
             return
         if status == _NO_SUCH_NAME and 1 <= index <= len(oids):
             result[oids[index - 1]] = SnmpException.NO_SUCH_OBJECT
             rest = oids[:index - 1] + oids[index:]
             if rest:
-                await self._get(ep, host, target, job, job.chunk(rest), result)
+                await self._get(ep, host, target, job, job.get(self._part(rest)), result)
             return
         raise _agent_error(status, index)
 
@@ -249,7 +261,8 @@ class LeanSnmpClient:
             batch = active[:width]
             t = build_request(job.version, job.community, Pdu.GET_BULK if bulk else Pdu.GET_NEXT,
                               [c.last for c in batch], 0, reps)
-            status, index, varbinds = await self._ask(ep, host, target, job, t.prefix, t.suffix)
+            status, index, varbinds = await ep.exchange(host, target.port, job.version, job.community, t.prefix,
+                                                        t.suffix, target.timeout, target.retries)
             if status == _TOO_BIG and (reps > 1 or width > 1):
                 if reps > 1:
                     reps //= 2

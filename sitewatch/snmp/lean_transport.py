@@ -6,6 +6,10 @@ thousands of requests per second. Because anyone can send to that socket, a repl
 request only if it decodes, is a Response, carries a pending request-id, and comes from the
 address, port, version and community the request went to. Everything else is dropped and
 counted by reason (``DROP_REASONS``); nothing a datagram holds can raise out of here.
+
+Timeouts: requests with the same per-try timeout expire in the order they were sent, so each
+timeout value keeps a FIFO of deadlines swept every ``SWEEP_SECONDS`` — no timer object per
+request, and nothing to cancel when a reply arrives.
 """
 
 from __future__ import annotations
@@ -14,33 +18,45 @@ import asyncio
 import os
 import random
 import socket
+from collections import deque
+from collections.abc import Sequence
 from typing import Any, cast
 
 from sitewatch.errors import PollError
 from sitewatch.model import PollErrorKind, SnmpValue
-from sitewatch.snmp.ber import REQUEST_ID_RANGE, DecodeError, parse_envelope, parse_pdu, parse_varbinds
+from sitewatch.snmp.ber import (
+    REQUEST_ID_RANGE,
+    DecodeError,
+    parse_envelope,
+    parse_named_varbinds,
+    parse_pdu,
+    parse_varbinds,
+)
 
-__all__ = ["DROP_REASONS", "Endpoint", "Reply", "open_endpoint"]
+__all__ = ["DROP_REASONS", "SWEEP_SECONDS", "Endpoint", "Reply", "open_endpoint"]
 
 #: Why an incoming datagram was dropped (labels of ``sitewatch_snmp_packets_dropped_total``).
 DROP_REASONS = ("malformed", "unknown_request_id", "wrong_source", "wrong_community", "wrong_version",
                 "not_response", "oversized")
 
-#: (error-status, error-index, [(OID content octets, value), ...])
-Reply = tuple[int, int, list[tuple[bytes, SnmpValue]]]
+#: How late a timeout may fire, at most.
+SWEEP_SECONDS = 0.02
+
+#: (error-status, error-index, [(dotted OID if names were given else OID content octets, value)])
+Reply = tuple[int, int, list[tuple[Any, SnmpValue]]]
 
 _RID_LOW = REQUEST_ID_RANGE[0]
 _RESPONSE = 0xA2
 
 
 class _Pending:
-    """One request in flight (mutable: retries count down, the timer is re-armed)."""
+    """One request in flight (mutable: retries count down)."""
 
-    __slots__ = ("community", "data", "decode_error", "future", "host", "port", "timeout", "timer",
-                 "tries_left", "version")
+    __slots__ = ("community", "data", "decode_error", "future", "host", "names", "port", "tlvs", "tries_left",
+                 "version")
 
-    def __init__(self, future: asyncio.Future[Reply], host: str, port: int, version: int,
-                 community: bytes, data: bytes, retries: int, timeout: float) -> None:
+    def __init__(self, future: asyncio.Future[Reply], host: str, port: int, version: int, community: bytes,
+                 data: bytes, retries: int, names: Sequence[str], tlvs: Sequence[bytes]) -> None:
         self.future = future
         self.host = host
         self.port = port
@@ -48,8 +64,8 @@ class _Pending:
         self.community = community
         self.data = data
         self.tries_left = retries
-        self.timeout = timeout
-        self.timer: asyncio.TimerHandle | None = None
+        self.names = names
+        self.tlvs = tlvs
         self.decode_error = ""
 
 
@@ -63,6 +79,8 @@ class Endpoint(asyncio.DatagramProtocol):
         self._loop = asyncio.get_running_loop()
         self._pending: dict[int, _Pending] = {}
         self._rand = random.Random(os.urandom(16)).getrandbits  # request-ids an off-path host cannot guess
+        self._deadlines: dict[float, deque[tuple[float, int, _Pending]]] = {}
+        self._sweeper: asyncio.TimerHandle | None = None
         self.transport: asyncio.DatagramTransport | None = None
         self.closed = False
 
@@ -73,11 +91,13 @@ class Endpoint(asyncio.DatagramProtocol):
     # ------------------------------------------------------------ requests
 
     async def exchange(self, host: str, port: int, version: int, community: bytes, prefix: bytes,
-                       suffix: bytes, wait: float, retries: int) -> Reply:
+                       suffix: bytes, wait: float, retries: int, names: Sequence[str] = (),
+                       tlvs: Sequence[bytes] = ()) -> Reply:
         """Send ``prefix + request-id + suffix`` to (host, port); the reply, or ``PollError``.
 
         Each try waits ``wait`` seconds; ``retries`` more tries resend the same bytes (same
-        request-id, so a late answer to an earlier try still counts).
+        request-id, so a late answer to an earlier try still counts). With ``names``/``tlvs``
+        (a GET's OIDs) the reply's varbinds come keyed by dotted OID, else by raw OID.
         """
         if self.closed:
             raise PollError(PollErrorKind.NETWORK, "client closed")
@@ -86,17 +106,15 @@ class Endpoint(asyncio.DatagramProtocol):
         while rid in pending:
             rid = self._rand(31) | _RID_LOW
         data = prefix + rid.to_bytes(4, "big") + suffix
-        p = _Pending(self._loop.create_future(), host, port, version, community, data, retries, wait)
+        p = _Pending(self._loop.create_future(), host, port, version, community, data, retries, names, tlvs)
         pending[rid] = p
         try:
             self._send(data, (host, port))
-            p.timer = self._loop.call_later(wait, self._expire, rid)
+            self._expire_at(wait, rid, p)
             return await p.future
         finally:
             if pending.get(rid) is p:
                 del pending[rid]
-            if p.timer is not None:
-                p.timer.cancel()
 
     def _send(self, data: bytes, addr: tuple[str, int]) -> None:
         try:
@@ -108,10 +126,28 @@ class Endpoint(asyncio.DatagramProtocol):
         except OSError as e:
             raise PollError(PollErrorKind.NETWORK, f"send to {addr[0]}:{addr[1]} failed: {e.strerror}") from None
 
-    def _expire(self, rid: int) -> None:
-        p = self._pending.get(rid)
-        if p is None or p.future.done():
-            return
+    def _expire_at(self, wait: float, rid: int, p: _Pending) -> None:
+        queue = self._deadlines.get(wait)
+        if queue is None:
+            queue = self._deadlines[wait] = deque()
+        queue.append((self._loop.time() + wait, rid, p))
+        if self._sweeper is None:
+            self._sweeper = self._loop.call_later(SWEEP_SECONDS, self._sweep)
+
+    def _sweep(self) -> None:
+        self._sweeper = None
+        now = self._loop.time()
+        for wait, queue in list(self._deadlines.items()):
+            while queue and queue[0][0] <= now:
+                _, rid, p = queue.popleft()
+                if not p.future.done():
+                    self._expired(wait, rid, p)
+            if not queue:
+                del self._deadlines[wait]
+        if self._deadlines and self._sweeper is None and not self.closed:
+            self._sweeper = self._loop.call_later(SWEEP_SECONDS, self._sweep)
+
+    def _expired(self, wait: float, rid: int, p: _Pending) -> None:
         if p.tries_left > 0:
             p.tries_left -= 1
             try:
@@ -119,9 +155,8 @@ class Endpoint(asyncio.DatagramProtocol):
             except PollError as e:
                 p.future.set_exception(e)
                 return
-            p.timer = self._loop.call_later(p.timeout, self._expire, rid)
-            return
-        if p.decode_error:
+            self._expire_at(wait, rid, p)
+        elif p.decode_error:
             p.future.set_exception(PollError(PollErrorKind.DECODE, f"undecodable reply: {p.decode_error}"))
         else:
             p.future.set_exception(PollError(PollErrorKind.TIMEOUT, f"no reply from {p.host}:{p.port}"))
@@ -156,7 +191,8 @@ class Endpoint(asyncio.DatagramProtocol):
             dropped["wrong_community"] += 1
             return
         try:
-            varbinds = parse_varbinds(data, i, j)
+            varbinds: list[tuple[Any, SnmpValue]] = (
+                parse_named_varbinds(data, i, j, p.names, p.tlvs) if p.names else parse_varbinds(data, i, j))
         except DecodeError as e:
             # keep waiting: a genuine reply may still come; if none does, the request fails as DECODE
             dropped["malformed"] += 1
@@ -174,6 +210,10 @@ class Endpoint(asyncio.DatagramProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        self._deadlines.clear()
         for p in list(self._pending.values()):
             if not p.future.done():
                 p.future.set_exception(PollError(PollErrorKind.NETWORK, "client closed"))
