@@ -1,0 +1,66 @@
+"""Errors of the incident store and lifecycle, under ``SitewatchError``.
+
+    SitewatchError
+    ├── StoreError               the database cannot be used
+    │   └── SchemaTooNew         written by a newer sitewatch: refuse rather than guess
+    └── IncidentError            a command that cannot be carried out (the API maps these to 4xx)
+        ├── IncidentNotFound     no incident with that id                       (404)
+        ├── InvalidTransition    e.g. acknowledging a resolved incident          (409)
+        ├── MaintenanceNotFound  no (undeleted) maintenance window with that id  (404)
+        └── InvalidMaintenance   a window without author/reason, end before start (422)
+
+Messages are written for the operator who typed the command.
+"""
+
+from __future__ import annotations
+
+from sitewatch.errors import SitewatchError
+
+__all__ = [
+    "IncidentError",
+    "IncidentNotFound",
+    "InvalidMaintenance",
+    "InvalidTransition",
+    "MaintenanceNotFound",
+    "SchemaTooNew",
+    "StoreError",
+]
+
+
+class StoreError(SitewatchError):
+    """The incident database cannot be opened or used."""
+
+
+class SchemaTooNew(StoreError):
+    """The database was written by a newer sitewatch (its schema version is unknown here)."""
+
+    def __init__(self, path: str, found: int, known: int) -> None:
+        self.found = found
+        self.known = known
+        super().__init__(
+            f"{path}: schema version {found} is newer than this sitewatch knows ({known}); "
+            "run the newer sitewatch, or restore a backup made by this version")
+
+
+class IncidentError(SitewatchError):
+    """A command on incidents or maintenance windows cannot be carried out."""
+
+
+class IncidentNotFound(IncidentError):
+    def __init__(self, incident_id: int) -> None:
+        self.incident_id = incident_id
+        super().__init__(f"no incident #{incident_id}")
+
+
+class InvalidTransition(IncidentError):
+    """The incident's state does not allow the command (e.g. acknowledging a resolved incident)."""
+
+
+class MaintenanceNotFound(IncidentError):
+    def __init__(self, window_id: int) -> None:
+        self.window_id = window_id
+        super().__init__(f"no maintenance window #{window_id}")
+
+
+class InvalidMaintenance(IncidentError):
+    """A maintenance window that cannot be created as given."""
