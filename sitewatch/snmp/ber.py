@@ -1,4 +1,4 @@
-"""A small, strict BER codec for SNMP v1/v2c messages, written for the poll hot path.
+"""A small, strict BER decoder for SNMP v1/v2c messages, written for the poll hot path.
 
 Why not pyasn1: decoding one 36-varbind response costs ~2 ms with pyasn1 and tens of µs with a
 plain walk over the bytes. Values come out as the cheap ``SnmpValue`` of ``sitewatch.model``.
@@ -8,41 +8,36 @@ Strict: a malformed, truncated, overlong or trailing-garbage input raises ``Deco
 Two pieces of leniency, shared with net-snmp and pyasn1: non-minimal INTEGER encodings and
 non-minimal long-form lengths are accepted.
 
-Requests are built once as a ``RequestTemplate``; only the 4-byte request-id is filled in per
-request. Request-ids in ``REQUEST_ID_RANGE`` make that fixed width also the minimal encoding.
+Encoding (requests built once as templates, responses for tests and simulators) lives in
+``ber_encode``; this module holds the types, the decoder and the limits both share.
 """
 
 from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
 from sitewatch.model import SnmpException, SnmpValue
 
 __all__ = [
+    "EXCEPTIONS",
+    "MAX_ARCS",
     "REQUEST_ID_RANGE",
+    "UNSIGNED_MAX",
     "DecodeError",
     "Message",
     "Pdu",
-    "RequestTemplate",
     "Tag",
-    "build_request",
     "decode_message",
     "decode_oid",
     "decode_oid_arcs",
-    "encode_message",
-    "encode_oid",
-    "encode_oid_tlv",
-    "encode_value",
     "parse_envelope",
     "parse_named_varbinds",
     "parse_pdu",
     "parse_varbinds",
-    "request_body",
-    "request_prefix",
 ]
 
 
@@ -83,13 +78,14 @@ REQUEST_ID_RANGE = (0x0080_0000, 0x7FFF_FFFF)
 
 _PDU_TAGS = frozenset(range(0xA0, 0xA9))  # with the v1 Trap (0xA4), whose layout differs
 _TRAP_V1 = 0xA4
-_EXCEPTIONS = {0x80: SnmpException.NO_SUCH_OBJECT, 0x81: SnmpException.NO_SUCH_INSTANCE,
+#: BER tag of each SNMPv2 exception value
+EXCEPTIONS = {0x80: SnmpException.NO_SUCH_OBJECT, 0x81: SnmpException.NO_SUCH_INSTANCE,
                0x82: SnmpException.END_OF_MIB_VIEW}
-_EXCEPTION_TAGS = {e: t for t, e in _EXCEPTIONS.items()}
 _U32 = 0xFFFF_FFFF
 _U64 = 0xFFFF_FFFF_FFFF_FFFF
-_UNSIGNED_MAX = {0x41: _U32, 0x42: _U32, 0x43: _U32, 0x46: _U64}
-_MAX_ARCS = 128  # RFC 2578 §3.5: at most 128 sub-identifiers, each at most 2**32 - 1
+#: the largest value of each unsigned type, by BER tag
+UNSIGNED_MAX = {0x41: _U32, 0x42: _U32, 0x43: _U32, 0x46: _U64}
+MAX_ARCS = 128  # RFC 2578 §3.5: at most 128 sub-identifiers, each at most 2**32 - 1
 # one OID: sub-identifiers of at most 5 bytes (35 bits: no quadratic big-int growth), each ending
 # in a byte < 0x80, none starting with the padding byte 0x80
 _OID_SHAPE = re.compile(rb"(?:[\x81-\xff][\x80-\xff]{0,3}[\x00-\x7f]|[\x00-\x7f])+")
@@ -116,119 +112,6 @@ class Message:
     error_status: int
     error_index: int
     varbinds: tuple[tuple[str, SnmpValue], ...]
-
-
-# ---------------------------------------------------------------- encoding
-
-
-def _length(n: int) -> bytes:
-    if n < 0x80:
-        return bytes((n,))
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes((0x80 | len(body),)) + body
-
-
-def _tlv(tag: int, content: bytes) -> bytes:
-    return bytes((tag,)) + _length(len(content)) + content
-
-
-def _int_content(v: int) -> bytes:
-    return v.to_bytes(((v if v >= 0 else ~v).bit_length() // 8) + 1, "big", signed=True)
-
-
-def encode_oid(oid: str) -> bytes:
-    """The BER content octets of a dotted OID (a leading dot is allowed). ``ValueError`` if invalid."""
-    try:
-        arcs = [int(a) for a in oid.removeprefix(".").split(".")]
-    except ValueError:
-        raise ValueError(f"not a dotted OID: {oid!r}") from None
-    if (len(arcs) < 2 or len(arcs) > _MAX_ARCS or arcs[0] > 2 or (arcs[0] < 2 and arcs[1] >= 40)
-            or min(arcs) < 0 or max(arcs) > _U32):
-        raise ValueError(f"not a valid OID: {oid!r}")
-    out = bytearray()
-    for arc in (arcs[0] * 40 + arcs[1], *arcs[2:]):
-        if arc < 0x80:
-            out.append(arc)
-            continue
-        chunk = [arc & 0x7F]
-        arc >>= 7
-        while arc:
-            chunk.append(0x80 | (arc & 0x7F))
-            arc >>= 7
-        out += bytes(reversed(chunk))
-    return bytes(out)
-
-
-def encode_oid_tlv(oid: str) -> bytes:
-    """The whole BER TLV (tag, length, content) of a dotted OID."""
-    return _tlv(0x06, encode_oid(oid))
-
-
-def encode_value(tag: int, value: SnmpValue) -> bytes:
-    """One value as a TLV. ``ValueError`` when the value does not fit the tag."""
-    if tag in _EXCEPTIONS or tag == Tag.NULL:
-        return bytes((tag, 0))
-    if isinstance(value, SnmpException):
-        return bytes((_EXCEPTION_TAGS[value], 0))
-    if tag == Tag.INTEGER and isinstance(value, int):
-        if not -0x8000_0000 <= value <= 0x7FFF_FFFF:
-            raise ValueError(f"INTEGER out of range: {value}")
-        return _tlv(tag, _int_content(value))
-    if tag in _UNSIGNED_MAX and isinstance(value, int):
-        if not 0 <= value <= _UNSIGNED_MAX[tag]:
-            raise ValueError(f"{Tag(tag).name} out of range: {value}")
-        return _tlv(tag, _int_content(value))
-    if tag in (Tag.OCTET_STRING, Tag.OPAQUE, Tag.IP_ADDRESS) and isinstance(value, bytes):
-        if tag == Tag.IP_ADDRESS and len(value) != 4:
-            raise ValueError("IpAddress must be 4 bytes")
-        return _tlv(tag, value)
-    if tag == Tag.OBJECT_IDENTIFIER and isinstance(value, str):
-        return _tlv(tag, encode_oid(value))
-    raise ValueError(f"cannot encode {value!r} as tag 0x{tag:02x}")
-
-
-def encode_message(*, version: int, community: bytes, pdu: int, request_id: int,
-                   error_status: int = 0, error_index: int = 0,
-                   varbinds: Iterable[tuple[str, int, SnmpValue]] = ()) -> bytes:
-    """A whole message; varbinds are (oid, tag, value). For tests, simulators and traps."""
-    vbl = b"".join(_tlv(0x30, _tlv(0x06, encode_oid(o)) + encode_value(t, v)) for o, t, v in varbinds)
-    body = (_tlv(0x02, _int_content(request_id)) + _tlv(0x02, _int_content(error_status))
-            + _tlv(0x02, _int_content(error_index)) + _tlv(0x30, vbl))
-    return _tlv(0x30, _tlv(0x02, _int_content(version)) + _tlv(0x04, community) + _tlv(pdu, body))
-
-
-@dataclass(frozen=True, slots=True)
-class RequestTemplate:
-    """A request encoded once; ``prefix + request_id.to_bytes(4, "big") + suffix`` is the message."""
-
-    prefix: bytes
-    suffix: bytes
-
-    def render(self, request_id: int) -> bytes:
-        return self.prefix + request_id.to_bytes(4, "big") + self.suffix
-
-
-def build_request(version: int, community: bytes, pdu: int, oids: Sequence[bytes],
-                  error_status: int = 0, error_index: int = 0) -> RequestTemplate:
-    """A request template over OID content octets (from ``encode_oid``), every value NULL.
-
-    For GetBulk pass non-repeaters and max-repetitions as ``error_status``/``error_index``.
-    """
-    body = request_body(oids, error_status, error_index)
-    return RequestTemplate(request_prefix(version, community, pdu, len(body)), body)
-
-
-def request_body(oids: Sequence[bytes], error_status: int = 0, error_index: int = 0) -> bytes:
-    """What follows the request-id: the same for every community (a template's ``suffix``)."""
-    vbl = b"".join(_tlv(0x30, _tlv(0x06, o) + b"\x05\x00") for o in oids)
-    return _tlv(0x02, _int_content(error_status)) + _tlv(0x02, _int_content(error_index)) + _tlv(0x30, vbl)
-
-
-def request_prefix(version: int, community: bytes, pdu: int, body_length: int) -> bytes:
-    """What precedes the request-id's 4 bytes, for a ``request_body`` of ``body_length`` bytes."""
-    pdu_head = bytes((pdu,)) + _length(6 + body_length)
-    head = _tlv(0x02, _int_content(version)) + _tlv(0x04, community) + pdu_head
-    return b"\x30" + _length(len(head) + 6 + body_length) + head + b"\x02\x04"
 
 
 # ---------------------------------------------------------------- decoding
@@ -397,17 +280,17 @@ def _varbinds(data: bytes, i: int, end: int, names: Sequence[str],
             add((key, v))
         elif tag == 0x04 or tag == 0x44:
             add((key, data[k:vb_end]))
-        elif tag in _UNSIGNED_MAX:
+        elif tag in UNSIGNED_MAX:
             if not 0 < n <= 9:
                 raise DecodeError("bad_integer", oid_end)
             v = from_bytes(data[k:vb_end], "big", signed=True)
-            if not 0 <= v <= _UNSIGNED_MAX[tag]:
+            if not 0 <= v <= UNSIGNED_MAX[tag]:
                 raise DecodeError("integer_range", oid_end)
             add((key, v))
-        elif tag in _EXCEPTIONS:
+        elif tag in EXCEPTIONS:
             if n:
                 raise DecodeError("bad_exception", oid_end)
-            add((key, _EXCEPTIONS[tag]))
+            add((key, EXCEPTIONS[tag]))
         elif tag == 0x40:
             if n != 4:
                 raise DecodeError("bad_ip_address", oid_end)
@@ -440,7 +323,7 @@ def decode_oid_arcs(content: bytes) -> tuple[int, ...]:
                 v = 0
     first = subids[0]
     arcs = (first // 40, first % 40, *subids[1:]) if first < 80 else (2, first - 80, *subids[1:])
-    if len(arcs) > _MAX_ARCS or max(arcs) > _U32:
+    if len(arcs) > MAX_ARCS or max(arcs) > _U32:
         raise DecodeError("bad_oid")
     return arcs
 

@@ -24,16 +24,8 @@ from dataclasses import dataclass, field
 
 from sitewatch.errors import PollError
 from sitewatch.model import PollErrorKind, SnmpException, SnmpValue
-from sitewatch.snmp.ber import (
-    DecodeError,
-    Pdu,
-    build_request,
-    decode_oid,
-    encode_oid,
-    encode_oid_tlv,
-    request_body,
-    request_prefix,
-)
+from sitewatch.snmp.ber import DecodeError, Pdu, decode_oid
+from sitewatch.snmp.ber_encode import build_request, encode_oid, encode_oid_tlv, request_body, request_prefix
 from sitewatch.snmp.client import FetchPlan, Target
 from sitewatch.snmp.lean_transport import DROP_REASONS, Endpoint, open_endpoint
 
@@ -236,6 +228,8 @@ class LeanSnmpClient:
         if status == _TOO_BIG and len(oids) > 1:
             half = (len(oids) + 1) // 2
             agent = (host, target.port)
+            if len(self._get_limit) > self._max_cached:
+                self._get_limit.clear()
             self._get_limit[agent] = min(half, self._get_limit.get(agent, half))
             await self._get(ep, host, target, job, job.get(self._part(oids[:half])), result)
             await self._get(ep, host, target, job, job.get(self._part(oids[half:])), result)

@@ -15,7 +15,8 @@ from pyasn1.type import univ
 from pysnmp.proto.api import v1, v2c
 
 from sitewatch.model import SnmpException, SnmpValue
-from sitewatch.snmp.ber import Pdu, Tag, build_request, decode_message, encode_message, encode_oid
+from sitewatch.snmp.ber import Pdu, Tag, decode_message
+from sitewatch.snmp.ber_encode import build_request, encode_message, encode_oid
 
 U32 = st.integers(0, 2**32 - 1)
 ARC = st.one_of(st.integers(0, 200), U32)

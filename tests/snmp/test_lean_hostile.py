@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 
 from sitewatch.errors import PollError
 from sitewatch.model import PollErrorKind, SnmpValue
-from sitewatch.snmp.ber import Message, Pdu, Tag, decode_message, encode_message
+from sitewatch.snmp.ber import Message, Pdu, Tag, decode_message
+from sitewatch.snmp.ber_encode import encode_message
 from sitewatch.snmp.client import FetchPlan, Target
 from sitewatch.snmp.lean_client import LeanSnmpClient
 from sitewatch.snmp.lean_transport import DROP_REASONS
@@ -26,15 +28,15 @@ ROOT = "1.3.6.1.4.1.99999.7"
 
 
 class ScriptedAgent:
-    """A real UDP socket on 127.0.0.1 that answers whatever the test sends back."""
+    """A real UDP socket on 127.0.0.1 (or ::1) that answers whatever the test sends back."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((host, port))
         self.sock.setblocking(False)
         self.port: int = self.sock.getsockname()[1]
 
-    async def request(self) -> tuple[Message, tuple[str, int]]:
+    async def request(self) -> tuple[Message, Any]:
         data, addr = await asyncio.get_running_loop().sock_recvfrom(self.sock, 65535)
         return decode_message(data), addr
 
@@ -125,6 +127,36 @@ async def test_spoofed_reply_with_a_valid_request_id_does_not_complete_the_reque
         assert await fetch == {SYSNAME: b"genuine"}
     finally:
         spoofer.close()
+
+
+async def test_ipv6_agent_and_spoofing_over_ipv6(client: LeanSnmpClient) -> None:
+    agent, spoofer = ScriptedAgent("::1"), ScriptedAgent("::1")
+    try:
+        fetch = asyncio.create_task(client.fetch(Target(host="0:0::1", port=agent.port, community=b"public"),
+                                                 FetchPlan(scalars=(SYSNAME,))))
+        req, addr = await agent.request()
+        spoofer.sock.sendto(reply(req, SPOOFED), addr)
+        await until(lambda: client.dropped["wrong_source"] == 1)
+        agent.sock.sendto(reply(req, GENUINE), addr)
+        assert await fetch == {SYSNAME: b"genuine"}
+        assert client.local_port(socket.AF_INET6) == addr[1]
+    finally:
+        agent.close()
+        spoofer.close()
+
+
+async def test_host_name_is_resolved(client: LeanSnmpClient) -> None:
+    # "localhost" comes from /etc/hosts (no DNS traffic); the agent listens where it points first
+    first = socket.getaddrinfo("localhost", None, type=socket.SOCK_DGRAM)[0][4][0]
+    agent = ScriptedAgent(str(first))
+    try:
+        fetch = asyncio.create_task(client.fetch(Target(host="localhost", port=agent.port, community=b"public"),
+                                                 FetchPlan(scalars=(SYSNAME,))))
+        req, addr = await agent.request()
+        agent.sock.sendto(reply(req, GENUINE), addr)
+        assert await fetch == {SYSNAME: b"genuine"}
+    finally:
+        agent.close()
 
 
 async def test_undecodable_reply_from_the_agent_fails_as_decode(agent: ScriptedAgent, client: LeanSnmpClient) -> None:
