@@ -81,6 +81,7 @@ async def run_round(name: str, fetch: Callable[[Target], Awaitable[object]], tar
             except PollError as e:
                 failures[e.kind.value] = failures.get(e.kind.value, 0) + 1
 
+    load = os.getloadavg()[0]
     a0, c0, w0 = agent_cpu(agent_pids), time.process_time(), time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     c1, w1, a1 = time.process_time(), time.perf_counter(), agent_cpu(agent_pids)
@@ -89,7 +90,8 @@ async def run_round(name: str, fetch: Callable[[Target], Awaitable[object]], tar
             "cpu_s_per_1000": round((c1 - c0) / n * 1000, 4), "fetches_per_s": round(n / (w1 - w0)),
             "timeouts": failures.get(PollErrorKind.TIMEOUT.value, 0), "other_failures": sum(
                 v for k, v in failures.items() if k != PollErrorKind.TIMEOUT.value),
-            "agent_cpu_s_per_1000": round((a1 - a0) / n * 1000, 4), "peak_rss_mib": round(peak_rss_mib(), 1)}
+            "agent_cpu_s_per_1000": round((a1 - a0) / n * 1000, 4), "peak_rss_mib": round(peak_rss_mib(), 1),
+            "load_average_1min": round(load, 2)}  # the machine is shared: a busy one inflates CPU figures
 
 
 def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
