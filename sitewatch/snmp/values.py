@@ -213,10 +213,9 @@ def enum_reader(table: Mapping[int | str, Value | _Marker]) -> Convert:
 
 
 def present(raw: object) -> float | None:
-    """1 for any real value (the row exists), unknown for NULL, exceptions and missing."""
-    if raw is None or raw is MISSING or isinstance(raw, SnmpException):
-        return None
-    return 1.0
+    """1 for a real value (the row exists); unknown for NULL, exceptions, missing, or anything
+    that is not an SNMP value at all."""
+    return 1.0 if type(raw) is int or type(raw) is bytes or type(raw) is str else None
 
 
 _new = object.__new__

@@ -1,0 +1,220 @@
+"""What each recording must read as, shared by the unit and the end-to-end tests.
+
+Values for the real recordings come from /work/shared/fixtures/snmprec/SOURCES.md; values for
+the recordings built from MIB text (``tests/fixtures/snmprec``) from the scenario in each file's
+header. ``None`` means the reading must be there and unknown; ``ABSENT`` that it must not be.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Final
+
+import pytest
+
+from sitewatch.model import Reading
+from tests.agents import FIXTURES
+
+__all__ = ["ABSENT", "BUILT", "DETECTED", "EXPECTED", "RECORDINGS", "check", "key", "recording_path"]
+
+#: recordings built for these tests from MIB text
+BUILT: Final = Path(__file__).resolve().parents[1] / "fixtures" / "snmprec"
+
+ABSENT: Final = object()
+
+Key = tuple[str, tuple[tuple[str, str], ...]]
+
+
+def key(name: str, **labels: str) -> Key:
+    return name, tuple(sorted(labels.items()))
+
+
+def recording_path(name: str) -> Path:
+    built = BUILT / f"{name}.snmprec"
+    return built if built.exists() else FIXTURES / f"{name}.snmprec"
+
+
+#: recording → the profiles detection must choose (vendor first, then the others by name)
+DETECTED: Final[Mapping[str, tuple[str, ...]]] = {
+    "deltaups": ("if-mib", "ups-mib"),
+    "abbups_abbups": ("if-mib", "ups-mib"),
+    "huaweiups_ups2000": ("ups-mib",),
+    "netsure": ("vertiv-netsure", "if-mib"),
+    "eltek-webpower": ("eltek-smartpack", "if-mib"),
+    "algcom-dc-ups": ("algcom-dc-ups",),
+    "sitemonitor": ("packetflux-sitemonitor",),
+    "aviat-wtm": ("entity-sensor", "if-mib"),
+    "siklu": ("if-mib",),
+    "eltek-sp2": ("eltek-sp2",),
+    "vertiv-ees": ("vertiv-ees",),
+    "huawei-site-monitor": ("huawei-site-monitor",),
+}
+RECORDINGS: Final = tuple(DETECTED)
+
+EXPECTED: Final[Mapping[str, Mapping[Key, object]]] = {
+    "deltaups": {
+        key("battery_voltage_volts"): 41.2,  # upsBatteryVoltage 412 x 0.1 V
+        key("battery_charge_ratio"): 1.0,
+        key("battery_runtime_seconds"): 22 * 60,
+        key("battery_temperature_celsius"): 23.0,
+        key("battery_current_amperes"): None,  # recorded as NULL
+        key("battery_status"): "normal",
+        key("seconds_on_battery"): 0.0,
+        key("output_source"): "normal",
+        key("input_voltage_volts", phase="1"): 121.0,
+        key("mains_ok"): 1.0,
+        key("on_battery"): 0.0,
+        key("alarms_present"): None,  # the card has no upsAlarm group
+        key("uptime_seconds"): 3405.85,
+        key("link_up", interface="lo"): 1.0,  # ifDescr "lo" NUL-padded, no ifName
+        key("link_up", interface="eth0"): 1.0,
+        key("link_up", interface="tunl0"): 0.0,
+        key("link_admin_up", interface="tunl0"): 0.0,
+    },
+    "abbups_abbups": {
+        key("battery_voltage_volts"): 434.8,
+        key("battery_runtime_seconds"): 452 * 60,
+        key("input_voltage_volts", phase="1"): 239.0,
+        key("input_voltage_volts", phase="2"): 239.0,
+        key("input_voltage_volts", phase="3"): 238.0,
+        key("mains_ok"): 1.0,
+        key("uptime_seconds"): None,  # the walk has no sysUpTime
+    },
+    "huaweiups_ups2000": {
+        key("battery_runtime_seconds"): None,  # 4294967295 = -1 sent as Gauge32
+        key("battery_voltage_volts"): 270.7,  # Gauge32 in place of INTEGER
+        key("battery_current_amperes"): 0.4,
+        key("battery_status"): "normal",
+        key("battery_charge_ratio"): 1.0,
+        key("input_voltage_volts", phase="1"): 233.0,
+        key("mains_ok"): 1.0,
+        key("on_battery"): 0.0,
+    },
+    "netsure": {
+        key("battery_voltage_volts"): 54.01,  # psSystemVoltage "54.01" (text)
+        key("battery_current_amperes"): 0.0,  # psBatteryCurrent "0.00"
+        key("battery_runtime_seconds"): None,
+        key("alarm_active", alarm="major"): 0.0,
+        key("alarm_active", alarm="minor"): 0.0,
+        key("mains_ok"): ABSENT,  # the VEC MIB has no AC values
+        key("link_up", interface="1"): 1.0,  # empty ifDescr: the index names it
+    },
+    "eltek-webpower": {
+        key("battery_voltage_volts"): 53.23,  # 5323 x 0.01 V
+        key("input_voltage_volts", phase="1"): 233.0,
+        key("input_voltage_volts", phase="2"): 235.0,
+        key("input_voltage_volts", phase="3"): 236.0,
+        key("battery_temperature_celsius"): 24.0,
+        key("battery_runtime_seconds"): 1406 * 60,
+        key("battery_charge_ratio"): 1.0,  # 1360 Ah left of 1360
+        key("battery_status"): "normal",
+        key("mains_ok"): 1.0,
+        key("on_battery"): 0.0,
+        key("rectifier_failed"): 0.0,
+        key("lvd_open"): 0.0,
+        key("alarm_active", alarm="ac_mains"): 0.0,
+        key("alarms_present"): 0.0,
+        key("link_up", interface="Ethernet Interface"): 1.0,
+    },
+    "algcom-dc-ups": {
+        key("mains_ok"): 1.0,  # acFail 0
+        key("on_battery"): 0.0,
+        key("battery_voltage_volts"): 53.9,
+        key("battery_current_amperes"): 0.0,
+        key("battery_status"): "normal",  # chargerStatus 5 CHARGING_FLOAT
+        key("input_voltage_volts", phase="1"): None,  # optional sensor not fitted (0)
+        key("alarms_present"): 0.0,
+    },
+    "sitemonitor": {
+        key("battery_voltage_volts"): 46.9,
+        key("mains_ok"): 1.0,  # switch input 3 closed (mains-present relay)
+        key("on_battery"): 0.0,
+    },
+    "aviat-wtm": {
+        key("battery_voltage_volts"): 47.058,  # entPhySensor voltsDC, scale units, precision 3
+        key("battery_temperature_celsius"): ABSENT,  # no sensor is a battery's
+        key("link_up", interface="GigabitEthernet1/1"): 1.0,
+        key("link_up", interface="GigabitEthernet1/2"): 0.0,
+        key("link_up", interface="Radio1"): 1.0,
+        key("link_up", interface="Vlan1"): 1.0,
+        key("link_up", interface="TenGigE1/1"): ABSENT,  # notPresent
+        key("link_up", interface="TenGigE1/2"): ABSENT,
+        key("link_admin_up", interface="Radio1"): None,  # the walk has no ifAdminStatus
+    },
+    "siklu": {
+        key("link_up", interface="Eth2"): 0.0,  # a real link-down:
+        key("link_admin_up", interface="Eth2"): 1.0,  # administratively up
+        key("link_up", interface="Eth0"): 1.0,
+        key("link_up", interface="Host"): 1.0,
+        key("link_up", interface="vlan 287"): 1.0,
+    },
+    "eltek-sp2": {
+        key("battery_voltage_volts"): 48.7,
+        key("battery_current_amperes"): -41.2,  # -412 deciamperes
+        key("battery_temperature_celsius"): 25.0,  # 77 F
+        key("battery_runtime_seconds"): 142 * 60,
+        key("battery_charge_ratio"): 0.78,  # 312 of 400 Ah
+        key("battery_status"): "normal",
+        key("input_voltage_volts", phase="1"): 0.0,
+        key("mains_ok"): 0.0,
+        key("on_battery"): 1.0,
+        key("generator_running"): 1.0,
+        key("fuel_level_ratio"): 0.64,
+        key("rectifier_failed"): 1.0,
+        key("lvd_open"): 1.0,  # load LVLD 2 disconnected
+        key("alarm_active", alarm="mains"): 1.0,
+        key("alarm_active", alarm="generator"): 0.0,
+        key("alarms_present"): 3.0,
+    },
+    "vertiv-ees": {
+        key("battery_voltage_volts"): 53.52,  # psBatteryVoltage invalid: systemVoltage -53520 mV
+        key("battery_current_amperes"): -41.2,
+        key("battery_charge_ratio"): 0.87,
+        key("battery_temperature_celsius"): 25.0,  # the probe of type battery(2)
+        key("input_voltage_volts", phase="1"): 0.0,
+        key("input_voltage_volts", phase="3"): None,  # 2147483647
+        key("mains_ok"): 0.0,  # acFail(8)
+        key("on_battery"): 1.0,
+        key("rectifier_failed"): 1.0,
+        key("alarm_active", alarm="Mains Failure"): 1.0,
+        key("alarm_active", alarm="Door Alarm"): 0.0,
+        key("alarms_present"): 2.0,
+    },
+    "huawei-site-monitor": {
+        key("battery_voltage_volts"): 49.8,
+        key("battery_current_amperes"): -25.3,
+        key("battery_runtime_seconds"): 185 * 60,
+        key("battery_charge_ratio"): 0.742,
+        key("battery_temperature_celsius"): 26.5,
+        key("input_voltage_volts", phase="2"): 0.0,
+        key("mains_ok"): 0.0,  # acOff(2)
+        key("on_battery"): 1.0,  # disCharge(3)
+        key("generator_running"): 1.0,
+        key("rectifier_failed"): 1.0,
+        key("lvd_open"): 0.0,
+        key("alarm_active", alarm="AC Power Failure"): 1.0,
+        key("alarm_active", alarm="Door Alarm"): 0.0,
+        key("alarms_present"): 2.0,
+    },
+}
+
+
+def check(readings: Iterable[Reading], expected: Mapping[Key, object]) -> None:
+    """Every expected reading has its value (numbers to 1e-9), unknown or absent as said;
+    no reading appears twice."""
+    found: dict[Key, Reading] = {}
+    for r in readings:
+        k = (r.name, r.labels)
+        assert k not in found, f"{k} produced twice"
+        found[k] = r
+    for k, want in expected.items():
+        if want is ABSENT:
+            assert k not in found, f"{k} should not be produced, got {found[k]}"
+            continue
+        assert k in found, f"{k} missing; produced: {sorted(found)}"
+        got = found[k].value
+        if want is None or isinstance(want, str):
+            assert got == want, f"{k}: {got!r} != {want!r} ({found[k].source})"
+        else:
+            assert got == pytest.approx(want, abs=1e-9), f"{k}: {got!r} != {want!r} ({found[k].source})"

@@ -1,0 +1,180 @@
+"""What real agents send instead of clean values, through the shipped profiles: sentinels, NULL,
+SNMP exceptions, wrong types, garbage text, out-of-range numbers, unmapped enums. Each must
+read as unknown (``None``), never as a number; good values next to them must still read right.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from sitewatch.model import Reading, SnmpException, SnmpValue
+from sitewatch.snmp.profiles import CompiledProfiles, compile_profiles, load_profiles
+from sitewatch.snmp.values import make_reading
+from tests.profiles.expected import key
+
+UPS = "1.3.6.1.2.1.33.1"
+IF = "1.3.6.1.2.1.2.2.1"
+VEC = "1.3.6.1.4.1.885.3.2"
+RUNTIME, VOLTAGE, CHARGE, TEMP, STATUS, SOURCE = (f"{UPS}.2.3.0", f"{UPS}.2.5.0", f"{UPS}.2.4.0", f"{UPS}.2.7.0",
+                                                  f"{UPS}.2.1.0", f"{UPS}.4.1.0")
+EXCEPTIONS = list(SnmpException)
+
+
+def compiled(*names: str) -> CompiledProfiles:
+    profiles = load_profiles()
+    return compile_profiles([profiles[n] for n in names])
+
+
+def read(c: CompiledProfiles, raw: dict[str, SnmpValue]) -> dict[tuple[str, tuple[tuple[str, str], ...]], Reading]:
+    return {(r.name, r.labels): r for r in c.readings(raw)}
+
+
+def value(c: CompiledProfiles, raw: dict[str, SnmpValue], name: str, **labels: str) -> object:
+    return read(c, raw)[key(name, **labels)].value
+
+
+@pytest.mark.parametrize("sentinel", [-1, 2147483647, 4294967295])
+def test_ups_runtime_sentinels_are_unknown(sentinel: int) -> None:
+    c = compiled("ups-mib")
+    assert value(c, {RUNTIME: sentinel}, "battery_runtime_seconds") is None
+    assert value(c, {RUNTIME: 22}, "battery_runtime_seconds") == 1320.0
+
+
+@pytest.mark.parametrize("bad", [None, *EXCEPTIONS, b"412", "1.3.6.1.4.1", b"", b"\x00\x00"])
+def test_null_exceptions_and_wrong_types_are_unknown(bad: SnmpValue) -> None:
+    c = compiled("ups-mib")
+    assert value(c, {VOLTAGE: bad}, "battery_voltage_volts") is None
+    assert value(c, {STATUS: bad}, "battery_status") is None
+
+
+def test_missing_object_is_unknown_not_absent() -> None:
+    readings = read(compiled("ups-mib"), {})
+    assert readings[key("battery_voltage_volts")].value is None
+    assert readings[key("battery_voltage_volts")].source == f"{VOLTAGE}=missing"
+
+
+@pytest.mark.parametrize(("oid", "raw", "name"), [
+    (CHARGE, 101, "battery_charge_ratio"),  # more than 100 %
+    (TEMP, 200, "battery_temperature_celsius"),  # outside -40..100 C
+    (TEMP, -41, "battery_temperature_celsius"),
+    (VOLTAGE, 20000, "battery_voltage_volts"),  # 2 kV
+])
+def test_out_of_range_is_unknown(oid: str, raw: int, name: str) -> None:
+    assert value(compiled("ups-mib"), {oid: raw}, name) is None
+
+
+def test_gauge32_in_place_of_integer_and_sign() -> None:
+    c = compiled("ups-mib")
+    assert value(c, {STATUS: 2}, "battery_status") == "normal"  # Gauge32 2 arrives as int 2
+    assert value(c, {TEMP: 4294967291}, "battery_temperature_celsius") == -5.0  # Gauge32 of Integer32 -5
+    assert value(c, {f"{UPS}.2.6.0": -12}, "battery_current_amperes") == pytest.approx(-1.2)
+    huawei = compiled("huawei-site-monitor")
+    assert value(huawei, {"1.3.6.1.4.1.2011.6.164.1.6.1.3.0": -5}, "battery_voltage_volts") is None  # gauge < 0
+
+
+def test_unmapped_enum_value_is_unknown() -> None:
+    c = compiled("ups-mib")
+    assert value(c, {SOURCE: 9}, "output_source") is None
+    assert value(c, {SOURCE: 0}, "output_source") is None
+    assert value(c, {SOURCE: 5}, "output_source") == "battery"
+
+
+@pytest.mark.parametrize(("raw", "want"), [
+    (b"54.01", 54.01), (b"54.01\x00\x00\x00", 54.01), (b" 54.01 ", 54.01), ("54.01", 54.01), (54, 54.0),
+    (b"-48.5", 48.5),  # psSystemVoltage of a -48 V plant: its magnitude
+    (b"n/a", None), (b"", None), (b"54,01", None), (b"nan", None), (b"inf", None), (b"1_000", None),
+    (b"\x00\x00", None), (b"\xff\xfe", None), (None, None), (SnmpException.NO_SUCH_INSTANCE, None),
+])
+def test_text_numbers(raw: SnmpValue, want: float | None) -> None:
+    got = value(compiled("vertiv-netsure"), {f"{VEC}.1.1.0": raw}, "battery_voltage_volts")
+    assert got == (pytest.approx(want) if want is not None else None)
+
+
+def test_interface_status_codes() -> None:
+    c = compiled("if-mib")
+    raw: dict[str, SnmpValue] = {
+        f"{IF}.8.1": 1, f"{IF}.8.2": 2, f"{IF}.8.3": 0, f"{IF}.8.4": 6, f"{IF}.8.5": 7, f"{IF}.8.6": 4,
+        f"{IF}.7.1": 1, f"{IF}.7.2": 1, f"{IF}.7.4": 2,
+        f"{IF}.2.1": b"uplink\x00\x00", f"{IF}.2.3": b"",
+    }
+    readings = read(c, raw)
+    assert readings[key("link_up", interface="uplink")].value == 1.0  # NULs stripped from ifDescr
+    assert readings[key("link_up", interface="2")].value == 0.0  # no name: the ifIndex
+    assert readings[key("link_up", interface="3")].value is None  # 0: not an ifOperStatus
+    assert key("link_up", interface="4") not in readings  # notPresent: no interface
+    assert key("link_admin_up", interface="4") not in readings
+    assert readings[key("link_up", interface="5")].value == 0.0  # lowerLayerDown
+    assert readings[key("link_up", interface="6")].value is None  # unknown(4)
+    assert readings[key("link_admin_up", interface="5")].value is None  # no ifAdminStatus for it
+
+
+def test_ups_alarm_table_and_derived_mains() -> None:
+    c = compiled("ups-mib")
+    raw: dict[str, SnmpValue] = {SOURCE: 3, f"{UPS}.2.2.0": 0,
+                                 f"{UPS}.6.2.1.2.7": f"{UPS}.6.3.6", f"{UPS}.6.2.1.2.9": f"{UPS}.6.3.16",
+                                 f"{UPS}.6.2.1.2.11": "1.3.6.1.4.1.99.1"}
+    readings = read(c, raw)
+    assert readings[key("alarm_active", alarm="input_bad")].value == 1.0
+    assert readings[key("alarm_active", alarm="fan_failure")].value == 1.0
+    assert readings[key("alarm_active", alarm="1.3.6.1.4.1.99.1")].value == 1.0  # a vendor alarm keeps its OID
+    assert readings[key("alarm_active", alarm="input_bad")].info == (("upsAlarmId", "7"), ("alarm_oid", f"{UPS}.6.3.6"))
+    assert readings[key("alarms_present")].value == 3.0  # counted: no upsAlarmsPresent
+    assert readings[key("mains_ok")].value == 0.0  # upsAlarmInputBad, though the output is normal
+    assert readings[key("on_battery")].value == 0.0
+    raw[f"{UPS}.6.1.0"] = 2  # upsAlarmsPresent, when the agent has it, is what counts
+    assert value(c, raw, "alarms_present") == 2.0
+
+
+@pytest.mark.parametrize(("source", "seconds", "on_battery", "mains_ok"), [
+    (5, 0, 1.0, 0.0),  # output from battery
+    (3, 120, 1.0, 0.0),  # counting seconds on battery
+    (3, 0, 0.0, 1.0),
+    (4, 0, 0.0, 1.0),  # bypass: still mains
+    (None, None, None, None),  # nothing known: unknown, not "mains ok"
+    (SnmpException.NO_SUCH_OBJECT, 0, 0.0, 1.0),  # one input is enough
+])
+def test_ups_on_battery_and_mains(source: SnmpValue, seconds: SnmpValue, on_battery: float | None,
+                                  mains_ok: float | None) -> None:
+    c = compiled("ups-mib")
+    raw = {SOURCE: source, f"{UPS}.2.2.0": seconds}
+    assert value(c, raw, "on_battery") == on_battery
+    assert value(c, raw, "mains_ok") == mains_ok
+
+
+def test_eltek_mains_falls_back_to_phase_voltages() -> None:
+    c = compiled("eltek-smartpack")
+    ac, alarm = "1.3.6.1.4.1.12148.9.6", "1.3.6.1.4.1.12148.9.7.1.11.0"
+    assert value(c, {alarm: 1, f"{ac}.1.0": 230}, "mains_ok") == 0.0  # the controller's alarm wins
+    assert value(c, {f"{ac}.1.0": 0, f"{ac}.2.0": 0, f"{ac}.3.0": 231}, "mains_ok") == 1.0  # one phase up
+    assert value(c, {f"{ac}.1.0": 0, f"{ac}.2.0": 12, f"{ac}.3.0": 0}, "mains_ok") == 0.0
+    assert value(c, {f"{ac}.1.0": 0, f"{ac}.2.0": 0, f"{ac}.3.0": 0}, "on_battery") == 1.0
+    assert value(c, {}, "mains_ok") is None
+
+
+def test_entity_sensor_scale_status_and_choice() -> None:
+    c = compiled("entity-sensor")
+    s = "1.3.6.1.2.1.99.1.1.1"
+    raw: dict[str, SnmpValue] = {
+        f"{s}.1.2": 4, f"{s}.2.2": 9, f"{s}.3.2": 1, f"{s}.4.2": 999, f"{s}.5.2": 3,  # nonoperational: skipped
+        f"{s}.1.5": 4, f"{s}.2.5": 8, f"{s}.3.5": 0, f"{s}.4.5": -53400, f"{s}.5.5": 1,  # -53.4 V (milli)
+        f"{s}.1.9": 4, f"{s}.2.9": 9, f"{s}.3.9": 0, f"{s}.4.9": 12, f"{s}.5.9": 1,  # a later one: not chosen
+    }
+    assert value(c, raw, "battery_voltage_volts") == pytest.approx(53.4)
+    raw[f"{s}.2.5"] = 99  # not a SensorDataScale: unknown rather than a guess
+    assert value(c, raw, "battery_voltage_volts") is None
+
+
+def test_same_values_give_the_same_reading_objects_and_bool_is_not_an_int() -> None:
+    c = compiled("ups-mib")
+    first, second = read(c, {STATUS: 2, VOLTAGE: 412}), read(c, {STATUS: 2, VOLTAGE: 412})
+    assert first[key("battery_voltage_volts")] is second[key("battery_voltage_volts")]
+    assert value(c, {STATUS: True}, "battery_status") is None  # True == 1 == 2 - 1, but not an INTEGER
+    assert value(c, {VOLTAGE: 412.0}, "battery_voltage_volts") is None  # type: ignore[dict-item]
+
+
+def test_make_reading_is_a_reading() -> None:
+    args = {"name": "link_up", "value": 1.0, "labels": (("interface", "eth0"),), "source": "x=1",
+            "info": (("ifIndex", "2"),)}
+    made = make_reading(**args)  # type: ignore[arg-type]
+    assert made == Reading(**args)  # type: ignore[arg-type]
+    assert hash(made) == hash(Reading(**args))  # type: ignore[arg-type]
