@@ -52,10 +52,10 @@ def probe_packet(community: str, request_id: int = 1) -> bytes:
 
 class _Probe(asyncio.DatagramProtocol):
     def __init__(self) -> None:
-        self.answered: set[int] = set()
+        self.answered: set[tuple[str, int]] = set()
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        self.answered.add(addr[1])
+        self.answered.add((addr[0], addr[1]))
 
 
 def _free_udp_port() -> int:
@@ -92,13 +92,15 @@ class Fleet:
         self._booted_at = self.clock.time()
         self._states = {site_id: SiteState(site_id=site_id, at=self._booted_at) for site_id in self.sites}
         self._responder.create({s.community: self._tables[i] for i, s in self.sites.items()}, self._render_all())
-        backend = ("127.0.0.1", _free_udp_port())
-        self._responder.start(backend[1])
         try:
+            # the site ports first, so that the backend's port cannot be one of them
             for n, site_id in enumerate(self.sites):
-                port = self.port_base + n if self.port_base else 0
-                self._proxies[site_id] = await open_proxy(port, backend)
-            await self._wait_answering()
+                self._proxies[site_id] = await open_proxy(self.port_base + n if self.port_base else 0)
+            backend = await self._start_backend()
+            for proxy in self._proxies.values():
+                proxy.backend = backend
+            await self._wait_answering({("127.0.0.1", self._proxies[i].port): s.community
+                                        for i, s in self.sites.items()}, self.start_seconds)
         except BaseException:
             await self.stop()
             raise
@@ -124,23 +126,39 @@ class Fleet:
                         tb: TracebackType | None) -> None:
         await self.stop()
 
-    async def _wait_answering(self) -> None:
+    async def _start_backend(self, attempts: int = 3) -> tuple[str, int]:
+        """Start snmpsim on a free port and return its address once it answers. snmpsim does not
+        report a port it failed to bind (another process took it meanwhile): it just never
+        answers, so a start that stays silent is retried on another port."""
+        community = next(iter(self.sites.values())).community if self.sites else "public"
+        for _ in range(attempts):
+            backend = ("127.0.0.1", _free_udp_port())
+            self._responder.start(backend[1])
+            try:
+                await self._wait_answering({backend: community}, self.start_seconds / attempts)
+                return backend
+            except TimeoutError:
+                self._responder.stop_process()
+        raise TimeoutError(f"snmpsim did not answer in {attempts} tries:\n{self._responder.log_tail()}")
+
+    async def _wait_answering(self, agents: dict[tuple[str, int], str], seconds: float) -> None:
+        """Until every agent (address → community) has answered a GET."""
         loop = asyncio.get_running_loop()
         transport, probe = await loop.create_datagram_endpoint(_Probe, local_addr=("127.0.0.1", 0))
-        pending = {self._proxies[i].port: self.sites[i].community for i in self.sites}
+        pending = dict(agents)
         try:
-            async with asyncio.timeout(self.start_seconds):
+            async with asyncio.timeout(seconds):
                 while pending:
                     if (code := self._responder.exited()) is not None:
                         raise RuntimeError(f"snmpsim exited with code {code}:\n{self._responder.log_tail()}")
-                    for port, community in pending.items():
-                        transport.sendto(probe_packet(community), ("127.0.0.1", port))
+                    for address, community in pending.items():
+                        transport.sendto(probe_packet(community), address)
                     await asyncio.sleep(0.1)
-                    for port in probe.answered & pending.keys():
-                        del pending[port]
+                    for address in probe.answered & pending.keys():
+                        del pending[address]
         except TimeoutError:
-            raise TimeoutError(f"{len(pending)} simulated agents did not answer within {self.start_seconds:g}s:\n"
-                               f"{self._responder.log_tail()}") from None
+            raise TimeoutError(f"{len(pending)} of {len(agents)} simulated agents did not answer within "
+                               f"{seconds:g}s") from None
         finally:
             transport.close()
 

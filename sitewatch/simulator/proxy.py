@@ -24,8 +24,9 @@ MAX_CLIENTS = 32
 class SiteProxy(asyncio.DatagramProtocol):
     """The listening side of one site's port."""
 
-    def __init__(self, backend: tuple[str, int]) -> None:
-        self.backend = backend
+    def __init__(self) -> None:
+        #: where requests go; None (drop them) until the backend runs
+        self.backend: tuple[str, int] | None = None
         self.answering = True
         self.transport: asyncio.DatagramTransport | None = None
         self._upstream: OrderedDict[tuple[str, int], socket.socket] = OrderedDict()
@@ -40,7 +41,7 @@ class SiteProxy(asyncio.DatagramProtocol):
         self.transport = cast(asyncio.DatagramTransport, transport)  # 3.11's selector transport lacks the base
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        if not self.answering:
+        if not self.answering or self.backend is None:
             return
         sock = self._upstream.get(addr)
         if sock is None:
@@ -53,6 +54,7 @@ class SiteProxy(asyncio.DatagramProtocol):
             self._close_upstream(addr)
 
     def _open_upstream(self, client: tuple[str, int]) -> socket.socket:
+        assert self.backend is not None
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.setblocking(False)
         sock.connect(self.backend)
@@ -85,8 +87,8 @@ class SiteProxy(asyncio.DatagramProtocol):
             self.transport.close()
 
 
-async def open_proxy(port: int, backend: tuple[str, int]) -> SiteProxy:
-    """Listen on 127.0.0.1:``port`` (0 = any free port) and relay to ``backend``."""
+async def open_proxy(port: int) -> SiteProxy:
+    """Listen on 127.0.0.1:``port`` (0 = any free port); set ``backend`` to start relaying."""
     loop = asyncio.get_running_loop()
-    _, protocol = await loop.create_datagram_endpoint(lambda: SiteProxy(backend), local_addr=("127.0.0.1", port))
+    _, protocol = await loop.create_datagram_endpoint(SiteProxy, local_addr=("127.0.0.1", port))
     return protocol

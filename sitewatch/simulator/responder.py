@@ -109,7 +109,8 @@ class SnmpsimResponder:
     def log_tail(self) -> str:
         return self.log_path.read_text(errors="replace")[-2000:] if self.log_path.exists() else ""
 
-    def stop(self) -> None:
+    def stop_process(self) -> None:
+        """Terminate snmpsim (the tables stay, ready for ``start`` again)."""
         if self.proc is not None:
             self.proc.terminate()  # a no-op once it has exited
             try:
@@ -118,6 +119,10 @@ class SnmpsimResponder:
                 self.proc.kill()
                 self.proc.wait()
             self.proc = None
+
+    def stop(self) -> None:
+        """Terminate snmpsim and close the database."""
+        self.stop_process()
         if self._db is not None:
             self._db.close()
             self._db = None

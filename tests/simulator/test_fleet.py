@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+from pathlib import Path
 
 import pytest
 
+import sitewatch.simulator.fleet as fleet_module
+from sitewatch.config.schema import Config
 from sitewatch.simulator import Fleet
 from tests.simulator.conftest import NoAnswer, snmpget, snmpwalk, value
 
@@ -202,3 +206,20 @@ async def test_uptime_follows_the_simulated_clock(fleet: Fleet) -> None:
     fleet.advance(3600)
     # an hour of simulated time (and the few real seconds the test took)
     assert 360_000 <= int(await value(fleet, "PO-1", SYS_UPTIME)) - before <= 361_000
+
+
+async def test_start_survives_a_backend_port_taken_meanwhile(config: Config, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # snmpsim never reports a port it could not bind; it just stays silent. Force that case:
+    # the first port the fleet picks is held by another socket.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        ports = iter([taken.getsockname()[1]])
+        real = fleet_module._free_udp_port
+        monkeypatch.setattr(fleet_module, "_free_udp_port", lambda: next(ports, None) or real())
+        f = Fleet(config, workdir=tmp_path / "sim", start_seconds=9)
+        await f.start()
+        try:
+            assert await value(f, "PO-1", SYS_NAME) == "PO-1"
+        finally:
+            await f.stop()
