@@ -2,8 +2,9 @@
 
 A site's parent is the site its traffic passes through (a BTS's aggregation station, that
 station's provincial station...). When an ancestor is down, its descendants' reachability
-incidents are explained by it. The configuration rejects parent cycles; this still walks
-defensively so that a bad tree can never hang the daemon.
+incidents are explained by it. The configuration rejects parent loops; should one get through,
+the sites on it are treated as having no parent, so that two sites can never suppress each
+other and no walk can hang the daemon.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ class SiteTree:
     def __init__(self, sites: Mapping[str, Site] | Iterable[Site]) -> None:
         items = sites.values() if isinstance(sites, Mapping) else sites
         self._sites: dict[str, Site] = {s.id: s for s in items}
+        parent = {s.id: s.parent for s in self._sites.values() if s.parent is not None}
+        # a site on a parent loop gets no parent, so two sites can never explain each other
+        self._parent = {child: p for child, p in parent.items() if not _on_loop(child, parent)}
         self._children: dict[str, list[str]] = {}
-        for s in self._sites.values():
-            if s.parent is not None:
-                self._children.setdefault(s.parent, []).append(s.id)
+        for child, p in self._parent.items():
+            self._children.setdefault(p, []).append(child)
 
     def site(self, site_id: str) -> Site | None:
         return self._sites.get(site_id)
@@ -35,12 +38,10 @@ class SiteTree:
     def ancestors(self, site_id: str) -> tuple[str, ...]:
         """Parent first, then its parent, up to the root."""
         out: list[str] = []
-        seen = {site_id}
-        site = self._sites.get(site_id)
-        while site is not None and site.parent is not None and site.parent not in seen:
-            out.append(site.parent)
-            seen.add(site.parent)
-            site = self._sites.get(site.parent)
+        node = self._parent.get(site_id)
+        while node is not None:
+            out.append(node)
+            node = self._parent.get(node)
         return tuple(out)
 
     def descendants(self, site_id: str) -> frozenset[str]:
@@ -49,7 +50,16 @@ class SiteTree:
         stack = list(self._children.get(site_id, ()))
         while stack:
             child = stack.pop()
-            if child not in out and child != site_id:
+            if child not in out:
                 out.add(child)
                 stack.extend(self._children.get(child, ()))
         return frozenset(out)
+
+
+def _on_loop(site_id: str, parent: Mapping[str, str]) -> bool:
+    seen: set[str] = set()
+    node: str | None = site_id
+    while node is not None and node not in seen:
+        seen.add(node)
+        node = parent.get(node)
+    return node == site_id

@@ -110,6 +110,19 @@ class IncidentStore:
         with self._lock:
             self._conn.close()
 
+    def checkpoint(self) -> tuple[int, int]:
+        """Copy the WAL into the database file on a connection of its own, without blocking
+        writers (``PASSIVE``); returns (WAL pages, pages copied). SQLite checkpoints by itself
+        every 1000 pages inside a commit, and with ``synchronous=NORMAL`` that commit then
+        waits for an fsync (milliseconds); the daemon keeps that off its event loop by calling
+        this every minute or so from a thread (``asyncio.to_thread(store.checkpoint)``)."""
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=5.0)
+        try:
+            _, wal_pages, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            return int(wal_pages), int(copied)
+        finally:
+            conn.close()
+
     def __enter__(self) -> IncidentStore:
         return self
 
