@@ -193,18 +193,25 @@ async def test_reply_naming_other_oids_is_mapped_by_its_own_oids(agent: Scripted
     assert await fetch == {SYSNAME: b"a", "1.3.6.1.2.1.1.4.0": 4}
 
 
-async def walk_agent(agent: ScriptedAgent, next_of: Callable[[str], str | None], requests: list[Message]) -> None:
-    """Answer GETNEXT/GETBULK by following ``next_of`` (None: endOfMibView), forever."""
+async def walk_agent(agent: ScriptedAgent, next_of: Callable[[str], str | None], requests: list[Message],
+                     limit: int = 1000) -> None:
+    """Answer GETNEXT/GETBULK by following ``next_of`` (None: endOfMibView), forever; tooBig when
+    an answer would hold more than ``limit`` varbinds."""
     while True:
         req, addr = await agent.request()
         requests.append(req)
         reps = req.error_index if req.pdu == Pdu.GET_BULK else 1
+        if reps * len(req.varbinds) > limit:
+            agent.sock.sendto(encode_message(version=req.version, community=req.community, pdu=Pdu.RESPONSE,
+                                             request_id=req.request_id, error_status=1), addr)
+            continue
         varbinds: list[tuple[str, int, SnmpValue]] = []
         cursors = [oid for oid, _ in req.varbinds]
         for _ in range(reps):
             for k, oid in enumerate(cursors):
                 nxt = next_of(oid)
-                varbinds.append((oid, Tag.END_OF_MIB_VIEW, None) if nxt is None else (nxt, Tag.INTEGER, k))
+                varbinds.append((oid, Tag.END_OF_MIB_VIEW, None) if nxt is None
+                                else (nxt, Tag.INTEGER, int(nxt.rsplit(".", 1)[1])))  # the row number
                 cursors[k] = nxt or oid
         agent.sock.sendto(reply(req, varbinds), addr)
 
@@ -219,7 +226,7 @@ async def test_looping_agent_ends_the_walk(agent: ScriptedAgent, client: LeanSnm
         got = await asyncio.wait_for(client.fetch(t, FetchPlan(columns=(ROOT,), max_repetitions=5)), 5)
     finally:
         server.cancel()
-    assert got == {f"{ROOT}.1": 0, f"{ROOT}.2": 0}
+    assert got == {f"{ROOT}.1": 1, f"{ROOT}.2": 2}
     assert len(requests) <= 3
 
 
@@ -236,6 +243,25 @@ async def test_walk_is_capped(agent: ScriptedAgent) -> None:
         await client.close()
     assert len(got) == 120
     assert len(requests) == 5
+
+
+async def test_too_big_walk_asks_for_fewer_rows_then_fewer_columns(agent: ScriptedAgent,
+                                                                   client: LeanSnmpClient) -> None:
+    def table(oid: str) -> str | None:  # columns ROOT.1 and ROOT.2, rows 1..20 each
+        col, _, row = oid.removeprefix(ROOT + ".").partition(".")
+        if not row:
+            return f"{oid}.1"
+        return f"{ROOT}.{col}.{int(row) + 1}" if int(row) < 20 else (f"{ROOT}.2.1" if col == "1" else None)
+    requests: list[Message] = []
+    server = asyncio.create_task(walk_agent(agent, table, requests, limit=1))
+    try:
+        got = await asyncio.wait_for(client.fetch(target(agent), FetchPlan(
+            columns=(f"{ROOT}.1", f"{ROOT}.2"), max_repetitions=8)), 5)
+    finally:
+        server.cancel()
+    assert got == {f"{ROOT}.{c}.{r}": r for c in (1, 2) for r in range(1, 21)}
+    # 8 -> 4 -> 2 -> 1 repetitions, then one column per request
+    assert [(r.error_index, len(r.varbinds)) for r in requests[:5]] == [(8, 2), (4, 2), (2, 2), (1, 2), (1, 1)]
 
 
 async def test_close_fails_the_requests_in_flight(agent: ScriptedAgent, client: LeanSnmpClient) -> None:
