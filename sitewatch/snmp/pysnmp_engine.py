@@ -20,7 +20,7 @@ from pysnmp.entity import config
 from pysnmp.entity.engine import SnmpEngine
 
 from sitewatch.snmp.pysnmp_hlapi import prepare_engine
-from sitewatch.snmp.pysnmp_security import CommunityRegistry
+from sitewatch.snmp.pysnmp_security import CommunityRegistry, install_direct_usm
 
 __all__ = ["FleetEngine"]
 
@@ -57,6 +57,7 @@ class FleetEngine:
         self.snmp_engine = SnmpEngine()
         prepare_engine(self.snmp_engine)
         self.communities = CommunityRegistry(self.snmp_engine)
+        install_direct_usm(self.snmp_engine)
         self._rcvbuf = rcvbuf
         self._sockets: dict[int, tuple[socket.socket, Any]] = {}
         self._add_transport(*_IPV4)

@@ -8,7 +8,12 @@ with per-site communities costs O(N²): measured here, +44 CPU-s for 1000 commun
 models below answer both lookups from dicts that ``CommunityRegistry`` fills as it registers
 each community, and fall back to pysnmp's own walk only for rows they did not register.
 
-Why the USM table: it maps pysnmp's protocol identifiers to the names used in the config
+Why the direct USM lookup: pysnmp's USM model maps (engine ID, securityName) -> userName the
+same way, rebuilding a map of the whole usmUserTable after any change, and it adds a row for
+every agent engine it discovers: a v3 fleet of N devices walks ~N²/2 rows (measured here: one
+rebuild at 1000 rows costs 14 ms). ``install_direct_usm`` reads the one row instead.
+
+Why the protocol table: it maps pysnmp's protocol identifiers to the names used in the config
 (``sha256``, ``aes256``). net-snmp's ``AES-192``/``AES-256`` (and most agents built on it)
 localise the longer keys the Blumenthal draft way, checked against snmpd 5.9.3 here: with
 SHA-1 keys only pysnmp's ``usmAesBlumenthalCfb192/256`` protocols get an answer.
@@ -21,13 +26,15 @@ from typing import Any
 
 from pysnmp.entity.engine import SnmpEngine
 from pysnmp.proto.secmod.rfc2576 import SnmpV1SecurityModel, SnmpV2cSecurityModel
+from pysnmp.proto.secmod.rfc3414.service import SnmpUSMSecurityModel
 
 from sitewatch.errors import PollError
 from sitewatch.model import PollErrorKind
 from sitewatch.snmp import pysnmp_hlapi as hlapi
 from sitewatch.snmp.client import UsmAuth
 
-__all__ = ["AUTH_PROTOCOLS", "PRIV_PROTOCOLS", "CommunityRegistry", "usm_fingerprint", "usm_user_data"]
+__all__ = ["AUTH_PROTOCOLS", "PRIV_PROTOCOLS", "CommunityRegistry", "install_direct_usm", "usm_fingerprint",
+           "usm_user_data"]
 
 AUTH_PROTOCOLS: dict[str, Any] = {
     "md5": hlapi.USM_AUTH_HMAC96_MD5,
@@ -163,3 +170,33 @@ class CommunityRegistry:
 
 def _octets(value: Any) -> bytes:
     return value.encode() if isinstance(value, str) else bytes(value)
+
+
+class _DirectUsmSecurityModel(SnmpUSMSecurityModel):  # type: ignore[misc]
+    """pysnmp's USM with securityName -> userName read from the one row that can hold it.
+
+    Rows are indexed by (engine ID, securityName) when added, and discovery clones them under
+    the user name; hlapi users have securityName == userName, so the row found by index is the
+    row the stock table walk would pick. A row whose securityName differs (not one of ours)
+    goes to the stock walk.
+    """
+
+    def _SnmpUSMSecurityModel__sec2usr(self, snmpEngine: Any, securityName: Any, securityEngineID: Any = None
+                                       ) -> Any:
+        builder = snmpEngine.get_mib_builder()
+        entry, user_name, security_name = builder.import_symbols(
+            "SNMP-USER-BASED-SM-MIB", "usmUserEntry", "usmUserName", "usmUserSecurityName")
+        engine_id = securityEngineID
+        if engine_id is None:
+            (local_engine_id,) = builder.import_symbols("__SNMP-FRAMEWORK-MIB", "snmpEngineID")
+            engine_id = local_engine_id.syntax
+        instance = entry.getInstIdFromIndices(engine_id, securityName)
+        row_security_name = security_name.getNode(security_name.name + instance).syntax  # NoSuchInstanceError: none
+        if row_security_name != securityName:
+            return SnmpUSMSecurityModel._SnmpUSMSecurityModel__sec2usr(self, snmpEngine, securityName, securityEngineID)
+        return user_name.getNode(user_name.name + instance).syntax
+
+
+def install_direct_usm(engine: SnmpEngine) -> None:
+    """Replace ``engine``'s USM model (before any SNMPv3 traffic) with the direct-lookup one."""
+    engine.security_models[SnmpUSMSecurityModel.SECURITY_MODEL_ID] = _DirectUsmSecurityModel()
