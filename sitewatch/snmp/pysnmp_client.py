@@ -158,9 +158,13 @@ class PysnmpClient:
             return out
         except PollError as e:
             raise _scrubbed(e, _secrets(target)) from None
-        except (PySnmpError, OSError) as e:
-            detail = f"{target.host}:{target.port}: {type(e).__name__}: {str(e).splitlines()[-1] if str(e) else ''}"
-            raise _scrubbed(PollError(PollErrorKind.NETWORK, detail), _secrets(target)) from None
+        except Exception as e:
+            # pysnmp's own errors are about configuring or using the transport; anything else is
+            # a bug. Either way the text may quote what was configured, so it is scrubbed too.
+            kind = PollErrorKind.NETWORK if isinstance(e, PySnmpError | OSError) else PollErrorKind.INTERNAL
+            text = str(e).splitlines()[-1] if str(e) else ""
+            detail = f"{target.host}:{target.port}: {type(e).__name__}: {text}"
+            raise _scrubbed(PollError(kind, detail), _secrets(target)) from None
 
     async def close(self) -> None:
         """Close every engine's sockets. A later ``fetch`` starts afresh."""

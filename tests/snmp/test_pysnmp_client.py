@@ -240,3 +240,9 @@ async def test_ipv6_loopback_target(client: PysnmpClient) -> None:
     with SnmpsimAgent(files=[FIXTURES / "deltaups.snmprec"], extra_args=[f"--agent-udpv6-endpoint=[::1]:{port}"]):
         target = Target(host="::1", port=port, community=b"deltaups")
         assert await client.fetch(target, FetchPlan(scalars=(f"{UPS}.2.5.0",))) == {f"{UPS}.2.5.0": 412}
+
+
+async def test_malformed_oid_in_a_plan_is_an_internal_error(client: PysnmpClient, snmpsim: SnmpsimAgent) -> None:
+    with pytest.raises(PollError) as caught:
+        await client.fetch(sim(snmpsim, "deltaups"), FetchPlan(scalars=(f"{UPS}.2.5.0", "1.3.six.1")))
+    assert caught.value.kind is PollErrorKind.INTERNAL and "1.3.six.1" in caught.value.detail
