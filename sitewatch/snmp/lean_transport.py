@@ -15,6 +15,7 @@ request, and nothing to cancel when a reply arrives.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import random
 import socket
@@ -52,11 +53,12 @@ _RESPONSE = 0xA2
 class _Pending:
     """One request in flight (mutable: retries count down)."""
 
-    __slots__ = ("community", "data", "decode_error", "future", "host", "names", "port", "tlvs", "tries_left",
-                 "version")
+    __slots__ = ("community", "data", "decode_error", "future", "host", "names", "port", "seq", "tlvs",
+                 "tries_left", "version")
 
-    def __init__(self, future: asyncio.Future[Reply], host: str, port: int, version: int, community: bytes,
-                 data: bytes, retries: int, names: Sequence[str], tlvs: Sequence[bytes]) -> None:
+    def __init__(self, seq: int, future: asyncio.Future[Reply], host: str, port: int, version: int,
+                 community: bytes, data: bytes, retries: int, names: Sequence[str], tlvs: Sequence[bytes]) -> None:
+        self.seq = seq  # tells this request from a later one that drew the same request-id
         self.future = future
         self.host = host
         self.port = port
@@ -79,7 +81,9 @@ class Endpoint(asyncio.DatagramProtocol):
         self._loop = asyncio.get_running_loop()
         self._pending: dict[int, _Pending] = {}
         self._rand = random.Random(os.urandom(16)).getrandbits  # request-ids an off-path host cannot guess
-        self._deadlines: dict[float, deque[tuple[float, int, _Pending]]] = {}
+        # (deadline, request-id, seq): no reference to the request, so an answered one is freed at once
+        self._deadlines: dict[float, deque[tuple[float, int, int]]] = {}
+        self._seq = itertools.count()
         self._sweeper: asyncio.TimerHandle | None = None
         self.transport: asyncio.DatagramTransport | None = None
         self.closed = False
@@ -107,7 +111,8 @@ class Endpoint(asyncio.DatagramProtocol):
         while rid in pending:
             rid = self._rand(31) | _RID_LOW
         data = prefix + rid.to_bytes(4, "big") + suffix
-        p = _Pending(self._loop.create_future(), host, port, version, community, data, retries, names, tlvs)
+        p = _Pending(next(self._seq), self._loop.create_future(), host, port, version, community, data, retries,
+                     names, tlvs)
         pending[rid] = p
         try:
             self._send(data, (host, port))
@@ -131,17 +136,19 @@ class Endpoint(asyncio.DatagramProtocol):
         queue = self._deadlines.get(wait)
         if queue is None:
             queue = self._deadlines[wait] = deque()
-        queue.append((self._loop.time() + wait, rid, p))
+        queue.append((self._loop.time() + wait, rid, p.seq))
         if self._sweeper is None:
             self._sweeper = self._loop.call_later(SWEEP_SECONDS, self._sweep)
 
     def _sweep(self) -> None:
         self._sweeper = None
         now = self._loop.time()
+        pending = self._pending
         for wait, queue in list(self._deadlines.items()):
             while queue and queue[0][0] <= now:
-                _, rid, p = queue.popleft()
-                if not p.future.done():
+                _, rid, seq = queue.popleft()
+                p = pending.get(rid)
+                if p is not None and p.seq == seq and not p.future.done():
                     self._expired(wait, rid, p)
             if not queue:
                 del self._deadlines[wait]
