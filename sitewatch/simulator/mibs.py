@@ -10,6 +10,12 @@ STRING, ``4x`` hex OCTET STRING, ``6`` OID, ``65`` Counter32, ``66`` Gauge32, ``
   alarm group, programmable inputs) + IF-MIB + system
 - ``router``: IF-MIB + system only
 
+A site with ``backup.generator`` also gets the two objects of a PacketFlux SiteMonitor wired the
+way profile ``packetflux-sitemonitor-generator`` reads it: switch input 3 = the generator's
+running contact (1.3.6.1.4.1.32050.2.1.26.5.3, 1 closed = running) and "Power 1" = the DC bus
+(…27.5.2, 0.1 V). Real sites have that monitor as a box of its own; here it answers with the
+site's agent.
+
 Values that move (uptime, battery, mains, links, alarms) are written by ``overlay``.
 """
 
@@ -28,6 +34,7 @@ __all__ = [
     "GENERATED_KINDS",
     "IF",
     "IFX",
+    "SITEMONITOR",
     "SYS_UPTIME",
     "UPS",
     "UPS_ALARM",
@@ -56,6 +63,7 @@ UPS = "1.3.6.1.2.1.33.1"
 UPS_ALARM = f"{UPS}.6.3"  #: upsWellKnownAlarms
 ELTEK = "1.3.6.1.4.1.12148.9"
 ALGCOM = "1.3.6.1.4.1.49136.1"  #: ALGcom DC UPS (recordings only)
+SITEMONITOR = "1.3.6.1.4.1.32050.2.1"  #: PacketFlux SiteMonitor: .26.5.N switch inputs, .27.5.N analog
 GENERATED_KINDS = ("ups", "dc_plant", "router")
 
 #: Eltek low battery voltage alarm limits per cell (46.3 V / 47.0 V on 24 cells, as recorded)
@@ -178,6 +186,7 @@ def _ups(site: Site, battery: BatterySpec) -> Table:
 def _dc_plant(site: Site, battery: BatterySpec) -> Table:
     cells = max(1, round(battery.nominal_volts / 2))
     load_amps = round(battery.load_watts / battery.float_volts)
+    rectifiers = max(2, math.ceil(battery.load_watts / 2000) + 1)  # 2 kW modules, n+1
     t: Table = {
         f"{ELTEK}.1.5.0": integer(1), f"{ELTEK}.1.7.1.1.0": integer(1), f"{ELTEK}.1.8.0": integer(1),
         f"{ELTEK}.1.15.1.1.0": integer(1),
@@ -186,10 +195,17 @@ def _dc_plant(site: Site, battery: BatterySpec) -> Table:
         f"{ELTEK}.3.4.0": integer(25), f"{ELTEK}.3.9.0": integer(round(battery.float_volts * 100)),
         f"{ELTEK}.3.13.0": integer(round(cells * ELTEK_LOW_MAJOR_VPC * 100)),
         f"{ELTEK}.3.14.0": integer(round(cells * ELTEK_LOW_MINOR_VPC * 100)),
+        f"{ELTEK}.3.17.1.0": integer(0),  # batteryLVDStatus connected
+        f"{ELTEK}.3.20.1.0": integer(0),  # batteryTimeToDisconnect, minutes (overlay)
+        f"{ELTEK}.3.20.2.0": integer(round(battery.capacity_ah)),  # batteryCapacityLeft, Ah
+        f"{ELTEK}.3.20.4.0": integer(round(battery.capacity_ah)),  # batteryCapacityTotal, Ah
         f"{ELTEK}.4.1.0": integer(load_amps),
-        f"{ELTEK}.5.1.0": integer(max(2, math.ceil(battery.load_watts / 2000) + 1)),
+        f"{ELTEK}.4.3.2.0": integer(0), f"{ELTEK}.4.3.6.0": integer(0), f"{ELTEK}.4.3.10.0": integer(0),
+        f"{ELTEK}.5.1.0": integer(rectifiers),
         f"{ELTEK}.5.3.0": integer(load_amps),
     }
+    for n in range(rectifiers):  # rectifierStatusStatus normal(1)
+        t[f"{ELTEK}.5.5.2.1.2.{n}"] = integer(1)
     for n in range(1, 11):
         t[f"{ELTEK}.1.7.1.{n + 1}.0"] = integer(0)
         label = "Generator running" if n == 1 and site.backup.generator else f"ProgInput 1.{n}"
@@ -216,4 +232,7 @@ def generate(kind: str, site: Site, battery: BatterySpec) -> Table:
         table |= _ups(site, battery)
     elif kind == "dc_plant":
         table |= _dc_plant(site, battery)
+    if site.backup.generator:
+        table |= {f"{SITEMONITOR}.26.5.3": integer(0),  # switch input 3: generator running contact
+                  f"{SITEMONITOR}.27.5.2": integer(round(battery.float_volts * 10))}  # "Power 1": DC bus
     return table

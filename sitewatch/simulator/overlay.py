@@ -13,12 +13,18 @@ be INTEGER) and adds only UPS-MIB alarm table rows, where the device has ``upsAl
 - **ELTEK-DISTRIBUTED-MIB**: acVoltage1-3 → 0 without AC; batteryVoltage (0.01 V) and
   batteryCurrent (A); total rectifier current 0 without AC; alarmACmains, and the low battery
   voltage alarms against the device's own limits (batteryLowMajor/MinorAlarmVoltageConfig).
-  **Generator**: neither UPS-MIB nor ELTEK-DISTRIBUTED-MIB has a generator object. A site with
-  ``backup.generator`` has its generator-running contact wired, as on real Eltek sites, to the
-  controller's programmable input 1: ``inputUserConfigurable1`` (1.3.6.1.4.1.12148.9.1.7.1.2.0)
-  reads alarm(1) while the generator runs, and its description ``inputUserConfigurableText1``
-  (…1.15.1.2.0) reads "Generator running". On UPS-MIB devices the generator is visible only
-  through its effect (AC back at the input) and in the control API.
+  batteryTimeToDisconnect (minutes) and batteryCapacityLeft (charge x batteryCapacityTotal);
+  batteryLVDStatus disconnected(1) once the battery is empty.
+- **Generator**: neither UPS-MIB nor ELTEK-DISTRIBUTED-MIB has a generator object. A site with
+  ``backup.generator`` shows it on a PacketFlux SiteMonitor switch input 3 (see ``mibs``; what
+  profile ``packetflux-sitemonitor-generator`` reads), and on Eltek controllers also on
+  programmable input 1, as real Eltek sites wire it: ``inputUserConfigurable1``
+  (1.3.6.1.4.1.12148.9.1.7.1.2.0) reads alarm(1) while the generator runs and its description
+  ``inputUserConfigurableText1`` (…1.15.1.2.0) reads "Generator running". A running generator
+  brings AC back to the UPS input / rectifiers, so mains-loss values return to normal.
+- **PacketFlux SiteMonitor** (generated beside a generator, or a recording): "Power 1" (DC bus,
+  0.1 V) follows the battery; switch input 3 is the generator contact on a site with a
+  generator, else the mains-present relay (the wiring profile ``packetflux-sitemonitor`` reads).
 - **ALGcom DC UPS** (1.3.6.1.4.1.49136.1, recordings): acFail, alarmOnBattery,
   batteryCharging/Discharging, chargerStatus (float 5 / discharging 2 / critical low 6 below
   the low charge), battery and output voltage (0.1 V), battery current (mA).
@@ -33,6 +39,7 @@ from sitewatch.simulator.mibs import (
     ALGCOM,
     ELTEK,
     IF,
+    SITEMONITOR,
     SYS_UPTIME,
     UPS,
     UPS_ALARM,
@@ -135,6 +142,11 @@ def _eltek(o: _Overlay, generator_installed: bool) -> None:
     load_amps = _number(o.base.get(f"{ELTEK}.4.1.0", ("2", "0")))
     o.set(f"{ELTEK}.5.3.0", load_amps + max(0, round(amps)) if ac else 0)
     o.set(f"{ELTEK}.7.1.11.0", 0 if ac else 1)  # alarmACmains
+    o.set(f"{ELTEK}.3.17.1.0", 1 if charge <= 0 else 0)  # batteryLVDStatus: disconnected when empty
+    o.set(f"{ELTEK}.3.20.1.0", round(b.runtime_seconds(charge, s.drain_per_minute) / 60))
+    total = o.base.get(f"{ELTEK}.3.20.4.0")
+    if total is not None:
+        o.set(f"{ELTEK}.3.20.2.0", round(charge * _number(total)))
     for alarm, limit in ((3, 13), (4, 14)):  # alarmMajor/MinorLowBattVolt vs their config limits
         limit_row = o.base.get(f"{ELTEK}.3.{limit}.0")
         if limit_row is not None:
@@ -159,6 +171,12 @@ def _algcom(o: _Overlay) -> None:
     o.set(f"{ALGCOM}.2.2.0", round(b.amperes(charge, ac_present=ac, drain_per_minute=s.drain_per_minute) * 1000))
 
 
+def _sitemonitor(o: _Overlay, generator_installed: bool) -> None:
+    s = o.state
+    o.set(f"{SITEMONITOR}.27.5.2", round(o.battery.volts(s.charge, ac_present=s.ac_present) * 10))
+    o.set(f"{SITEMONITOR}.26.5.3", int(s.generator_running if generator_installed else s.mains_ok))
+
+
 def render(base: Table, state: SiteState, battery: BatterySpec, *, uptime_ticks: int,
            generator_installed: bool) -> Table:
     """The agent's whole table for ``state`` (``state`` settled to the moment served)."""
@@ -170,6 +188,8 @@ def render(base: Table, state: SiteState, battery: BatterySpec, *, uptime_ticks:
         _eltek(o, generator_installed)
     if f"{ALGCOM}.3.2.0" in base:
         _algcom(o)
+    if f"{SITEMONITOR}.26.5.3" in base or f"{SITEMONITOR}.27.5.2" in base:
+        _sitemonitor(o, generator_installed)
     if state.links_down:
         names = interface_names(base)
         for name in state.links_down:

@@ -39,6 +39,7 @@ __all__ = [
     "DEFAULT_DEVICE",
     "GENERATED_BATTERY",
     "GENERATED_PROFILES",
+    "GENERATOR_PROFILE",
     "FleetFile",
     "SimulatedSite",
     "SiteChoice",
@@ -59,6 +60,8 @@ GENERATED_PROFILES = {
     "dc_plant": ("eltek-smartpack", "if-mib"),
     "router": ("if-mib",),
 }
+#: what reads the generator contact of a generated site with ``backup.generator`` (see ``mibs``)
+GENERATOR_PROFILE = "packetflux-sitemonitor-generator"
 #: (capacity Ah, nominal V, load W) of generated devices without a ``backup`` section
 GENERATED_BATTERY = {
     "ups": (100.0, 48.0, 1000.0),
@@ -199,7 +202,8 @@ def plan_fleet(config: Config, fleet: FleetFile | None = None) -> list[Simulated
         b = site.backup
         battery = BatterySpec.of(b.battery_capacity_ah or capacity, b.nominal_voltage or nominal,
                                  b.typical_load_watts or load)
-        profiles = choice.profiles if choice is not None and choice.profiles is not None else GENERATED_PROFILES[device]
+        profiles = (choice.profiles if choice is not None and choice.profiles is not None
+                    else GENERATED_PROFILES[device] + ((GENERATOR_PROFILE,) if site.backup.generator else ()))
         plans.append(SimulatedSite(site=site, device=device, recording=None, community=community,
                                    profiles=profiles, battery=battery, table=generate(device, site, battery)))
     return plans

@@ -19,10 +19,6 @@ from sitewatch.config.schema import Config
 from sitewatch.simulator import Fleet, load_fleet_file
 from tests.agents import FIXTURES
 
-#: the profile names fixed by the team
-PROFILE_NAMES = ("ups-mib", "if-mib", "eltek-smartpack", "vertiv-netsure", "huawei-site-monitor",
-                 "algcom-dc-ups", "packetflux-sitemonitor", "entity-sensor")
-
 CONFIG = """\
 daemon: {poll_interval: 30s, state_dir: /var/lib/sitewatch/test}
 credentials:

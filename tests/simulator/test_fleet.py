@@ -32,6 +32,10 @@ ELTEK_BATTERY_CURRENT = "1.3.6.1.4.1.12148.9.3.3.0"
 ELTEK_ALARM_AC_MAINS = "1.3.6.1.4.1.12148.9.7.1.11.0"
 ELTEK_PROG_INPUT_1 = "1.3.6.1.4.1.12148.9.1.7.1.2.0"
 ELTEK_PROG_INPUT_1_TEXT = "1.3.6.1.4.1.12148.9.1.15.1.2.0"
+ELTEK_MINUTES_TO_DISCONNECT = "1.3.6.1.4.1.12148.9.3.20.1.0"
+ELTEK_CAPACITY_LEFT = "1.3.6.1.4.1.12148.9.3.20.2.0"
+ELTEK_BATTERY_LVD = "1.3.6.1.4.1.12148.9.3.17.1.0"
+SITEMONITOR_SWITCH_3 = "1.3.6.1.4.1.32050.2.1.26.5.3"  # PacketFlux SiteMonitor: the generator contact
 # IF-MIB, system
 IF_OPER_STATUS = "1.3.6.1.2.1.2.2.1.8"
 IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"
@@ -154,28 +158,38 @@ async def test_battery_drain_moves_charge_voltage_and_runtime_together(fleet: Fl
 
 async def test_dc_plant_battery_follows_the_load(fleet: Fleet) -> None:
     # BTS-A: 100 Ah x 48 V with 960 W load → 0.2 % per minute; 5 h at full charge
+    oids = (ELTEK_BATTERY_VOLTAGE, ELTEK_BATTERY_CURRENT, ELTEK_MINUTES_TO_DISCONNECT, ELTEK_CAPACITY_LEFT)
     fleet.set_mains("BTS-A", False)
-    before = await snmpget(fleet, "BTS-A", ELTEK_BATTERY_VOLTAGE, ELTEK_BATTERY_CURRENT)
+    before = await snmpget(fleet, "BTS-A", *oids)
     fleet.advance(60 * 60)
-    after = await snmpget(fleet, "BTS-A", ELTEK_BATTERY_VOLTAGE, ELTEK_BATTERY_CURRENT)
+    after = await snmpget(fleet, "BTS-A", *oids)
     assert fleet.status("BTS-A")["battery"]["charge_ratio"] == pytest.approx(0.8, abs=0.002)
     assert fleet.status("BTS-A")["battery"]["runtime_seconds"] == pytest.approx(4 * 3600, rel=0.01)
+    assert [int(before[ELTEK_MINUTES_TO_DISCONNECT]), int(after[ELTEK_MINUTES_TO_DISCONNECT])] == \
+        pytest.approx([300, 240], abs=1)
+    assert [int(before[ELTEK_CAPACITY_LEFT]), int(after[ELTEK_CAPACITY_LEFT])] == pytest.approx([100, 80], abs=1)
     assert 4900 <= int(before[ELTEK_BATTERY_VOLTAGE]) <= 5000  # ~2.08 V/cell under load
     assert int(after[ELTEK_BATTERY_VOLTAGE]) < int(before[ELTEK_BATTERY_VOLTAGE])
     assert int(after[ELTEK_BATTERY_CURRENT]) < int(before[ELTEK_BATTERY_CURRENT]) < 0  # more amps as volts fall
+    assert await value(fleet, "BTS-A", ELTEK_BATTERY_LVD) == "0"
+    fleet.advance(5 * 60 * 60)
+    assert await value(fleet, "BTS-A", ELTEK_BATTERY_LVD) == "1"  # empty: the battery contactor opened
 
 
 async def test_generator_brings_ac_back_and_shows_on_the_programmable_input(fleet: Fleet) -> None:
     fleet.set_mains("BTS-A", False)
-    assert await value(fleet, "BTS-A", ELTEK_PROG_INPUT_1) == "0"
+    assert await snmpget(fleet, "BTS-A", ELTEK_PROG_INPUT_1, SITEMONITOR_SWITCH_3) == {
+        ELTEK_PROG_INPUT_1: "0", SITEMONITOR_SWITCH_3: "0"}
     fleet.set_generator("BTS-A", True)
-    bts = await snmpget(fleet, "BTS-A", *ELTEK_AC, ELTEK_PROG_INPUT_1, ELTEK_ALARM_AC_MAINS)
-    assert bts == {**dict.fromkeys(ELTEK_AC, "230"), ELTEK_PROG_INPUT_1: "1", ELTEK_ALARM_AC_MAINS: "0"}
+    bts = await snmpget(fleet, "BTS-A", *ELTEK_AC, ELTEK_PROG_INPUT_1, SITEMONITOR_SWITCH_3, ELTEK_ALARM_AC_MAINS)
+    assert bts == {**dict.fromkeys(ELTEK_AC, "230"), ELTEK_PROG_INPUT_1: "1", SITEMONITOR_SWITCH_3: "1",
+                   ELTEK_ALARM_AC_MAINS: "0"}
     assert fleet.status("BTS-A")["on_battery"] is False
     fleet.set_generator("BTS-A", False)
     assert await value(fleet, "BTS-A", ELTEK_AC[0]) == "0"
     with pytest.raises(ValueError, match="no generator"):
         fleet.set_generator("BTS-B", True)
+    assert "1.3.6.1.4.1.32050" not in str(await snmpwalk(fleet, "BTS-B", "1.3.6.1.4.1.32050"))
 
 
 async def test_link_down_changes_that_interface_only(fleet: Fleet) -> None:
