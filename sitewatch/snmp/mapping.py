@@ -22,8 +22,9 @@ from sitewatch.errors import ProfileError
 from sitewatch.model import Reading, SnmpValue
 from sitewatch.snmp.client import FetchPlan
 from sitewatch.snmp.derive import Rule, compile_rule
+from sitewatch.snmp.profile_checks import profile_issues
 from sitewatch.snmp.profile_loader import shipped_profile
-from sitewatch.snmp.profile_schema import ColumnSpec, Profile, is_local, profile_issues
+from sitewatch.snmp.profile_schema import ColumnSpec, Profile, is_local
 from sitewatch.snmp.slots import Column, Scalar, Table
 from sitewatch.snmp.values import ABSENT, CACHEABLE, MISSING, make_reading
 
@@ -84,9 +85,14 @@ class CompiledProfiles:
         emitted: list[Scalar | Column | _Derived] = [
             *(s for s in scalars if s.emit), *(c for t in tables for c in t.columns if c.emit),
             *(r for r in rules if r.emit)]
-        counts = collections.Counter(x.name for x in emitted)
+        # scalars and rules have fixed labels; a column's depend on the row, so it may collide
+        # with anything of its name
+        fixed = collections.Counter((x.name, x.labels) for x in emitted if not isinstance(x, Column))
+        per_row = collections.Counter(x.name for x in emitted if isinstance(x, Column))
+        names = collections.Counter(x.name for x in emitted)
         for x in emitted:
-            x.dup = counts[x.name] > 1
+            x.dup = (names[x.name] > 1 and per_row[x.name] > 0) or (
+                not isinstance(x, Column) and fixed[(x.name, x.labels)] > 1)
         self._scalars = tuple(scalars)
         self._tables = tuple(tables)
         self._rules = tuple(rules)

@@ -17,7 +17,8 @@ from pydantic import ValidationError
 from sitewatch.config.validation import validation_issues
 from sitewatch.config.yamlsource import read_yaml
 from sitewatch.errors import ConfigIssue, ProfileError
-from sitewatch.snmp.profile_schema import Profile, profile_issues
+from sitewatch.snmp.profile_checks import profile_issues
+from sitewatch.snmp.profile_schema import Profile
 
 __all__ = ["SHIPPED_DIR", "available_profile_names", "load_profile_file", "load_profiles", "shipped_profile"]
 

@@ -4,24 +4,21 @@ Nothing here runs on the poll path: ``mapping`` compiles a validated ``Profile``
 closures and lookups. The format itself is documented in ``sitewatch/snmp/profiles.py`` and
 ``sitewatch/profiles/README.md``; the models below are its single source of truth.
 
-``profile_issues`` holds the checks that need the whole profile (reading kinds against value
-types, labels against ``CANONICAL``, local names used by ``derive``); each issue carries the
-path of the offending field so the loader can name the line.
+The checks that need the whole profile (reading kinds, labels, local names) are in
+``profile_checks``.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from sitewatch.model import CANONICAL, ReadingKind
-
 __all__ = [
     "ABSENT_ROW",
+    "LOCAL_NAME",
+    "NUMERIC_TYPES",
     "BandsSpec",
     "ColumnSpec",
     "Condition",
@@ -34,10 +31,10 @@ __all__ = [
     "ScalarSpec",
     "ScaleFromSpec",
     "TableSpec",
+    "ValueSpec",
     "ValueType",
     "WhereSpec",
     "is_local",
-    "profile_issues",
 ]
 
 #: enum target meaning "this table row does not exist" (e.g. ifOperStatus notPresent)
@@ -45,12 +42,11 @@ ABSENT_ROW = "absent"
 
 _OID_RE = re.compile(r"^[0-9]+(\.[0-9]+)+$")
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-_LOCAL_RE = re.compile(r"^_[a-z0-9_]+$")
+#: a profile-local name (``_ac_fail``)
+LOCAL_NAME = re.compile(r"^_[a-z0-9_]+$")
 
 ValueType = Literal["int", "gauge", "timeticks", "string-number", "enum", "bool", "present"]
-_NUMERIC_TYPES = frozenset({"int", "gauge", "timeticks", "string-number"})
-
-Path = tuple[str | int, ...]
+NUMERIC_TYPES = frozenset({"int", "gauge", "timeticks", "string-number"})
 
 
 def _oid(v: object) -> object:
@@ -111,7 +107,7 @@ class EntityScaleSpec(_Spec):
     precision: Oid
 
 
-class _ValueSpec(_Spec):
+class ValueSpec(_Spec):
     oid: Oid
     #: a canonical reading name, or a profile-local name starting with ``_`` (for ``derive``)
     reading: str
@@ -130,20 +126,20 @@ class _ValueSpec(_Spec):
     info: tuple[InfoSpec, ...] = ()
 
     @model_validator(mode="after")
-    def _shape(self) -> _ValueSpec:
+    def _shape(self) -> ValueSpec:
         if self.type == "enum" and not self.enum:
             raise ValueError("type enum needs an 'enum' map")
         if self.enum and self.type not in ("enum", "bool"):
             raise ValueError(f"'enum' is for types enum and bool, not {self.type}")
         if self.range is not None and self.range[0] > self.range[1]:
             raise ValueError("range must be [low, high]")
-        if self.type not in _NUMERIC_TYPES and (self.scale != 1.0 or self.offset or self.scale_from or self.unknown
+        if self.type not in NUMERIC_TYPES and (self.scale != 1.0 or self.offset or self.scale_from or self.unknown
                                                  or self.absolute):
             raise ValueError(f"scale, offset, scale_from, absolute and unknown apply to numbers, not type {self.type}")
         return self
 
 
-class ScalarSpec(_ValueSpec):
+class ScalarSpec(ValueSpec):
     """One scalar OID mapped to one reading."""
 
     #: also fetch the OID without its trailing ``.0`` and use it when ``.0`` has no value
@@ -156,7 +152,7 @@ class ScalarSpec(_ValueSpec):
         return self
 
 
-class ColumnSpec(_ValueSpec):
+class ColumnSpec(ValueSpec):
     """One table column mapped to one reading per row."""
 
     entity_scale: EntityScaleSpec | None = None
@@ -310,115 +306,3 @@ def _exactly_one(spec: BaseModel, fields: tuple[str, ...], what: str) -> tuple[s
 def is_local(name: str) -> bool:
     """A profile-local name (``_ac_fail``): computed for ``derive``, never emitted."""
     return name.startswith("_")
-
-
-def profile_issues(profile: Profile) -> list[tuple[Path, str]]:
-    """Every problem needing the whole profile, as (path of the field, reason)."""
-    return list(_Checker(profile).issues())
-
-
-class _Checker:
-    def __init__(self, profile: Profile) -> None:
-        self.p = profile
-        #: local names defined so far (a derive rule may only use names defined before it)
-        self.local: set[str] = set()
-
-    def issues(self) -> Iterator[tuple[Path, str]]:
-        for i, s in enumerate(self.p.scalars):
-            yield from self._value(("scalars", i), s, dict(s.labels), in_table=False)
-        for i, t in enumerate(self.p.tables):
-            for j, c in enumerate(t.columns):
-                dynamic = dict.fromkeys(t.labels, "") | dict(c.labels)
-                yield from self._value(("tables", i, "columns", j), c, dynamic, in_table=True)
-                if c.entity_scale is not None and c.type not in _NUMERIC_TYPES:
-                    yield ("tables", i, "columns", j, "entity_scale"), "entity_scale applies to numbers"
-        for i, d in enumerate(self.p.derive):
-            yield from self._derive(("derive", i), d)
-
-    def _value(self, path: Path, s: _ValueSpec, labels: dict[str, str], *, in_table: bool
-               ) -> Iterator[tuple[Path, str]]:
-        targets = list(s.enum.values())
-        if s.type == "enum" or (s.type == "bool" and s.enum):
-            bad_keys = [k for k in s.enum if not k.strip()]
-            if bad_keys:
-                yield (*path, "enum"), "enum keys must not be empty"
-        if not in_table and ABSENT_ROW in targets:
-            yield (*path, "enum"), f"{ABSENT_ROW!r} (drop the row) is only for table columns"
-        targets = [t for t in targets if t != ABSENT_ROW]
-        if is_local(s.reading):
-            if not _LOCAL_RE.match(s.reading):
-                yield (*path, "reading"), "local names are '_' then lower case letters, digits and '_'"
-            if labels:
-                yield (*path, "labels"), "local names take no labels"
-            self.local.add(s.reading)
-            return
-        yield from _reading_ok(path, s.reading, labels)
-        canon = CANONICAL.get(s.reading)
-        if canon is None:
-            return
-        kind = canon.kind
-        if s.type in _NUMERIC_TYPES and kind is not ReadingKind.NUMBER:
-            yield (*path, "type"), f"{s.reading} is a {kind.value} reading: use type enum or bool, not {s.type}"
-        if s.type == "present" and kind is not ReadingKind.BOOL:
-            yield (*path, "type"), f"type present makes a bool, but {s.reading} is a {kind.value} reading"
-        if s.type in ("enum", "bool"):
-            yield from _targets_ok((*path, "enum"), s.reading, kind, canon.states, targets)
-            if s.type == "bool" and kind is not ReadingKind.BOOL:
-                yield (*path, "type"), f"type bool makes a bool, but {s.reading} is a {kind.value} reading"
-
-    def _derive(self, path: Path, d: DeriveSpec) -> Iterator[tuple[Path, str]]:
-        op = d.op()
-        for name in d.inputs():
-            if is_local(name) and name not in self.local:
-                yield (*path, op), f"{name!r} is not a local name defined earlier in this profile"
-            elif not is_local(name) and name not in CANONICAL:
-                yield (*path, op), f"unknown reading {name!r}"
-        for k, c in enumerate(d.any or d.none or d.count or ()):
-            canon = CANONICAL.get(c.of)
-            extra = set(c.labels) - set(canon.labels if canon else ())
-            if extra:
-                yield (*path, op, k, "labels"), f"{c.of} has no label {sorted(extra)[0]!r}"
-        if is_local(d.reading):
-            if not _LOCAL_RE.match(d.reading):
-                yield (*path, "reading"), "local names are '_' then lower case letters, digits and '_'"
-            self.local.add(d.reading)
-            return
-        yield from _reading_ok(path, d.reading, dict(d.labels))
-        canon = CANONICAL.get(d.reading)
-        if canon is None:
-            return
-        want = {"any": ReadingKind.BOOL, "none": ReadingKind.BOOL, "count": ReadingKind.NUMBER,
-                "bands": ReadingKind.STATE, "ratio": ReadingKind.NUMBER}[op]
-        if canon.kind is not want:
-            yield (*path, op), f"{op} makes a {want.value}, but {d.reading} is a {canon.kind.value} reading"
-        if d.bands is not None:
-            states = [s for _, s in d.bands.below] + [d.bands.otherwise]
-            bad = [s for s in states if s not in canon.states]
-            if bad:
-                yield (*path, "bands"), f"{bad[0]!r} is not a state of {d.reading} ({', '.join(canon.states)})"
-            limits = [t for t, _ in d.bands.below]
-            if limits != sorted(limits):
-                yield (*path, "bands", "below"), "thresholds must be in increasing order"
-
-
-def _reading_ok(path: Path, name: str, labels: dict[str, str]) -> Iterator[tuple[Path, str]]:
-    canon = CANONICAL.get(name)
-    if canon is None:
-        yield (*path, "reading"), f"unknown reading {name!r} (see CANONICAL in sitewatch/model.py)"
-        return
-    if set(labels) != set(canon.labels):
-        want = ", ".join(canon.labels) or "no labels"
-        yield (*path, "labels"), f"{name} takes {want}, got {', '.join(sorted(labels)) or 'none'}"
-
-
-def _targets_ok(path: Path, name: str, kind: ReadingKind, states: tuple[str, ...], targets: list[Any]
-                ) -> Iterator[tuple[Path, str]]:
-    for t in targets:
-        if t is None:
-            continue
-        if kind is ReadingKind.BOOL and not isinstance(t, bool):
-            yield path, f"{name} is a bool reading: map to true, false or null, not {t!r}"
-        elif kind is ReadingKind.STATE and t not in states:
-            yield path, f"{t!r} is not a state of {name} ({', '.join(states)})"
-        elif kind is ReadingKind.NUMBER and (isinstance(t, bool | str) or not math.isfinite(t)):
-            yield path, f"{name} is a number reading: map to numbers or null, not {t!r}"

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 from sitewatch.snmp.detect import SYS_OBJECT_ID, detect_profiles, detection_plan
 from sitewatch.snmp.mapping import SYSTEM_PROFILE, CompiledProfiles, compile_profiles
+from sitewatch.snmp.profile_checks import profile_issues
 from sitewatch.snmp.profile_loader import (
     SHIPPED_DIR,
     available_profile_names,
@@ -61,7 +62,7 @@ from sitewatch.snmp.profile_loader import (
     load_profiles,
     shipped_profile,
 )
-from sitewatch.snmp.profile_schema import Profile, profile_issues
+from sitewatch.snmp.profile_schema import Profile
 
 __all__ = [
     "SHIPPED_DIR",
