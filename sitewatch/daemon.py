@@ -144,6 +144,10 @@ class Daemon:
             log.warning("site %s poll failed: %s %s", result.site_id,
                         result.error.value if result.error else "", result.error_detail)
 
+    async def _dispatch_due(self) -> None:
+        # a coroutine, so APScheduler runs it on the loop rather than in its thread pool
+        self.scheduler.tick()
+
     def ready(self) -> bool:
         """Ready once every site has been polled once, or one interval has passed."""
         if self.clock.monotonic() - self._started_at >= self.config.daemon.poll_interval:
@@ -166,7 +170,7 @@ class Daemon:
         server_task = asyncio.create_task(server.serve(), name="http")
         jobs = AsyncIOScheduler(timezone=self.config.daemon.timezone)
         tick = max(0.05, min(1.0, self.config.daemon.poll_interval / 20))
-        jobs.add_job(self.scheduler.tick, "interval", seconds=tick, id="dispatch-due-polls",
+        jobs.add_job(self._dispatch_due, "interval", seconds=tick, id="dispatch-due-polls",
                      max_instances=1, coalesce=True)
         jobs.start()
         self.scheduler.tick()
