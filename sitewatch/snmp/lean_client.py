@@ -119,7 +119,8 @@ class LeanSnmpClient:
     # ------------------------------------------------------------ public
 
     async def fetch(self, target: Target, plan: FetchPlan) -> Mapping[str, SnmpValue]:
-        """Raw values by dotted OID. ``PollError`` on failure; ``ValueError`` for SNMPv3."""
+        """Raw values by dotted OID (no leading dot). ``PollError`` on failure; ``ValueError`` for
+        SNMPv3 or for a plan OID that is not a valid OID (a profile bug, not a network problem)."""
         version = _VERSIONS.get(target.version)
         if version is None:
             raise ValueError("LeanSnmpClient speaks SNMP v1/v2c only; SNMPv3 goes to the pysnmp client")
@@ -211,8 +212,8 @@ class LeanSnmpClient:
         return gets
 
     def _part(self, oids: tuple[str, ...]) -> _Body:
-        raws = [self._raw(o) for o in oids]
-        return _Body(oids, tuple(encode_oid_tlv(o) for o in oids), request_body(raws))
+        names = tuple(o.removeprefix(".") for o in oids)  # results are keyed without a leading dot
+        return _Body(names, tuple(encode_oid_tlv(o) for o in names), request_body([self._raw(o) for o in names]))
 
     # ------------------------------------------------------------ GET
 

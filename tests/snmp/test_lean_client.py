@@ -247,3 +247,9 @@ async def test_gen_err_is_an_agent_error_with_its_name(snmpsim: SnmpsimAgent, cl
                            FetchPlan(scalars=("1.3.6.1.2.1.1.5.0", "1.3.6.1.4.1.99999.3.0")))
     assert e.value.kind is PollErrorKind.AGENT_ERROR
     assert "genErr" in str(e.value)
+
+
+async def test_leading_dots_in_the_plan_do_not_show_in_the_keys(snmpd: SnmpdAgent, client: LeanSnmpClient) -> None:
+    got = await client.fetch(target(snmpd.port), FetchPlan(scalars=(f".{SYS}.5.0",), columns=(f".{IF}.2",)))
+    assert got == {**net_snmp("snmpget", "2c", "public", snmpd.port, f"{SYS}.5.0"),
+                   **net_snmp("snmpbulkwalk", "2c", "public", snmpd.port, f"{IF}.2")}
