@@ -64,7 +64,8 @@ _SNMP_TRAP_OID: Final = "1.3.6.1.6.3.1.1.4.1.0"
 _SNMP_TRAP_COMMUNITY: Final = "1.3.6.1.6.3.18.1.4.0"
 _STOP_GRACE = 5.0
 _WARN_LIMIT = 1000
-_RCVBUF = 1 << 20
+#: a province-wide outage sends thousands of traps at once; pysnmp handles ~1000/s on one core
+_RCVBUF = 4 << 20
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
@@ -147,6 +148,8 @@ class TrapReceiver:
             raise
         self._sock = sock
         self.address = sock.getsockname()[:2]
+        # Linux caps the buffer at net.core.rmem_max (and reports twice the usable size)
+        log.info("traps: UDP receive buffer %d bytes", sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
         engine = SnmpEngine()
         install_security(engine, self._screen)
         transport = (udp6.Udp6AsyncioTransport() if v6 else udp.UdpAsyncioTransport()).open_server_mode(sock=sock)
