@@ -74,6 +74,10 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return host.strip("[]") or "0.0.0.0", int(port)
 
 
+def _host_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def printable(value: Any) -> str:
     """A varbind value as text: numbers, dotted OIDs, dotted-quad IpAddress, text, or 0x-hex."""
     if value.tagSet == rfc1902.IpAddress.tagSet:
@@ -233,7 +237,7 @@ class TrapReceiver:
         meaning = self._catalog.interpret(trap_oid, raw)
         d.outcome = "accepted" if meaning.known else "unknown_trap"
         event = TrapEvent(site_id=d.site_id, received_at=d.received_at, trap_oid=trap_oid, name=meaning.name,
-                          source=f"{d.address}:{d.port}", asserts=meaning.asserts, varbinds=shown)
+                          source=_host_port(d.address, d.port), asserts=meaning.asserts, varbinds=shown)
         self._deliver(event)
 
     def _deliver(self, event: TrapEvent) -> None:

@@ -33,8 +33,10 @@ class Running:
 
     @property
     def port(self) -> str:
+        """The receiver as net-snmp's tools name it."""
         assert self.receiver.address is not None
-        return f"127.0.0.1:{self.receiver.address[1]}"
+        host, port = self.receiver.address
+        return f"udp6:[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
     def nonzero(self) -> dict[str, int]:
         return {k: v for k, v in self.receiver.counts.items() if v}
@@ -66,7 +68,8 @@ async def make_receiver() -> AsyncIterator[Callable[..., object]]:
     async def make(sources: TrapSources | None = None, **kw: object) -> Running:
         holder: list[TrapEvent] = []
         r = TrapReceiver(sources=sources or lab_sources(), on_event=kw.pop("on_event", holder.append),
-                         listen="127.0.0.1:0", clock=kw.pop("clock", FixedClock(1_800_000_000.0)), **kw)
+                         listen=str(kw.pop("listen", "127.0.0.1:0")),
+                         clock=kw.pop("clock", FixedClock(1_800_000_000.0)), **kw)
         await r.start()
         running = Running(r, holder)
         started.append(running)

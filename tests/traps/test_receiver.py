@@ -183,3 +183,16 @@ async def test_update_swaps_sites_and_communities(rx: Running) -> None:
     await rx.until(lambda: len(rx.events) == 1)
     assert rx.events[0].site_id == "BTS-9"
     assert rx.nonzero() == {"bad_community": 1, "accepted": 1}
+
+
+async def test_ipv6_and_dual_stack(make_receiver) -> None:  # type: ignore[no-untyped-def]
+    sources = TrapSources([SourceEntry(address="::1", site_id="V6", communities=frozenset({b"c6"})),
+                           SourceEntry(address="127.0.0.1", site_id="V4", communities=frozenset({b"c4"}))])
+    rx = await make_receiver(sources, listen="[::]:0")  # IPv4 senders arrive as ::ffff:127.0.0.1
+    port = rx.receiver.address[1]
+    for target, community in ((f"udp6:[::1]:{port}", "c6"), (f"127.0.0.1:{port}", "c4")):
+        rc, err = await net_snmp("snmptrap", "-v2c", "-c", community, target, "", "1.3.6.1.6.3.1.1.5.1")
+        assert rc == 0, err
+    await rx.until(lambda: len(rx.events) == 2)
+    assert sorted((e.site_id, e.source.rsplit(":", 1)[0]) for e in rx.events) == [("V4", "127.0.0.1"),
+                                                                                 ("V6", "[::1]")]
