@@ -1,0 +1,272 @@
+"""What one poll says about each condition: active, clear or unknown (None), and in words.
+
+A reading that is absent or None is unknown: it neither opens nor clears anything. Thresholds
+have hysteresis: a condition that was active stays active until its value crosses the ``*_clear``
+threshold, so a value bouncing between the two moves nothing.
+
+Where a profile gives no ``mains_ok``, mains is derived: on battery (``on_battery`` = 1 or
+``output_source`` battery) means mains is lost; not on battery means mains is present, unless
+the site has a generator that may be carrying the load (then it is unknown). Per-cell voltage is
+the battery voltage over the cells of the string: nominal voltage / 2, or as read off the float
+voltage on mains (``sitewatch.battery.cells_from_float_voltage``) when no nominal voltage is set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sitewatch.evaluation.context import SiteContext
+from sitewatch.incidents.model import Condition, RuntimeEstimate
+from sitewatch.model import Reading
+
+__all__ = ["CONDITIONS", "PollView", "duration_text", "link_down", "link_summary", "runtime_text"]
+
+_ON_MAINS_SOURCES = frozenset({"normal", "bypass", "booster", "reducer"})
+_STATUSES = frozenset({"normal", "low", "depleted"})
+
+
+def _label(labels: tuple[tuple[str, str], ...], name: str) -> str:
+    for k, v in labels:
+        if k == name:
+            return v
+    return ""
+
+
+class PollView:
+    """The readings of one successful poll, indexed once, with the derived power state."""
+
+    __slots__ = ("admin", "cell_volts", "ctx", "links", "mains_lost", "on_battery", "phases", "runtime", "values")
+
+    def __init__(self, readings: tuple[Reading, ...], ctx: SiteContext) -> None:
+        values: dict[str, float | str | None] = {}
+        links: dict[str, float | str | None] = {}
+        admin: dict[str, float | str | None] = {}
+        phases: list[float] = []
+        for r in readings:
+            labels = r.labels
+            if not labels:
+                values[r.name] = r.value
+            elif r.name == "link_up":
+                links[labels[0][1] if labels[0][0] == "interface" else _label(labels, "interface")] = r.value
+            elif r.name == "link_admin_up":
+                admin[labels[0][1] if labels[0][0] == "interface" else _label(labels, "interface")] = r.value
+            elif r.name == "input_voltage_volts" and isinstance(r.value, int | float):
+                phases.append(float(r.value))
+        self.values, self.links, self.admin, self.phases, self.ctx = values, links, admin, phases, ctx
+        self.on_battery = self._on_battery()
+        self.mains_lost = self._mains_lost()
+        self.cell_volts: float | None = None  #: set by evaluation once the cells are known
+        self.runtime: RuntimeEstimate | None = None  #: set by evaluation (on battery only)
+
+    def num(self, name: str) -> float | None:
+        v = self.values.get(name)
+        return float(v) if isinstance(v, int | float) else None
+
+    def flag(self, name: str) -> bool | None:
+        v = self.values.get(name)
+        return v != 0 if isinstance(v, int | float) else None
+
+    def text(self, name: str) -> str | None:
+        v = self.values.get(name)
+        return v if isinstance(v, str) else None
+
+    def _on_battery(self) -> bool | None:
+        ob = self.flag("on_battery")
+        if ob is not None:
+            return ob
+        src = self.text("output_source")
+        return True if src == "battery" else (False if src in _ON_MAINS_SOURCES else None)
+
+    def _mains_lost(self) -> bool | None:
+        ok = self.flag("mains_ok")
+        if ok is not None:
+            return not ok
+        if self.on_battery:
+            return True
+        if self.on_battery is False and not (self.ctx.has_generator and self.flag("generator_running") is not False):
+            return False
+        return None
+
+
+# --- raw state: (view, was active) -> active / clear / unknown ---------------------------------
+
+def _below(value: float | None, low: float, clear: float, was: bool) -> bool | None:
+    return None if value is None else value < (clear if was else low)
+
+
+def _any(*signals: bool | None) -> bool | None:
+    """Active if any signal is; clear if at least one is known and none is active."""
+    if True in signals:
+        return True
+    return False if False in signals else None
+
+
+def _battery_low(v: PollView, was: bool) -> bool | None:
+    t = v.ctx.thresholds
+    status = v.text("battery_status")
+    by_status = status in ("low", "depleted") if status in _STATUSES else None
+    by_charge = _below(v.num("battery_charge_ratio"), t.battery_charge_low, t.battery_charge_clear, was)
+    if v.on_battery is False:
+        by_voltage: bool | None = False  # on float, the voltage says nothing of the charge
+    elif v.on_battery:
+        by_voltage = _below(v.cell_volts, t.battery_cell_voltage_low, t.battery_cell_voltage_clear, was)
+    else:
+        by_voltage = None
+    return _any(by_status, by_charge, by_voltage)
+
+
+def _runtime_low(v: PollView, was: bool) -> bool | None:
+    if not v.on_battery:
+        return None if v.on_battery is None else False
+    t = v.ctx.thresholds
+    return _below(None if v.runtime is None else v.runtime.seconds, t.battery_runtime_low, t.battery_runtime_clear, was)
+
+
+def _depleted(v: PollView, was: bool) -> bool | None:
+    status = v.text("battery_status")
+    charge = v.num("battery_charge_ratio")
+    return _any(status == "depleted" if status in _STATUSES else None, None if charge is None else charge <= 0)
+
+
+def _temperature(v: PollView, was: bool) -> bool | None:
+    t = v.ctx.thresholds
+    temp = v.num("battery_temperature_celsius")
+    if temp is None:
+        return None
+    return temp > t.battery_temperature_clear if was else temp >= t.battery_temperature_high
+
+
+def _generator_failed(v: PollView, was: bool) -> bool | None:
+    if not v.ctx.has_generator or v.mains_lost is False:
+        return False
+    if v.mains_lost is None:
+        return None
+    running = v.flag("generator_running")
+    return None if running is None else not running
+
+
+def _fuel_low(v: PollView, was: bool) -> bool | None:
+    t = v.ctx.thresholds
+    return _below(v.num("fuel_level_ratio"), t.fuel_low, t.fuel_clear, was)
+
+
+def link_down(v: PollView, interface: str, named: bool) -> bool | None:
+    """A named uplink is down when not operationally up; any other interface only while admin up."""
+    up = v.links.get(interface)
+    if not isinstance(up, int | float):
+        return None
+    if not named:
+        admin = v.admin.get(interface)
+        if not isinstance(admin, int | float):
+            return None
+        if admin == 0:
+            return False  # shut on purpose: not a fault
+    return up == 0
+
+
+# --- in words --------------------------------------------------------------------------------
+
+def duration_text(seconds: float) -> str:
+    """``45 s``, ``12 min``, ``3 h 05 min``."""
+    s = round(seconds)
+    if s < 120:
+        return f"{s} s"
+    if s < 7200:
+        return f"{s // 60} min"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+def runtime_text(r: RuntimeEstimate | None) -> str:
+    return "" if r is None else f"~{duration_text(r.seconds)} left ({r.method})"
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.0f}%"
+
+
+def _join(*parts: str) -> str:
+    return ", ".join(p for p in parts if p)
+
+
+def _mains_text(v: PollView, active: bool) -> str:
+    if v.phases:
+        volts = sorted({round(p) for p in v.phases})
+        shown = f"{volts[0]}" if len(volts) == 1 else "/".join(f"{round(p)}" for p in v.phases)
+        n = len(v.phases)
+        return f"mains {shown} V on {n} phase{'s' if n > 1 else ''}"
+    if v.flag("mains_ok") is not None:
+        return "mains lost" if active else "mains present"
+    return "mains lost (on battery, no mains reading)" if active else "mains present (not on battery)"
+
+
+def _on_battery_text(v: PollView, active: bool) -> str:
+    if not active:
+        return _join("on mains", f"output {v.text('output_source')}" if v.text("output_source") else "")
+    sob = v.num("seconds_on_battery")
+    charge = v.num("battery_charge_ratio")
+    return _join(f"on battery for {duration_text(sob)}" if sob else "on battery",
+                 f"charge {_pct(charge)}" if charge is not None else "", runtime_text(v.runtime))
+
+
+def _battery_text(v: PollView, active: bool) -> str:
+    status = v.text("battery_status")
+    charge = v.num("battery_charge_ratio")
+    volts = v.num("battery_voltage_volts")
+    return _join(f"battery {status}" if status in ("low", "depleted") else "",
+                 f"charge {_pct(charge)}" if charge is not None else "",
+                 f"{v.cell_volts:.2f} V/cell ({volts:.1f} V)" if v.cell_volts is not None and volts is not None else "",
+                 runtime_text(v.runtime) if v.on_battery else "")
+
+
+def _runtime_text(v: PollView, active: bool) -> str:
+    if not v.on_battery:
+        return "on mains"
+    r = v.runtime
+    threshold = duration_text(v.ctx.thresholds.battery_runtime_low)
+    return f"runtime {runtime_text(r)}, threshold {threshold}" if r is not None else "runtime unknown"
+
+
+def _text_of(name: str, fmt: Callable[[float], str], unit: str) -> Callable[[PollView, bool], str]:
+    def text(v: PollView, active: bool) -> str:
+        x = v.num(name)
+        return f"{unit} unknown" if x is None else f"{unit} {fmt(x)}"
+    return text
+
+
+def _flag_text(on: str, off: str) -> Callable[[PollView, bool], str]:
+    return lambda v, active: on if active else off
+
+
+def _generator_text(v: PollView, active: bool) -> str:
+    if active:
+        return "mains lost and generator not running"
+    return "generator running" if v.flag("generator_running") else "mains present"
+
+
+def link_summary(v: PollView, interface: str, active: bool) -> str:
+    if not active:
+        return f"{interface} up"
+    admin = v.admin.get(interface)
+    state = "" if not isinstance(admin, int | float) else (" (admin up)" if admin else " (admin down)")
+    return f"{interface} down{state}"
+
+
+Raw = Callable[[PollView, bool], bool | None]
+Text = Callable[[PollView, bool], str]
+
+#: every per-poll condition but link_down (per interface) and site_unreachable (per failure)
+CONDITIONS: tuple[tuple[Condition, Raw, Text], ...] = (
+    (Condition.MAINS_LOST, lambda v, was: v.mains_lost, _mains_text),
+    (Condition.ON_BATTERY, lambda v, was: v.on_battery, _on_battery_text),
+    (Condition.BATTERY_LOW, _battery_low, _battery_text),
+    (Condition.BATTERY_RUNTIME_LOW, _runtime_low, _runtime_text),
+    (Condition.BATTERY_DEPLETED, _depleted, _battery_text),
+    (Condition.LVD_OPEN, lambda v, was: v.flag("lvd_open"),
+     _flag_text("low-voltage disconnect open", "low-voltage disconnect closed")),
+    (Condition.BATTERY_TEMPERATURE_HIGH, _temperature,
+     _text_of("battery_temperature_celsius", lambda x: f"{x:.1f} °C", "battery")),
+    (Condition.GENERATOR_FAILED, _generator_failed, _generator_text),
+    (Condition.FUEL_LOW, _fuel_low, _text_of("fuel_level_ratio", _pct, "fuel")),
+    (Condition.RECTIFIER_FAILED, lambda v, was: v.flag("rectifier_failed"),
+     _flag_text("rectifier failure reported", "rectifiers ok")),
+)
