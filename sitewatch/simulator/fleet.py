@@ -58,6 +58,10 @@ class _Probe(asyncio.DatagramProtocol):
         self.answered.add((addr[0], addr[1]))
 
 
+class _PortTaken(Exception):
+    """Another socket holds the port snmpsim was started on."""
+
+
 def _free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -129,7 +133,8 @@ class Fleet:
     async def _start_backend(self, attempts: int = 3) -> tuple[str, int]:
         """Start snmpsim on a free port and return its address once it answers. snmpsim does not
         report a port it failed to bind (another process took it meanwhile): it just never
-        answers, so a start that stays silent is retried on another port."""
+        answers. So when its port is held by another socket, or it stays silent, it is started
+        again on another port."""
         community = next(iter(self.sites.values())).community if self.sites else "public"
         for _ in range(attempts):
             backend = ("127.0.0.1", _free_udp_port())
@@ -137,7 +142,7 @@ class Fleet:
             try:
                 await self._wait_answering({backend: community}, self.start_seconds / attempts)
                 return backend
-            except TimeoutError:
+            except (TimeoutError, _PortTaken):
                 self._responder.stop_process()
         raise TimeoutError(f"snmpsim did not answer in {attempts} tries:\n{self._responder.log_tail()}")
 
@@ -151,6 +156,8 @@ class Fleet:
                 while pending:
                     if (code := self._responder.exited()) is not None:
                         raise RuntimeError(f"snmpsim exited with code {code}:\n{self._responder.log_tail()}")
+                    if self._responder.port_taken():
+                        raise _PortTaken(self._responder.port)
                     for address, community in pending.items():
                         transport.sendto(probe_packet(community), address)
                     await asyncio.sleep(0.1)
@@ -163,9 +170,16 @@ class Fleet:
             transport.close()
 
     async def _tick(self) -> None:
+        failing = False
         while True:
             await asyncio.sleep(self.tick_seconds)
-            self.refresh()
+            try:
+                self.refresh()
+                failing = False
+            except Exception:  # keep ticking; log a run of failures once
+                if not failing:
+                    log.exception("simulator: serving the new state failed")
+                failing = True
 
     # -- serving --------------------------------------------------------------------------
     def _render(self, site_id: str) -> Table:

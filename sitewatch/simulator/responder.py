@@ -45,6 +45,7 @@ class SnmpsimResponder:
         self.database = workdir / "fleet.db"
         self.log_path = workdir / "snmpsim.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
         self._db: sqlite3.Connection | None = None
         self._written: dict[str, Table] = {}
 
@@ -92,6 +93,7 @@ class SnmpsimResponder:
 
     def start(self, port: int) -> None:
         """Start snmpsim on 127.0.0.1:``port`` (returns at once; readiness is the caller's probe)."""
+        self.port = port
         name = "snmpsim-command-responder"
         exe = shutil.which(name) or str(Path(sys.executable).parent / name)
         cmd = [exe, f"--data-dir={self.data_dir}", f"--cache-dir={self.workdir / 'cache'}",
@@ -105,6 +107,21 @@ class SnmpsimResponder:
     def exited(self) -> int | None:
         """snmpsim's exit code if it has exited, else None."""
         return self.proc.poll() if self.proc is not None else None
+
+    def port_taken(self) -> bool:
+        """True when a socket that is not snmpsim's holds its UDP port. snmpsim does not report a
+        port it failed to bind: it logs "Listening" and never answers. Linux (/proc) only."""
+        if self.proc is None:
+            return False
+        try:
+            owners = {int(fields[9]) for fields in (line.split() for line in
+                                                    Path("/proc/net/udp").read_text().splitlines()[1:])
+                      if int(fields[1].rsplit(":", 1)[1], 16) == self.port}
+            mine = {int(link[8:-1]) for fd in Path(f"/proc/{self.proc.pid}/fd").iterdir()
+                    if (link := os.readlink(fd)).startswith("socket:[")}
+        except (OSError, ValueError, IndexError):
+            return False
+        return bool(owners) and not owners & mine
 
     def log_tail(self) -> str:
         return self.log_path.read_text(errors="replace")[-2000:] if self.log_path.exists() else ""

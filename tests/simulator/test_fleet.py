@@ -231,7 +231,7 @@ async def test_start_survives_a_backend_port_taken_meanwhile(config: Config, tmp
         ports = iter([taken.getsockname()[1]])
         real = fleet_module._free_udp_port
         monkeypatch.setattr(fleet_module, "_free_udp_port", lambda: next(ports, None) or real())
-        f = Fleet(config, workdir=tmp_path / "sim", start_seconds=9)
+        f = Fleet(config, workdir=tmp_path / "sim")
         await f.start()
         try:
             assert await value(f, "PO-1", SYS_NAME) == "PO-1"
