@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,10 +159,6 @@ class TrapCatalog:
                 return TrapMeaning(name=spec.name, known=True, mib=mib)
         return TrapMeaning(name=spec.name, known=True, mib=mib,
                            asserts=tuple((c, subject, state) for c in conditions))
-
-    def names(self) -> Mapping[str, str]:
-        """Trap OID → name, for documentation and tests."""
-        return {oid: spec.name for oid, (spec, _) in self._traps.items()}
 
 
 @functools.cache

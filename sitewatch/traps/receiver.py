@@ -109,6 +109,7 @@ class TrapReceiver:
         self._counts = dict.fromkeys(RESULTS, 0)
         self._engine: SnmpEngine | None = None
         self._sock: socket.socket | None = None
+        self._transport: Any = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._warned: set[tuple[str, str]] = set()
         self.address: tuple[str, int] | None = None  #: where it listens, once started
@@ -163,7 +164,7 @@ class TrapReceiver:
         dispatcher.unregister_recv_callback()
         dispatcher.register_recv_callback(self._datagram)
         ntfrcv.NotificationReceiver(engine, self._notification)
-        self._engine = engine
+        self._engine, self._transport = engine, transport
         for _ in range(100):  # the endpoint is created by a task: let it run
             if transport.transport is not None:
                 break
@@ -175,13 +176,15 @@ class TrapReceiver:
         engine, self._engine = self._engine, None
         if engine is not None:
             engine.close_dispatcher()
+            if self._transport.transport is None and self._sock is not None:  # asyncio never took it over
+                self._sock.close()
+        self._sock = self._transport = None
         if self._tasks:
             _, pending = await asyncio.wait(set(self._tasks), timeout=_STOP_GRACE)
             for t in pending:
                 t.cancel()
             if pending:
                 await asyncio.wait(pending)
-        self._sock = None
 
     # -- per datagram -----------------------------------------------------------------------
 
@@ -191,10 +194,10 @@ class TrapReceiver:
             source = normalize_address(str(address[0]))
         except ValueError:
             source = str(address[0])
-        d = Datagram(address=source, port=int(address[1]), received_at=received_at)
         engine = self._engine
         if engine is None:
             return
+        d = Datagram(address=source, port=int(address[1]), received_at=received_at)
         if not self._screen.sources.knows(source):
             d.outcome = "unknown_source"
         else:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sitewatch.config.schema import Config
@@ -150,14 +150,6 @@ class TrapSources:
         """(site id, credential) of every site at ``address`` with this v3 user name."""
         a = self._by_address.get(address)
         return list(a.users.get(username, ())) if a is not None else []
-
-    def all_users(self) -> Mapping[str, list[UsmAuth]]:
-        """Every configured v3 credential by user name."""
-        out: dict[str, list[UsmAuth]] = {}
-        for a in self._by_address.values():
-            for name, holders in a.users.items():
-                out.setdefault(name, []).extend(u for _, u in holders)
-        return out
 
     def __len__(self) -> int:
         return len(self._by_address)
