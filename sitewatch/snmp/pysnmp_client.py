@@ -9,7 +9,12 @@ are asked again. Columns are walked by ``pysnmp_walk``. Every failure is a ``Pol
 text names the agent but never a community or key.
 
 pysnmp keeps one key set per USM user name in an engine, so a user name that appears with
-different keys on different sites gets an extra engine (one per distinct key set).
+different keys on different sites gets an extra engine (one per distinct key set). A host name
+is resolved on a target's first fetch and kept until ``close()``.
+
+Cost measured here against snmpd on loopback: 5.3-7.0 CPU-s per 1000 polls of 16 scalars plus
+a 4-row x 5-column table (two requests each), nearly all of it pyasn1 decoding inside pysnmp;
+a site's first poll adds ~7 ms for pysnmp's LCD rows (community, target parameters, address).
 """
 
 from __future__ import annotations
