@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from sitewatch.clock import Clock, SystemClock
 from sitewatch.config.loader import load_config
 from sitewatch.config.schema import Config, Site
 from sitewatch.errors import ConfigError
+from sitewatch.httpserver import EmbeddedServer
 from sitewatch.metrics import Exposition, SelfMetrics
 from sitewatch.model import PollResult
 from sitewatch.poller import ClientRouter, SitePlan, SitePoller
@@ -54,14 +55,6 @@ def build_clients(config: Config) -> ClientRouter:
 
         v1v2 = LeanSnmpClient()
     return ClientRouter(v1v2=v1v2, v3=v3)
-
-
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: the daemon owns the signals."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 class Daemon:
@@ -165,7 +158,7 @@ class Daemon:
         app = build_app(state=self.state, sites=lambda: self._sites, exposition=self.exposition,
                         staleness=lambda: self.config.daemon.staleness_seconds, now=self.clock.time,
                         ready=self.ready)
-        server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+        server = EmbeddedServer(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                                         lifespan="off"))
         server_task = asyncio.create_task(server.serve(), name="http")
         jobs = AsyncIOScheduler(timezone=self.config.daemon.timezone)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import uvicorn
@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from sitewatch.httpserver import EmbeddedServer
 from sitewatch.simulator.fleet import Fleet
 
 __all__ = ["ControlServer", "build_control_app"]
@@ -127,14 +128,6 @@ def build_control_app(fleet: Fleet) -> Starlette:
     return Starlette(routes=routes)
 
 
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: the simulator command owns the signals."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 class ControlServer:
     """The control API served on ``host:port`` (port 0 = any free port; see ``port``)."""
 
@@ -148,7 +141,7 @@ class ControlServer:
             raise
         self.host = host
         self.port = int(self._sock.getsockname()[1])
-        self._server = _Server(uvicorn.Config(build_control_app(fleet), log_level="warning", access_log=False,
+        self._server = EmbeddedServer(uvicorn.Config(build_control_app(fleet), log_level="warning", access_log=False,
                                               lifespan="off", ws="none"))
         self._task: Any = None
 

@@ -73,14 +73,15 @@ class Running:
         r.raise_for_status()
         return parse_metrics(r.text)
 
-    async def wait_for(self, check: Callable[[Samples], bool], timeout: float = 20.0) -> Samples:
-        deadline = asyncio.get_running_loop().time() + timeout
+    async def wait_for(self, check: Callable[[Samples], bool], within: float = 20.0) -> Samples:
+        deadline = asyncio.get_running_loop().time() + within
         while True:
             m = await self.metrics()
             if check(m):
                 return m
             if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError("condition not met in time; last metrics:\n" + (await self.http.get("/metrics")).text[:4000])
+                last = (await self.http.get("/metrics")).text[:4000]
+                raise AssertionError("condition not met in time; last metrics:\n" + last)
             await asyncio.sleep(0.2)
 
 

@@ -42,7 +42,7 @@ async def test_recordings_reach_metrics_and_a_dead_site_delays_nobody(tmp_path: 
                      for r in recordings}
             m2 = await d.wait_for(lambda m: all(
                 (value(m, "sitewatch_site_last_poll_success_timestamp_seconds", site=f"S-{r}") or 0)
-                >= (first[r] or 0) + 4 for r in recordings), timeout=8)
+                >= (first[r] or 0) + 4 for r in recordings), within=8)
             assert value(m2, "sitewatch_site_up", site="S-dead") == 0
             # the site API shows the same, with the raw source of each reading
             body = (await d.http.get("/api/v1/sites/S-deltaups")).json()

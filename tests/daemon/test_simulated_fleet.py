@@ -48,7 +48,7 @@ async def test_mains_failure_in_the_simulator_reaches_metrics_within_one_interva
             fleet.set_mains("GL-BC-001", False)
             t0 = asyncio.get_running_loop().time()
             m = await d.wait_for(lambda m: value(m, "sitewatch_mains_ok", site="GL-BTS-001") == 0
-                                 and value(m, "sitewatch_mains_ok", site="GL-BC-001") == 0, timeout=10)
+                                 and value(m, "sitewatch_mains_ok", site="GL-BC-001") == 0, within=10)
             assert asyncio.get_running_loop().time() - t0 <= 2 * 2 + 1  # within about one interval
             assert value(m, "sitewatch_on_battery", site="GL-BTS-001") == 1
             assert value(m, "sitewatch_on_battery", site="GL-BC-001") == 1
@@ -57,12 +57,12 @@ async def test_mains_failure_in_the_simulator_reaches_metrics_within_one_interva
 
             fleet.set_link("GL-BTS-001", "eth0", False)
             await d.wait_for(lambda m: value(m, "sitewatch_link_up", site="GL-BTS-001", interface="eth0") == 0,
-                             timeout=10)
+                             within=10)
             fleet.set_agent("GL-TS-PLK", False)
-            await d.wait_for(lambda m: value(m, "sitewatch_site_up", site="GL-TS-PLK") == 0, timeout=10)
+            await d.wait_for(lambda m: value(m, "sitewatch_site_up", site="GL-TS-PLK") == 0, within=10)
 
             fleet.set_mains("GL-BTS-001", True)
-            m = await d.wait_for(lambda m: value(m, "sitewatch_mains_ok", site="GL-BTS-001") == 1, timeout=10)
+            m = await d.wait_for(lambda m: value(m, "sitewatch_mains_ok", site="GL-BTS-001") == 1, within=10)
             assert value(m, "sitewatch_on_battery", site="GL-BTS-001") == 0
     # the written configuration is plain YAML an operator can read
     assert "GL-BTS-001" in yaml.safe_load(path.read_text())["sites"][1]["id"]
