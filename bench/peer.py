@@ -25,7 +25,7 @@ import yaml
 
 from sitewatch.snmp.client import FetchPlan
 
-__all__ = ["MODULE", "Exporter", "agent_values", "exporter_config", "metric_name", "verify_scrape"]
+__all__ = ["MODULE", "Exporter", "agent_values", "exporter_config", "metric_name", "scrape_marker", "verify_scrape"]
 
 MODULE = "get36"
 
@@ -41,10 +41,15 @@ def _object(oid: str) -> str:
     return oid.removesuffix(".0") if oid.endswith(".0") else oid
 
 
+def scrape_marker(plan: FetchPlan) -> str:
+    """A metric every successful scrape carries (the plan's first scalar, sysUpTime for profiles)."""
+    return metric_name(_object(plan.scalars[0]))
+
+
 def agent_values(port: int, plan: FetchPlan, community: str = "public") -> dict[str, tuple[str, str]]:
     """What the agent answers for the plan, read with net-snmp's tools: OID -> (type, value)."""
     env = dict(os.environ, MIBS="", MIBDIRS="/nonexistent")
-    base = ["-v2c", "-c", community, "-On", "-Oe", "-Ot", "-t", "2", f"127.0.0.1:{port}"]
+    base = ["-v2c", "-c", community, "-On", "-Oe", "-Ot", "-t", "2", "-r", "1", f"127.0.0.1:{port}"]
     out = subprocess.run(["snmpget", *base, *plan.scalars], capture_output=True, text=True, env=env, check=True).stdout
     for col in plan.columns:
         out += subprocess.run(["snmpbulkwalk", *base, col], capture_output=True, text=True, env=env,
@@ -53,7 +58,8 @@ def agent_values(port: int, plan: FetchPlan, community: str = "public") -> dict[
     for line in out.splitlines():
         m = _LINE.match(line)
         if m and not m.group(3).startswith("No Such"):
-            values[m.group(1)] = ((m.group(2) or "").upper(), m.group(3).strip('"'))
+            typ = m.group(2) or ("STRING" if m.group(3).startswith('"') else "")  # "" prints without a type
+            values[m.group(1)] = (typ.upper(), m.group(3).strip('"'))
     return values
 
 
@@ -65,8 +71,9 @@ def exporter_config(plan: FetchPlan, values: dict[str, tuple[str, str]], *, time
         typ = next((t for o, (t, _) in values.items() if o == oid or o.startswith(oid + ".")), "INTEGER")
         return "DisplayString" if typ in ("STRING", "OID", "HEX-STRING") else "gauge"
 
+    objects = dict.fromkeys(_object(o) for o in plan.scalars)  # x.0 and its fallback x: one metric
     metrics: list[dict[str, object]] = [
-        {"name": metric_name(_object(o)), "oid": _object(o), "type": kind(o), "help": o} for o in plan.scalars
+        {"name": metric_name(o), "oid": o, "type": kind(o), "help": o} for o in objects
     ]
     metrics += [{"name": metric_name(c), "oid": c, "type": kind(c), "help": c,
                  "indexes": [{"labelname": "index", "type": "gauge"}]} for c in plan.columns]
