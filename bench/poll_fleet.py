@@ -3,15 +3,15 @@
 ``--mode daemon`` runs the poll path exactly as the daemon runs it: a real ``Daemon`` built from
 a generated configuration of N sites (each its own id and, with ``--communities distinct``, its
 own community), its ``PollScheduler`` dispatching at the configured concurrency, its
-``_poll_site`` calling ``SitePoller.poll`` (client fetch + profile mapping) and
-``FleetState.record`` (+ its own metrics). Only the HTTP listener is not started. The clock is
-the daemon's injected one, moved one poll interval ahead per cycle, so every site comes due at
-once and a cycle measures the fleet at full concurrency.
+``_poll_site`` calling ``SitePoller.poll`` (client fetch + profile mapping), its own metrics and
+``FleetState.record`` with the listeners the daemon subscribes (incident evaluation, which keeps
+its state in the incident database, here in a temporary state directory). The HTTP listener
+and trap receiver are not started. The clock is the daemon's injected one (see ``BenchClock``).
 
 ``--mode client`` is the client alone: the same targets and fetch plan, fetched by
 ``--concurrency`` workers, no scheduling, mapping or snapshot.
 
-``--mode steady`` runs the whole daemon (HTTP listener included) on the real clock for
+``--mode steady`` runs the whole daemon (HTTP listener and trap receiver on 127.0.0.1) on the real clock for
 ``--seconds`` and reports CPU over the last interval: the load of a fleet polled every
 ``--interval`` seconds, spread over the interval as in production.
 
@@ -26,14 +26,13 @@ import gc
 import json
 import resource
 import socket
+import tempfile
 import time
 from collections import Counter
 from typing import Any
 
-from pydantic import SecretStr
-
 from bench.agent import site_endpoints
-from sitewatch.config.schema import Config, DaemonConfig, SecretRef, Site, SiteKind, SnmpTarget, SnmpV1V2Credential
+from sitewatch.config.schema import Config
 from sitewatch.daemon import Daemon, build_clients
 from sitewatch.errors import PollError
 from sitewatch.model import PollResult
@@ -65,20 +64,23 @@ class BenchClock:
 
 
 def fleet_config(*, endpoints: list[tuple[int, str]], client: str, distinct: bool, profiles: tuple[str, ...],
-                 concurrency: int, interval: float, timeout: float, retries: int, listen: str) -> Config:
-    """One site per (agent port, community), as an operator would configure them: a shared
+                 concurrency: int, interval: float, timeout: float, retries: int, listen: str, trap_listen: str,
+                 state_dir: str) -> Config:
+    """One site per (agent port, community), as an operator would write them: a shared
     credential, or the site's own community when ``distinct``."""
-    return Config(
-        daemon=DaemonConfig(listen=listen, poll_interval=interval, snmp_timeout=timeout, snmp_retries=retries,
-                            concurrency=concurrency, snmp_client=client),
-        credentials={"bench": SnmpV1V2Credential(version="2c", community=SecretRef(value=SecretStr("public")))},
-        sites=tuple(
-            Site(id=f"BTS-{i:05d}", name=f"Bench BTS {i}", kind=SiteKind.BTS, province="Gia Lai",
-                 snmp=(SnmpTarget(host="127.0.0.1", port=port, credential="bench", profiles=profiles,
-                                  community=SecretRef(value=SecretStr(community)) if distinct else None),))
+    data: dict[str, Any] = {
+        "daemon": {"listen": listen, "poll_interval": interval, "snmp_timeout": timeout, "snmp_retries": retries,
+                   "concurrency": concurrency, "snmp_client": client, "state_dir": state_dir},
+        "traps": {"listen": trap_listen},
+        "credentials": {"bench": {"version": "2c", "community": {"value": "public"}}},
+        "sites": [
+            {"id": f"BTS-{i:05d}", "name": f"Bench BTS {i}", "kind": "bts", "province": "Gia Lai",
+             "snmp": [{"host": "127.0.0.1", "port": port, "credential": "bench", "profiles": list(profiles),
+                       **({"community": {"value": community}} if distinct else {})}]}
             for i, (port, community) in enumerate(endpoints, 1)
-        ),
-    )
+        ],
+    }
+    return Config.model_validate(data)
 
 
 def _rss_mb() -> float:
@@ -160,13 +162,18 @@ async def _steady(daemon: Daemon, seconds: float) -> dict[str, Any]:
             "sites_down_at_end": failed}
 
 
-def _free_tcp_listen() -> str:
-    with socket.socket() as s:
+def _free_listen(kind: socket.SocketKind) -> str:
+    with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return f"127.0.0.1:{s.getsockname()[1]}"
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="sitewatch-bench-") as state_dir:  # the incident database
+        return await _run(args, state_dir)
+
+
+async def _run(args: argparse.Namespace, state_dir: str) -> dict[str, Any]:
     w0, c0 = time.perf_counter(), time.process_time()
     profiles = tuple(args.profiles.split(","))
     distinct = args.communities == "distinct"
@@ -174,7 +181,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     config = fleet_config(endpoints=endpoints, client=args.client, distinct=distinct, profiles=profiles,
                           concurrency=args.concurrency, interval=args.interval,
                           timeout=args.timeout, retries=args.retries,
-                          listen=_free_tcp_listen())
+                          listen=_free_listen(socket.SOCK_STREAM), trap_listen=_free_listen(socket.SOCK_DGRAM),
+                          state_dir=state_dir)
     clock = BenchClock()
     daemon = Daemon(config, clock=clock if args.mode != "steady" else None, clients=build_clients(config))
     startup = {"wall_seconds": time.perf_counter() - w0, "cpu_seconds": time.process_time() - c0}
