@@ -5,16 +5,19 @@ Everything here reads the snapshot; nothing writes it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.schemas import SchemaGenerator
 
 from sitewatch import __version__
+from sitewatch.api_incidents import incident_json, incident_routes
 from sitewatch.config.schema import Site
+from sitewatch.incidents.service import IncidentService
 from sitewatch.metrics import CONTENT_TYPE, Exposition
 from sitewatch.model import Reading
 from sitewatch.state import FleetState, SiteStatus
@@ -60,22 +63,53 @@ def _site_json(site: Site, status: SiteStatus | None, now: float, staleness: flo
     return d
 
 
+_SCHEMA = SchemaGenerator({
+    "openapi": "3.0.0",
+    "info": {"title": "sitewatch", "version": __version__,
+             "description": "Telecom site continuity monitoring: sites, readings, incidents, maintenance."},
+    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+})
+
+
 def build_app(*, state: FleetState, sites: Callable[[], dict[str, Site]], exposition: Exposition,
-              staleness: Callable[[], float], now: Callable[[], float], ready: Callable[[], bool]) -> Starlette:
-    """The Starlette application. ``sites`` returns the current configuration's sites by id."""
+              staleness: Callable[[], float], now: Callable[[], float], ready: Callable[[], bool],
+              incidents: IncidentService | None = None,
+              tokens: Callable[[], Mapping[str, str]] = dict) -> Starlette:
+    """The Starlette application. ``sites`` returns the current configuration's sites by id;
+    ``tokens`` the API write tokens (name → secret)."""
 
     async def metrics(_: Request) -> Response:
+        """
+        summary: Prometheus metrics (text format 0.0.4)
+        responses: {200: {description: the exposition}}
+        """
         return Response(exposition.render(), media_type=CONTENT_TYPE)
 
     async def healthz(_: Request) -> Response:
+        """
+        summary: Liveness
+        responses: {200: {description: the process is serving}}
+        """
         return PlainTextResponse("ok\n")
 
     async def readyz(_: Request) -> Response:
+        """
+        summary: Readiness (every site polled once, or one interval passed)
+        responses: {200: {description: ready}, 503: {description: starting}}
+        """
         if ready():
             return PlainTextResponse("ready\n")
         return PlainTextResponse("starting: first poll cycle not complete\n", status_code=503)
 
     async def list_sites(request: Request) -> Response:
+        """
+        summary: Sites with their latest poll status
+        parameters:
+          - {name: province, in: query, schema: {type: string}}
+          - {name: district, in: query, schema: {type: string}}
+          - {name: kind, in: query, schema: {type: string}}
+        responses: {200: {description: "{sites: [...]}"}}
+        """
         q = request.query_params
         t, st = now(), staleness()
         snap = state.snapshot()
@@ -88,15 +122,30 @@ def build_app(*, state: FleetState, sites: Callable[[], dict[str, Site]], exposi
         return JSONResponse({"sites": out, "version": __version__})
 
     async def get_site(request: Request) -> Response:
+        """
+        summary: One site - latest readings (with their raw SNMP source) and open incidents
+        responses: {200: {description: the site}, 404: {description: no such site}}
+        """
         site = sites().get(request.path_params["site_id"])
         if site is None:
             return JSONResponse({"error": "no such site"}, status_code=404)
-        return JSONResponse(_site_json(site, state.get(site.id), now(), staleness(), detail=True))
+        d = _site_json(site, state.get(site.id), now(), staleness(), detail=True)
+        if incidents is not None:
+            d["incidents"] = [incident_json(i, site) for i in incidents.store.open_incidents([site.id])]
+        return JSONResponse(d)
 
-    return Starlette(routes=[
+    routes = [
         Route("/metrics", metrics),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/api/v1/sites", list_sites),
         Route("/api/v1/sites/{site_id}", get_site),
-    ])
+    ]
+    if incidents is not None:
+        routes += incident_routes(service=incidents, tokens=tokens)
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(_SCHEMA.get_schema(routes=request.app.routes))
+
+    routes.append(Route("/api/v1/openapi.json", openapi, include_in_schema=False))
+    return Starlette(routes=routes)

@@ -23,6 +23,9 @@ from sitewatch.config.loader import load_config
 from sitewatch.config.schema import Config, Site
 from sitewatch.errors import ConfigError
 from sitewatch.httpserver import EmbeddedServer
+from sitewatch.incidents.metrics import IncidentCollector
+from sitewatch.incidents.service import IncidentService
+from sitewatch.incidents.store import IncidentStore, database_path
 from sitewatch.metrics import Exposition, SelfMetrics
 from sitewatch.model import PollResult
 from sitewatch.poller import ClientRouter, SitePlan, SitePoller
@@ -31,6 +34,7 @@ from sitewatch.snmp.client import SnmpClient
 from sitewatch.snmp.profiles import load_profiles
 from sitewatch.state import FleetState, SiteStatus
 from sitewatch.targets import site_plans
+from sitewatch.traps import TrapReceiver, TrapSources
 
 __all__ = ["Daemon", "build_clients", "parse_listen"]
 
@@ -77,6 +81,17 @@ class Daemon:
         self.poller: SitePoller
         self._started_at = 0.0
         self._stop = asyncio.Event()
+        db = database_path(config)
+        db.parent.mkdir(parents=True, exist_ok=True)
+        self.store = IncidentStore(db)
+        self.incidents = IncidentService(store=self.store, config=config, clock=self.clock,
+                                         repoll=self.scheduler.poll_now)
+        self.state.subscribe(self.incidents.on_poll)
+        self.traps: TrapReceiver | None = None
+        if config.traps.enabled:
+            self.traps = TrapReceiver.from_config(config, on_event=self.incidents.on_trap, clock=self.clock)
+        self.self_metrics.registry.register(IncidentCollector(
+            self.incidents, traps=lambda: self.traps.counts if self.traps is not None else None))
         self._apply(config)
 
     # -- configuration -------------------------------------------------------------------
@@ -103,7 +118,12 @@ class Daemon:
         if new.daemon.poll_interval != self.config.daemon.poll_interval or \
                 new.daemon.listen != self.config.daemon.listen:
             log.warning("poll_interval and listen changes take effect at the next restart")
-        self._apply(new.model_copy(update={"daemon": self.config.daemon}))
+        new = new.model_copy(update={"daemon": self.config.daemon, "traps": self.config.traps,
+                                     "incidents": self.config.incidents})
+        self._apply(new)
+        self.incidents.set_config(new)
+        if self.traps is not None:
+            self.traps.update(TrapSources.from_config(new))
         log.info("configuration reloaded: %d sites", len(self._sites))
         return True
 
@@ -137,6 +157,13 @@ class Daemon:
             log.warning("site %s poll failed: %s %s", result.site_id,
                         result.error.value if result.error else "", result.error_detail)
 
+    async def _incident_tick(self) -> None:
+        self.incidents.tick()
+
+    async def _checkpoint(self) -> None:
+        # WAL checkpoints off the loop, so a large one never stalls polling
+        await asyncio.to_thread(self.store.checkpoint)
+
     async def _dispatch_due(self) -> None:
         # a coroutine, so APScheduler runs it on the loop rather than in its thread pool
         self.scheduler.tick()
@@ -157,7 +184,8 @@ class Daemon:
         host, port = parse_listen(self.config.daemon.listen)
         app = build_app(state=self.state, sites=lambda: self._sites, exposition=self.exposition,
                         staleness=lambda: self.config.daemon.staleness_seconds, now=self.clock.time,
-                        ready=self.ready)
+                        ready=self.ready, incidents=self.incidents,
+                        tokens=lambda: {n: t.reveal() for n, t in self.config.api.tokens.items()})
         server = EmbeddedServer(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                                         lifespan="off"))
         server_task = asyncio.create_task(server.serve(), name="http")
@@ -165,7 +193,19 @@ class Daemon:
         tick = max(0.05, min(1.0, self.config.daemon.poll_interval / 20))
         jobs.add_job(self._dispatch_due, "interval", seconds=tick, id="dispatch-due-polls",
                      max_instances=1, coalesce=True)
+        jobs.add_job(self._incident_tick, "interval", seconds=10, id="incident-housekeeping",
+                     max_instances=1, coalesce=True)
+        jobs.add_job(self._checkpoint, "interval", seconds=60, id="store-checkpoint", max_instances=1,
+                     coalesce=True)
         jobs.start()
+        if self.traps is not None:
+            try:
+                await self.traps.start()
+                log.info("receiving SNMP traps on %s", self.config.traps.listen)
+            except OSError as e:  # polling goes on without traps rather than not at all
+                log.error("cannot receive traps on %s: %s; polling continues without traps",
+                          self.config.traps.listen, e)
+                self.traps = None
         self.scheduler.tick()
         log.info("sitewatch polling %d sites every %gs; listening on %s", len(self._plans),
                  self.config.daemon.poll_interval, self.config.daemon.listen)
@@ -182,7 +222,10 @@ class Daemon:
             server.should_exit = True
             with contextlib.suppress(Exception, SystemExit):
                 await server_task
+            if self.traps is not None:
+                await self.traps.stop()
             await self.clients.close()
+            self.store.close()
             log.info("sitewatch stopped")
 
     def install_signal_handlers(self) -> None:

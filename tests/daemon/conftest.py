@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from sitewatch.config.loader import load_config
 from sitewatch.daemon import Daemon
+from tests.agents import free_udp_port
 
 
 def free_tcp_port() -> int:
@@ -23,12 +24,18 @@ def free_tcp_port() -> int:
         return int(s.getsockname()[1])
 
 
-def write_config(tmp: Path, sites: list[dict[str, Any]], **daemon: Any) -> Path:
+API_TOKEN = "s3cret-noc-token"
+
+
+def write_config(tmp: Path, sites: list[dict[str, Any]], extra: dict[str, Any] | None = None, **daemon: Any) -> Path:
     cfg = {
         "daemon": {"listen": f"127.0.0.1:{free_tcp_port()}", "poll_interval": 2, "snmp_timeout": 0.3,
                    "snmp_retries": 0, "state_dir": str(tmp / "state"), **daemon},
         "credentials": {"lab": {"version": "2c", "community": {"value": "public"}}},
         "sites": sites,
+        "traps": {"listen": f"127.0.0.1:{free_udp_port()}"},
+        "api": {"tokens": {"noc": {"value": API_TOKEN}}},
+        **(extra or {}),
     }
     path = tmp / "sitewatch.yaml"
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True))

@@ -12,6 +12,7 @@ from sitewatch.config.loader import load_config
 from sitewatch.config.schema import Config
 from sitewatch.simulator import Fleet
 from sitewatch.simulator.fleetconfig import fleet_config, write_fleet_config
+from tests.agents import free_udp_port
 from tests.daemon.conftest import free_tcp_port, running_daemon, value
 
 SITES = [
@@ -28,7 +29,9 @@ SITES = [
 
 async def test_mains_failure_in_the_simulator_reaches_metrics_within_one_interval(tmp_path: Path) -> None:
     config = Config.model_validate({"daemon": {"poll_interval": 2, "snmp_timeout": 0.5, "snmp_retries": 1,
-                                               "listen": f"127.0.0.1:{free_tcp_port()}"},
+                                               "listen": f"127.0.0.1:{free_tcp_port()}",
+                                               "state_dir": str(tmp_path / "state")},
+                                    "traps": {"listen": f"127.0.0.1:{free_udp_port()}"},
                                     "sites": SITES})
     async with Fleet(config, workdir=tmp_path / "sim") as fleet:
         path = tmp_path / "fleet.yaml"

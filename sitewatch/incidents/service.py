@@ -1,0 +1,168 @@
+"""Incidents in the running daemon: poll results and traps in, incident changes out.
+
+    PollResult / TrapEvent ──evaluate (pure)──▶ transitions ──lifecycle──▶ store ──▶ IncidentChange
+                                                                                      └─▶ listeners (escalation)
+
+The evaluator's per-site state is kept in memory and written to the store **in the same
+transaction** as the incident changes it caused, and only when it changed, so after ``kill -9``
+the same incidents are open with the same hold timers and flap history. Acknowledgements,
+manual resolves and comments come back in through this service too: one command path into
+the store.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from sitewatch.clock import Clock
+from sitewatch.config.schema import Config, Site
+from sitewatch.evaluate import SiteContext, SiteEvalState, evaluate, evaluate_trap, site_context
+from sitewatch.incidents.lifecycle import IncidentChange, IncidentLifecycle, repoll_sites
+from sitewatch.incidents.maintenance import MaintenanceWindow
+from sitewatch.incidents.model import RuntimeEstimate, TimelineEvent, Transition, TrapEvent
+from sitewatch.incidents.store import IncidentStore
+from sitewatch.model import PollResult
+from sitewatch.state import SiteStatus
+
+__all__ = ["ChangeListener", "IncidentService"]
+
+log = logging.getLogger(__name__)
+
+ChangeListener = Callable[[list[IncidentChange]], None]
+
+
+@dataclass(slots=True)
+class _Counts:
+    transitions: dict[tuple[str, str], int]
+    changes: dict[tuple[str, str], int]
+
+
+class IncidentService:
+    """Owns evaluation state and drives the lifecycle. Not thread-safe: one asyncio loop."""
+
+    def __init__(self, *, store: IncidentStore, config: Config, clock: Clock,
+                 repoll: Callable[[str], None] = lambda site_id: None) -> None:
+        self.store = store
+        self.clock = clock
+        self._repoll = repoll
+        self._listeners: list[ChangeListener] = []
+        self._states: dict[str, SiteEvalState] = {}
+        for site_id, blob in store.load_eval_states().items():
+            try:
+                self._states[site_id] = SiteEvalState.from_json(blob)
+            except ValueError as e:  # a state we cannot read is dropped, not fatal: evaluation restarts
+                log.warning("dropping unreadable evaluation state of %s: %s", site_id, e)
+        self._contexts: dict[str, SiteContext] = {}
+        self._sites: dict[str, Site] = {}
+        self.lifecycle = IncidentLifecycle(store, ())
+        self.counts = _Counts(transitions={}, changes={})
+        self.set_config(config)
+
+    # -- configuration --------------------------------------------------------------------
+    def set_config(self, config: Config) -> None:
+        """Adopt a (re)loaded configuration: contexts, the site tree, config maintenance windows."""
+        now = self.clock.time()
+        self._sites = {s.id: s for s in config.sites}
+        self._contexts = {s.id: site_context(config, s) for s in config.sites}
+        with self.store.transaction():
+            changes = self.lifecycle.set_sites(self._sites, now)
+            changes += self.lifecycle.sync_config_maintenance(config.maintenance, now)
+            self.store.prune_eval_states(self._sites)
+        for gone in set(self._states) - set(self._sites):
+            del self._states[gone]
+        self._emit(changes)
+
+    def subscribe(self, listener: ChangeListener) -> None:
+        """Call ``listener(changes)`` after every committed batch of incident changes."""
+        self._listeners.append(listener)
+
+    # -- inputs ---------------------------------------------------------------------------
+    def on_poll(self, status: SiteStatus, result: PollResult) -> None:
+        """FleetState listener: evaluate the poll, record what changed."""
+        ctx = self._contexts.get(result.site_id)
+        if ctx is None:
+            return
+        before = self._states.get(result.site_id) or SiteEvalState()
+        after, transitions = evaluate(before, ctx, result, self.clock.time())
+        self._commit(result.site_id, before, after, transitions)
+
+    def on_trap(self, trap: TrapEvent) -> None:
+        """A trap opens or updates its incident at once; a confirmation poll follows."""
+        ctx = self._contexts.get(trap.site_id)
+        if ctx is None:
+            return
+        before = self._states.get(trap.site_id) or SiteEvalState()
+        after, transitions = evaluate_trap(before, ctx, trap, self.clock.time())
+        self._commit(trap.site_id, before, after, transitions)
+        self._repoll(trap.site_id)
+
+    def tick(self) -> None:
+        """Periodic work: maintenance windows that ended release their incidents."""
+        with self.store.transaction():
+            changes = self.lifecycle.tick(self.clock.time())
+        self._emit(changes)
+
+    def _commit(self, site_id: str, before: SiteEvalState, after: SiteEvalState,
+                transitions: tuple[Transition, ...]) -> None:
+        changed = after.changed_from(before)
+        if not transitions and not changed:
+            return
+        now = self.clock.time()
+        with self.store.transaction():
+            changes = self.lifecycle.apply(transitions, now) if transitions else []
+            if changed:
+                self.store.save_eval_state(site_id, after.to_json(), now)
+        self._states[site_id] = after  # only after the commit: memory never runs ahead of disk
+        for t in transitions:
+            k = (t.condition.value, t.kind.value)
+            self.counts.transitions[k] = self.counts.transitions.get(k, 0) + 1
+        self._emit(changes)
+
+    def _emit(self, changes: list[IncidentChange]) -> None:
+        if not changes:
+            return
+        for c in changes:
+            k = (c.incident.condition.value, c.kind.value)
+            self.counts.changes[k] = self.counts.changes.get(k, 0) + 1
+        for site_id in repoll_sites(changes):
+            self._repoll(site_id)
+        for listener in self._listeners:
+            try:
+                listener(changes)
+            except Exception:  # one failing consumer must not stop incident recording
+                log.exception("incident change listener failed")
+
+    # -- commands (API, CLI, ack links) ----------------------------------------------------
+    def acknowledge(self, incident_id: int, actor: str, comment: str | None = None) -> IncidentChange:
+        change = self.lifecycle.acknowledge(incident_id, actor, self.clock.time(), comment)
+        self._emit([change])
+        return change
+
+    def resolve(self, incident_id: int, actor: str, comment: str | None = None) -> list[IncidentChange]:
+        changes = self.lifecycle.resolve(incident_id, actor, self.clock.time(), comment)
+        self._emit(changes)
+        return changes
+
+    def comment(self, incident_id: int, actor: str, text: str) -> TimelineEvent:
+        return self.lifecycle.comment(incident_id, actor, text, self.clock.time())
+
+    def create_maintenance(self, *, scope: str, target: str, starts_at: float, ends_at: float, reason: str,
+                           author: str) -> MaintenanceWindow:
+        return self.lifecycle.create_maintenance(scope=scope, target=target, starts_at=starts_at, ends_at=ends_at,
+                                                 reason=reason, author=author, now=self.clock.time())
+
+    def delete_maintenance(self, window_id: int, actor: str) -> None:
+        self._emit(self.lifecycle.delete_maintenance(window_id, actor=actor, now=self.clock.time()))
+
+    # -- reads ----------------------------------------------------------------------------
+    def runtime_estimates(self) -> Mapping[str, RuntimeEstimate]:
+        """The latest battery runtime estimate of every site on battery."""
+        return {sid: st.runtime for sid, st in self._states.items() if st.runtime is not None}
+
+    def site(self, site_id: str) -> Site | None:
+        return self._sites.get(site_id)
+
+    def sites(self) -> Iterable[Site]:
+        return self._sites.values()
