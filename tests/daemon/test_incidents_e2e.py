@@ -1,0 +1,216 @@
+"""Acceptance of issue 4, end to end with the simulated fleet and the daemon's HTTP API:
+mains fail → mains_lost/on_battery after their hold; the battery drains → battery_runtime_low
+with a sensible estimate; mains back → resolved. A parent station unreachable suppresses its
+children's unreachable incidents but never their power incidents. A trap opens its incident
+without waiting for a poll. Mains flapping gives one incident marked flapping."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sitewatch.config.schema import Config
+from sitewatch.simulator import Fleet
+from sitewatch.simulator.fleetconfig import fleet_config, write_fleet_config
+from tests.agents import free_udp_port
+from tests.daemon.conftest import API_TOKEN, Running, free_tcp_port, running_daemon
+
+BACKUP = {"battery_capacity_ah": 100, "nominal_voltage": 48, "typical_load_watts": 1200}
+SITES = [
+    {"id": "TS", "name": "Trạm viễn thông Chư Sê", "kind": "telecom_station", "level": "district",
+     "province": "Gia Lai", "district": "Chư Sê", "uplinks": ["xe-0/0/0"], "backup": BACKUP},
+    {"id": "BTS1", "name": "BTS Ia Blang", "kind": "bts", "province": "Gia Lai", "district": "Chư Sê",
+     "parent": "TS", "uplinks": ["eth0"], "backup": BACKUP},
+    {"id": "BTS2", "name": "BTS Ia Pal", "kind": "bts", "province": "Gia Lai", "district": "Chư Sê",
+     "parent": "TS", "uplinks": ["eth0"], "backup": BACKUP, "criticality": "high",
+     "criticality_reasons": ["serves Chư Sê district hospital"]},
+    {"id": "BC", "name": "Bưu cục Chư Sê", "kind": "post_office", "province": "Gia Lai", "district": "Chư Sê",
+     "backup": {"battery_capacity_ah": 9, "nominal_voltage": 24, "typical_load_watts": 300}},
+]
+HOLD = 2.0
+
+
+def _config(tmp: Path, *, interval: float = 1.0, **extra: Any) -> Config:
+    return Config.model_validate({
+        "daemon": {"poll_interval": interval, "snmp_timeout": 0.4, "snmp_retries": 0,
+                   "listen": f"127.0.0.1:{free_tcp_port()}", "state_dir": str(tmp / "state")},
+        "traps": {"listen": f"127.0.0.1:{free_udp_port()}"},
+        "api": {"tokens": {"noc": {"value": API_TOKEN}}},
+        "thresholds": {"default": {"hold": {"mains_lost": HOLD, "on_battery": HOLD, "link_down": HOLD},
+                                   "clear_hold": {"mains_lost": HOLD, "on_battery": HOLD, "link_down": HOLD},
+                                   "unreachable_after_polls": 2}},
+        "sites": SITES,
+        **extra,
+    })
+
+
+@asynccontextmanager
+async def fleet_and_daemon(tmp: Path, config: Config) -> AsyncIterator[tuple[Fleet, Running, Path]]:
+    async with Fleet(config, workdir=tmp / "sim") as fleet:
+        path = tmp / "fleet.yaml"
+        write_fleet_config(path, fleet_config(config, list(fleet.sites.values()), fleet.ports(),
+                                              state_dir=tmp / "state"))
+        async with running_daemon(path) as d:
+            yield fleet, d, path
+
+
+async def incidents(d: Running, **q: str) -> list[dict[str, Any]]:
+    r = await d.http.get("/api/v1/incidents", params=q)
+    r.raise_for_status()
+    result: list[dict[str, Any]] = r.json()["incidents"]
+    return result
+
+
+async def wait_incidents(d: Running, check: Callable[[list[dict[str, Any]]], bool], within: float = 20,
+                         **q: str) -> list[dict[str, Any]]:
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        found = await incidents(d, **q)
+        if check(found):
+            return found
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"incidents never matched; last: {found}")
+        await asyncio.sleep(0.2)
+
+
+def by_condition(found: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {i["condition"]: i for i in found}
+
+
+async def test_mains_failure_battery_drain_and_restoration(tmp_path: Path) -> None:
+    async with fleet_and_daemon(tmp_path, _config(tmp_path)) as (fleet, d, _):
+        await d.wait_for(lambda m: any(lab.get("site") == "BTS1" for lab, _ in m.get("sitewatch_mains_ok", [])))
+        assert await incidents(d, state="active") == []
+        t_fail = fleet.clock.time()
+        fleet.set_mains("BTS1", False)
+        fleet.set_battery("BTS1", drain_per_minute=0.05)  # 20 minutes from full: below the 30 min threshold
+        found = await wait_incidents(d, lambda f: {"mains_lost", "on_battery"} <= set(by_condition(f)),
+                                     site="BTS1", state="open")
+        c = by_condition(found)
+        opened = c["mains_lost"]
+        assert opened["severity"] == "warning" and opened["paging"] is True
+        assert opened["site_name"] == "BTS Ia Blang" and opened["district"] == "Chư Sê"
+        body = (await d.http.get(f"/api/v1/incidents/{opened['id']}")).json()
+        first = body["timeline"][0]
+        assert first["kind"] == "opened"
+        from datetime import datetime
+        assert datetime.fromisoformat(body["opened_at"]).timestamp() >= t_fail + HOLD - 0.5  # held first
+        # the high-criticality sibling is untouched
+        assert await incidents(d, site="BTS2", state="active") == []
+
+        found = await wait_incidents(d, lambda f: "battery_runtime_low" in by_condition(f),
+                                     site="BTS1", state="open", within=30)
+        low = by_condition(found)["battery_runtime_low"]
+        truth = fleet.status("BTS1")["battery"]["runtime_seconds"]
+        est = low["battery_runtime"]["seconds"]
+        assert 0.6 * truth <= est <= 1.4 * truth, (est, truth, low["battery_runtime"]["method"])
+        assert low["battery_runtime"]["predicted_depletion_at"]
+        # metrics show the estimate and the open incidents
+        m = await d.metrics()
+        assert any(lab["site"] == "BTS1" for lab, _ in m["sitewatch_battery_runtime_estimate_seconds"])
+        open_by_cond = {lab["condition"]: v for lab, v in m["sitewatch_incidents_open"]}
+        assert open_by_cond["mains_lost"] == 1 and open_by_cond["battery_runtime_low"] == 1
+
+        # acknowledge needs the token; with it the actor is recorded
+        inc_id = by_condition(found)["on_battery"]["id"]
+        r = await d.http.post(f"/api/v1/incidents/{inc_id}/ack", json={"actor": "Nguyễn Văn A"})
+        assert r.status_code == 401
+        r = await d.http.post(f"/api/v1/incidents/{inc_id}/ack", json={"actor": "Nguyễn Văn A"},
+                              headers={"Authorization": "Bearer wrong"})
+        assert r.status_code == 401
+        r = await d.http.post(f"/api/v1/incidents/{inc_id}/ack", json={"actor": "Nguyễn Văn A", "comment": "đang đến"},
+                              headers={"Authorization": f"Bearer {API_TOKEN}"})
+        assert r.status_code == 200 and r.json()["state"] == "acknowledged"
+        assert r.json()["acknowledged_by"] == "Nguyễn Văn A (api:noc)"
+        r = await d.http.post(f"/api/v1/incidents/{inc_id}/ack", headers={"Authorization": f"Bearer {API_TOKEN}"})
+        assert r.status_code == 409
+
+        fleet.set_mains("BTS1", True)
+        await wait_incidents(d, lambda f: not ({"mains_lost", "on_battery"} & set(by_condition(f))),
+                             site="BTS1", state="active")
+        resolved = by_condition(await incidents(d, site="BTS1", state="resolved"))
+        assert {"mains_lost", "on_battery"} <= set(resolved)
+        timeline = (await d.http.get(f"/api/v1/incidents/{inc_id}")).json()["timeline"]
+        kinds = [e["kind"] for e in timeline]
+        assert kinds[0] == "opened" and "acknowledged" in kinds and kinds[-1] == "resolved"
+        assert any(e["kind"] == "comment" or "đang đến" in e["text"] for e in timeline)
+        schema = (await d.http.get("/api/v1/openapi.json")).json()
+        assert "/api/v1/incidents/{incident_id}/ack" in schema["paths"]
+
+
+async def test_parent_outage_suppresses_children_reachability_not_power(tmp_path: Path) -> None:
+    async with fleet_and_daemon(tmp_path, _config(tmp_path)) as (fleet, d, _):
+        await d.wait_for(lambda m: len(m.get("sitewatch_mains_ok", [])) == len(SITES))
+        fleet.set_mains("BTS2", False)
+        await wait_incidents(d, lambda f: "on_battery" in by_condition(f), site="BTS2", state="open")
+        for sid in ("BTS1", "BTS2", "TS"):  # the station's outage cuts its BTS off too
+            fleet.set_agent(sid, False)
+        found = await wait_incidents(
+            d, lambda f: sum(i["condition"] == "site_unreachable" for i in f) == 3, state="open")
+        unreachable = {i["site"]: i for i in found if i["condition"] == "site_unreachable"}
+        parent = unreachable["TS"]
+        assert parent["paging"] is True and parent["suppressed_by"] is None
+        for child in ("BTS1", "BTS2"):
+            assert unreachable[child]["suppressed_by"] == parent["id"]
+            assert unreachable[child]["paging"] is False
+        power = by_condition(await incidents(d, site="BTS2", state="open"))["on_battery"]
+        assert power["suppressed_by"] is None and power["paging"] is True  # never suppressed
+        m = await d.metrics()
+        assert sum(v for lab, v in m["sitewatch_incidents_open"] if lab["condition"] == "site_unreachable") == 3
+
+        for sid in ("BTS1", "BTS2", "TS"):
+            fleet.set_agent(sid, True)
+        await wait_incidents(d, lambda f: not any(i["condition"] == "site_unreachable" for i in f), state="active")
+        child_events = (await d.http.get(f"/api/v1/incidents/{unreachable['BTS1']['id']}")).json()["timeline"]
+        assert [e["kind"] for e in child_events][:2] == ["opened", "suppressed"] or \
+            any(e["kind"] == "suppressed" for e in child_events)
+
+
+@pytest.mark.skipif(shutil.which("snmptrap") is None, reason="net-snmp snmptrap (Debian package snmp) missing")
+async def test_trap_opens_incident_without_waiting_for_a_poll(tmp_path: Path) -> None:
+    config = _config(tmp_path, interval=60.0)  # the next poll is a minute away
+    async with fleet_and_daemon(tmp_path, config) as (fleet, d, _):
+        trap_port = d.daemon.config.traps.listen.rsplit(":", 1)[1]
+        community = fleet.community("BC")
+        fleet.set_mains("BC", False)  # what the confirmation poll the trap triggers will see
+        t0 = asyncio.get_running_loop().time()
+        subprocess.run(["snmptrap", "-v2c", "-c", community, f"127.0.0.1:{trap_port}", "",
+                        "1.3.6.1.2.1.33.2.1", "1.3.6.1.2.1.33.1.2.2.0", "i", "12",
+                        "1.3.6.1.2.1.33.1.2.3.0", "i", "9"], check=True, capture_output=True)
+        found = await wait_incidents(d, lambda f: "on_battery" in by_condition(f), site="BC", state="open",
+                                     within=5)
+        assert asyncio.get_running_loop().time() - t0 < 5
+        body = (await d.http.get(f"/api/v1/incidents/{by_condition(found)['on_battery']['id']}")).json()
+        assert "trap" in body["timeline"][0]["text"].lower() or any("trap" in e["text"].lower()
+                                                                    for e in body["timeline"])
+        m = await d.metrics()
+        assert {lab["result"]: v for lab, v in m["sitewatch_traps_total"]}["accepted"] >= 1
+        # a wrong community is dropped and counted, and opens nothing
+        subprocess.run(["snmptrap", "-v2c", "-c", "not-a-site", f"127.0.0.1:{trap_port}", "",
+                        "1.3.6.1.2.1.33.2.1"], check=True, capture_output=True)
+        await d.wait_for(lambda m: {lab["result"]: v for lab, v in m["sitewatch_traps_total"]}
+                         .get("bad_community", 0) >= 1, within=5)
+
+
+async def test_mains_flapping_at_every_poll_gives_one_flapping_incident(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    async with fleet_and_daemon(tmp_path, config) as (fleet, d, _):
+        await d.wait_for(lambda m: len(m.get("sitewatch_mains_ok", [])) == len(SITES))
+        ok = True
+        for _ in range(14):
+            ok = not ok
+            fleet.set_mains("BC", ok)
+            await asyncio.sleep(1.2)  # about one poll each way
+        fleet.set_mains("BC", True)
+        await asyncio.sleep(2.5)
+        every = [i for i in await incidents(d, site="BC") if i["condition"] == "mains_lost"]
+        assert len(every) == 1, every
+        assert every[0]["flapping"] is True
+        assert every[0]["state"] == "open"  # stays open while flapping, no resolve/reopen churn
