@@ -79,8 +79,8 @@ def markdown(*, rows: Sequence[Row], first_cycle: Sequence[Mapping[str, Any]], s
           _f(r.peak_rss_mb, 0), _f(r.requests_per_poll, 1), _f(r.agent_cpu_per_1000, 3),
           _f(r.cpu_ratio_to_exporter, 2) + ("×" if r.cpu_ratio_to_exporter is not None else "")] for r in rows])
     if first_cycle:
-        md += ["", "First cycle with a distinct community per site (start-up included in the row's "
-               "\"start-up\" figures; the interval is 60 s):", ""]
+        md += ["", "First cycle of a cold daemon with a community per site (start-up = building the "
+               "configuration and the daemon; then every site due at once; the poll interval is 60 s):", ""]
         md += _table(["sites", "poller", "agents", "start-up CPU-s", "first cycle s", "first cycle CPU-s",
                       "warm cycle CPU-s / 1000", "timeouts (first)", "within 60 s"],
                      [[f"{f['sites']:,}", f["poller"], str(f["agents"]), _f(f["startup_cpu"]),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import subprocess
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -78,6 +77,13 @@ async def wait_incidents(d: Running, check: Callable[[list[dict[str, Any]]], boo
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"incidents never matched; last: {found}")
         await asyncio.sleep(0.2)
+
+
+async def run(*cmd: str) -> None:
+    """A command run without blocking the loop the daemon shares with the test."""
+    proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, (cmd, out, err)
 
 
 def by_condition(found: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -181,9 +187,8 @@ async def test_trap_opens_incident_without_waiting_for_a_poll(tmp_path: Path) ->
         community = fleet.community("BC")
         fleet.set_mains("BC", False)  # what the confirmation poll the trap triggers will see
         t0 = asyncio.get_running_loop().time()
-        subprocess.run(["snmptrap", "-v2c", "-c", community, f"127.0.0.1:{trap_port}", "",
-                        "1.3.6.1.2.1.33.2.1", "1.3.6.1.2.1.33.1.2.2.0", "i", "12",
-                        "1.3.6.1.2.1.33.1.2.3.0", "i", "9"], check=True, capture_output=True)
+        await run("snmptrap", "-v2c", "-c", community, f"127.0.0.1:{trap_port}", "",
+                  "1.3.6.1.2.1.33.2.1", "1.3.6.1.2.1.33.1.2.2.0", "i", "12", "1.3.6.1.2.1.33.1.2.3.0", "i", "9")
         found = await wait_incidents(d, lambda f: "on_battery" in by_condition(f), site="BC", state="open",
                                      within=5)
         assert asyncio.get_running_loop().time() - t0 < 5
@@ -193,8 +198,7 @@ async def test_trap_opens_incident_without_waiting_for_a_poll(tmp_path: Path) ->
         m = await d.metrics()
         assert {lab["result"]: v for lab, v in m["sitewatch_traps_total"]}["accepted"] >= 1
         # a wrong community is dropped and counted, and opens nothing
-        subprocess.run(["snmptrap", "-v2c", "-c", "not-a-site", f"127.0.0.1:{trap_port}", "",
-                        "1.3.6.1.2.1.33.2.1"], check=True, capture_output=True)
+        await run("snmptrap", "-v2c", "-c", "not-a-site", f"127.0.0.1:{trap_port}", "", "1.3.6.1.2.1.33.2.1")
         await d.wait_for(lambda m: {lab["result"]: v for lab, v in m["sitewatch_traps_total"]}
                          .get("bad_community", 0) >= 1, within=5)
 
