@@ -14,7 +14,7 @@ from sitewatch import __version__
 __all__ = ["main"]
 
 #: subcommands in the order ``--help`` lists them
-_ORDER = ("run", "demo", "check_config", "poll", "simulate", "import_sites")
+_ORDER = ("run", "demo", "check_config", "poll", "incidents", "simulate", "import_sites")
 
 
 def _command_modules() -> list[str]:
@@ -45,7 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # APScheduler logs every job run at INFO: the dispatch tick would flood the journal
-    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLogger().level))
+    # and httpx one line per request, which would clutter the CLI's output
+    for noisy in ("apscheduler", "httpx"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -7,7 +7,9 @@ without waiting for a poll. Mains flapping gives one incident marked flapping.""
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -79,11 +81,13 @@ async def wait_incidents(d: Running, check: Callable[[list[dict[str, Any]]], boo
         await asyncio.sleep(0.2)
 
 
-async def run(*cmd: str) -> None:
-    """A command run without blocking the loop the daemon shares with the test."""
-    proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+async def run(*cmd: str, env: dict[str, str] | None = None, expect: int = 0) -> str:
+    """A command run without blocking the loop the daemon shares with the test; its output."""
+    proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                                                env={**os.environ, **(env or {})})
     out, err = await proc.communicate()
-    assert proc.returncode == 0, (cmd, out, err)
+    assert proc.returncode == expect, (cmd, out, err)
+    return out.decode() + err.decode()
 
 
 def by_condition(found: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -218,3 +222,19 @@ async def test_mains_flapping_at_every_poll_gives_one_flapping_incident(tmp_path
         assert len(every) == 1, every
         assert every[0]["flapping"] is True
         assert every[0]["state"] == "open"  # stays open while flapping, no resolve/reopen churn
+
+        # the CLI, talking to the running daemon
+        cli = (sys.executable, "-m", "sitewatch", "incidents", "--url", d.base)
+        out = await run(*cli, "list", "--site", "BC")
+        assert "mains_lost" in out and "(flapping)" in out and "Bưu cục Chư Sê" in out
+        inc = str(every[0]["id"])
+        out = await run(*cli, "ack", inc, "--as", "Trần B", expect=1)
+        assert "bearer token" in out  # no token, no write
+        out = await run(*cli, "ack", inc, "--as", "Trần B", "-m", "kiểm tra ổn áp", env={"SITEWATCH_TOKEN": API_TOKEN})
+        assert "acknowledged by Trần B (api:noc)" in out
+        out = await run(*cli, "show", inc)
+        assert "acknowledged" in out and "kiểm tra ổn áp" in out
+        out = await run(*cli, "resolve", inc, env={"SITEWATCH_TOKEN": API_TOKEN})
+        assert "state resolved" in out
+        out = await run(*cli, "list", "--site", "BC", "--state", "resolved")
+        assert f"{inc}   resolved" in out
