@@ -98,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
     except httpx.TransportError as e:
         print(f"sitewatch incidents: cannot reach the daemon at {args.url}: {e}", file=sys.stderr)
         return 2
-    data = r.json() if r.headers.get("content-type", "").startswith("application/json") else {"error": r.text}
+    data: dict[str, Any] = (r.json() if r.headers.get("content-type", "").startswith("application/json")
+                            else {"error": r.text})
     if r.status_code >= 400:
         print(f"sitewatch incidents: {data.get('error', r.text)} (HTTP {r.status_code})", file=sys.stderr)
         return 1
