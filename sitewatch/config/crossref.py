@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 from sitewatch.config.locations import ConfigPath, Where, did_you_mean
 from sitewatch.config.schema import Config, Site, SnmpV3Credential, UtilityKind
 from sitewatch.errors import ConfigIssue
@@ -127,6 +129,11 @@ class _Checker:
             yield from self._utility(i, "water", site.water.utility, UtilityKind.WATER)
         if site.team is not None and site.team not in self.teams:
             yield self.at(i, "team").issue(f"unknown team {site.team!r}{did_you_mean(site.team, self.teams)}")
+        try:  # a site's own thresholds must still make sense on top of the layers below them
+            self.config.thresholds_for(site)
+        except ValidationError as e:
+            reason = "; ".join(err["msg"].removeprefix("Value error, ") for err in e.errors())
+            yield self.at(i, "thresholds").issue(f"with the defaults for its kind: {reason}")
 
     def _utility(self, i: int, section: str, name: str, kind: UtilityKind) -> Iterator[ConfigIssue]:
         where = self.at(i, section, "utility")

@@ -60,7 +60,9 @@ class Thresholds(Strict):
     #: how long a condition must hold before an incident opens, per condition (default 0)
     hold: dict[str, float] = Field(default_factory=lambda: {
         "mains_lost": 30.0, "on_battery": 30.0, "link_down": 60.0, "battery_temperature_high": 300.0,
-        "rectifier_failed": 120.0})
+        "rectifier_failed": 120.0,
+        # a generator needs a minute or two to start and take the load after mains is lost
+        "generator_failed": 120.0})
     #: how long a condition must be clear before its incident resolves, per condition (default 0)
     clear_hold: dict[str, float] = Field(default_factory=lambda: {
         "mains_lost": 60.0, "on_battery": 60.0, "link_down": 60.0})
@@ -117,6 +119,21 @@ class ThresholdOverrides(Strict):
         for k, v in self.model_dump(exclude_none=True).items():
             data[k] = {**data[k], **v} if k in ("hold", "clear_hold") else v
         return Thresholds.model_validate(data)
+
+
+#: Built-in defaults per site kind, between the global defaults and the configuration. Network
+#: buildings and stations carry many sites behind them and have big batteries: warn earlier.
+#: A post office on a small UPS matters less and blips often: hold longer before opening.
+KIND_DEFAULTS: dict[str, ThresholdOverrides] = {
+    "noc_building": ThresholdOverrides(battery_runtime_low=3600, battery_runtime_clear=4800,
+                                       hold={"mains_lost": 10, "on_battery": 10}),
+    "telecom_station": ThresholdOverrides(battery_runtime_low=3600, battery_runtime_clear=4800,
+                                          hold={"mains_lost": 20, "on_battery": 20}),
+    "fixed_station": ThresholdOverrides(battery_runtime_low=2400, battery_runtime_clear=3000),
+    "bts": ThresholdOverrides(),
+    "post_office": ThresholdOverrides(battery_runtime_low=900, battery_runtime_clear=1200,
+                                      hold={"mains_lost": 120, "on_battery": 120}),
+}
 
 
 class ThresholdsConfig(Strict):

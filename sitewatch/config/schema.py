@@ -34,6 +34,7 @@ from pydantic import (
 
 from sitewatch.config.base import SecretRef, Strict, optional_duration, parse_duration
 from sitewatch.config.incident_schema import (
+    KIND_DEFAULTS,
     ApiConfig,
     IncidentsConfig,
     MaintenanceSpec,
@@ -343,8 +344,9 @@ class Config(Strict):
     api: ApiConfig = ApiConfig()
 
     def thresholds_for(self, site: Site) -> Thresholds:
-        """Effective thresholds: defaults < ``thresholds.default`` < by kind < the site's own."""
-        t = self.thresholds.default.apply(Thresholds())
+        """Effective thresholds: built-in defaults < built-in defaults for the site's kind <
+        ``thresholds.default`` < ``thresholds.by_kind`` < the site's own."""
+        t = self.thresholds.default.apply(KIND_DEFAULTS[site.kind.value].apply(Thresholds()))
         kind = self.thresholds.by_kind.get(site.kind.value)
         if kind is not None:
             t = kind.apply(t)
