@@ -235,11 +235,14 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, self.reload)
 
 
-def run_daemon(config_path: str | Path, **overrides: Any) -> int:
-    """Load the configuration and run until signalled. Returns the process exit code."""
+def run_daemon(config_path: str | Path, *, traps_listen: str | None = None, **overrides: Any) -> int:
+    """Load the configuration and run until signalled; ``overrides`` replace ``daemon`` fields.
+    Returns the process exit code."""
     config = load_config(config_path)
     if overrides:
         config = config.model_copy(update={"daemon": config.daemon.model_copy(update=overrides)})
+    if traps_listen:
+        config = config.model_copy(update={"traps": config.traps.model_copy(update={"listen": traps_listen})})
 
     async def main() -> None:
         d = Daemon(config, config_path=config_path)

@@ -29,6 +29,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--listen", default="127.0.0.1:9641", help="daemon HTTP listener (default 127.0.0.1:9641)")
     p.add_argument("--control", default="127.0.0.1:9642",
                    help="simulator control API address (default 127.0.0.1:9642)")
+    p.add_argument("--traps-listen", default="127.0.0.1:9162",
+                   help="where the daemon receives SNMP traps in the demo (default 127.0.0.1:9162)")
     p.add_argument("--poll-interval", type=float, default=15.0,
                    help="poll interval in seconds for the demo (default 15)")
     p.set_defaults(func=run)
@@ -61,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         from sitewatch.daemon import run_daemon
 
         return run_daemon(fleet, listen=args.listen, state_dir=str(state / "state"),
-                          poll_interval=args.poll_interval)
+                          poll_interval=args.poll_interval, traps_listen=args.traps_listen)
     finally:
         if sim.poll() is None:
             sim.send_signal(signal.SIGTERM)

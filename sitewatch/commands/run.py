@@ -17,6 +17,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--config", "-c", required=True, help="configuration file or directory")
     p.add_argument("--listen", help="override daemon.listen (HOST:PORT)")
     p.add_argument("--state-dir", help="override daemon.state_dir")
+    p.add_argument("--traps-listen", help="override traps.listen (HOST:PORT)")
     p.set_defaults(func=run)
 
 
@@ -25,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
 
     overrides = {k: v for k, v in (("listen", args.listen), ("state_dir", args.state_dir)) if v}
     try:
-        return run_daemon(args.config, **overrides)
+        return run_daemon(args.config, traps_listen=args.traps_listen, **overrides)
     except ConfigError as e:
         print(f"sitewatch: configuration errors:\n{e}", file=sys.stderr)
         return 1

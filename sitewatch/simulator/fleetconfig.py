@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, SecretStr
 
-from sitewatch.config.schema import Config
+from sitewatch.config.schema import Config, SecretRef
 from sitewatch.simulator.plan import SimulatedSite
 
 __all__ = ["CREDENTIAL", "fleet_config", "write_fleet_config"]
@@ -28,6 +28,10 @@ CREDENTIAL = "simulator"
 
 def _plain(value: object) -> Any:
     """Configuration as YAML-ready data: only the fields that were given, secrets as given."""
+    if isinstance(value, SecretRef) and value.value is None:
+        # the written file lives elsewhere: an env or file reference (relative to the original
+        # config) may not resolve from there, so the resolved value goes in (file mode 0600)
+        return {"value": value.reveal()}
     if isinstance(value, BaseModel):
         return {name: _plain(getattr(value, name)) for name in type(value).model_fields
                 if name in value.model_fields_set and getattr(value, name) is not None}
@@ -69,6 +73,7 @@ def write_fleet_config(path: str | Path, data: Mapping[str, Any]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.touch(mode=0o600)
     tmp.write_text("# written by 'sitewatch simulate': the simulated fleet, on 127.0.0.1\n"
                    + yaml.safe_dump(dict(data), sort_keys=False, allow_unicode=True))
     os.replace(tmp, path)
