@@ -43,6 +43,7 @@ from sitewatch.config.incident_schema import (
     ThresholdsConfig,
     TrapsConfig,
 )
+from sitewatch.config.oncall_schema import ChannelConfig, NotificationsConfig, Person, Policy, RosterSpec, Route
 
 __all__ = [
     "AuthProtocol",
@@ -342,6 +343,12 @@ class Config(Strict):
     incidents: IncidentsConfig = IncidentsConfig()
     traps: TrapsConfig = TrapsConfig()
     api: ApiConfig = ApiConfig()
+    channels: dict[str, ChannelConfig] = {}
+    people: dict[str, Person] = {}
+    rosters: dict[str, RosterSpec] = {}
+    policies: dict[str, Policy] = {}
+    routes: tuple[Route, ...] = ()
+    notifications: NotificationsConfig = NotificationsConfig()
 
     def thresholds_for(self, site: Site) -> Thresholds:
         """Effective thresholds: built-in defaults < built-in defaults for the site's kind <

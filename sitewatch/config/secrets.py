@@ -54,6 +54,11 @@ def _refs(config: Config, site_index: Sequence[int]) -> Iterator[tuple[ConfigPat
         yield ("traps", "communities", i), ref, False
     for name, ref in config.api.tokens.items():
         yield ("api", "tokens", name), ref, False
+    for cname, channel in config.channels.items():
+        for key, ref in channel.secrets.items():
+            yield ("channels", cname, "secrets", key), ref, False
+    if config.notifications.ack_links.secret is not None:
+        yield ("notifications", "ack_links", "secret"), config.notifications.ack_links.secret, False
     for k, site in enumerate(config.sites):
         for j, target in enumerate(site.snmp):
             if target.community is not None:

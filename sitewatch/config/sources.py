@@ -31,7 +31,7 @@ __all__ = ["DIRECTIVES", "Locator", "Sources", "collect"]
 #: top-level keys handled here rather than by the schema
 DIRECTIVES = ("include", "sites_csv")
 #: mapping sections that must not be split over files
-_ONCE = frozenset({"daemon", "thresholds", "incidents", "traps", "api"})
+_ONCE = frozenset({"daemon", "thresholds", "incidents", "traps", "api", "notifications"})
 
 
 class Locator:

@@ -1,0 +1,232 @@
+"""Configuration of the duty system: people, rosters, escalation policies, routing, channels,
+and notification settings (ack links, outbox, grouping, heartbeat).
+
+    channels:  name → one configured notifier (sms_gateway, email, telegram, webhook, slack, alertmanager)
+    people:    id → name, language, contacts (channel + address), personal notification rules
+    rosters:   id → layers of rotations with restrictions, and overrides (who is on call when)
+    policies:  id → ordered escalation levels (who to notify, how long to wait), repeat count
+    routes:    first match (site team/province/kind/criticality/condition) → policy and grouping
+    notifications: ack links, re-notify, outbox retry limits, heartbeat, shift notices
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from sitewatch.config.base import SecretRef, Strict, parse_duration
+
+__all__ = [
+    "AckLinks",
+    "ChannelConfig",
+    "ContactSpec",
+    "EscalationLevel",
+    "Heartbeat",
+    "LayerSpec",
+    "NotificationRule",
+    "NotificationsConfig",
+    "OverrideSpec",
+    "Person",
+    "Policy",
+    "Restriction",
+    "RosterSpec",
+    "Route",
+    "RouteMatch",
+    "Target",
+]
+
+Duration = Annotated[float, Field(ge=0)]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def _dur(v: Any) -> Any:
+    return None if v is None else parse_duration(v)
+
+
+# -- channels ------------------------------------------------------------------------------
+
+class ChannelConfig(Strict):
+    """One notifier. ``type`` picks the module; the other fields are that channel's settings
+    (validated by the channel's own model in ``sitewatch.notify``: unknown keys fail there)."""
+
+    type: Literal["sms_gateway", "email", "telegram", "webhook", "slack", "alertmanager"]
+    #: messages per second this channel may send (token bucket); None = unlimited
+    rate_limit: Annotated[float, Field(gt=0)] | None = None
+    #: channel-specific settings (url, headers, templates, SMTP host, bot token, ...)
+    settings: dict[str, Any] = {}
+    #: secrets the channel needs by name (bot_token, password, hmac_secret, api_key, ...)
+    secrets: dict[str, SecretRef] = {}
+
+
+# -- people --------------------------------------------------------------------------------
+
+class ContactSpec(Strict):
+    channel: str  #: a name under ``channels``
+    address: str = ""  #: phone (+84...), email, Telegram chat id; empty for URL-only channels
+
+
+class NotificationRule(Strict):
+    """Personal rule: on being paged, use ``contact`` (index into ``contacts``) after ``after``
+    seconds, and again every ``repeat`` seconds until acknowledged (None = once)."""
+
+    contact: Annotated[int, Field(ge=0)]
+    after: Duration = 0.0
+    repeat: Annotated[float, Field(gt=0)] | None = None
+
+    _d = field_validator("after", "repeat", mode="before")(classmethod(lambda cls, v: _dur(v)))
+
+
+class Person(Strict):
+    name: str
+    language: Literal["vi", "en"] = "vi"
+    contacts: tuple[ContactSpec, ...] = ()
+    #: default: every contact at once, no repeats
+    rules: tuple[NotificationRule, ...] = ()
+    teams: tuple[str, ...] = ()
+    #: tell this person when their shift starts (through their first contact)
+    shift_notifications: bool = False
+
+    @model_validator(mode="after")
+    def _rules(self) -> Person:
+        for r in self.rules:
+            if r.contact >= len(self.contacts):
+                raise ValueError(f"rule contact {r.contact} does not exist (the person has {len(self.contacts)})")
+        return self
+
+
+# -- rosters -------------------------------------------------------------------------------
+
+class Restriction(Strict):
+    """Only active on these weekdays, between ``start`` and ``end`` local time (end < start
+    wraps past midnight: a night layer 18:00-07:00)."""
+
+    days: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    start: time = time(0, 0)
+    end: time = time(0, 0)  #: 00:00 with start 00:00 = the whole day
+
+
+class LayerSpec(Strict):
+    name: str
+    members: tuple[str, ...]  #: person ids, in rotation order
+    #: shift length: "12h", "1d", "7d"; the rotation hands off every shift
+    shift: Annotated[float, Field(gt=0)] = 7 * 86400.0
+    #: when the rotation started (local date + handoff time): member 0 on duty from then
+    start: date
+    handoff: time = time(8, 0)
+    restrictions: tuple[Restriction, ...] = ()
+
+    _d = field_validator("shift", mode="before")(classmethod(lambda cls, v: _dur(v)))
+
+
+class OverrideSpec(Strict):
+    """``person`` covers this roster from ``start`` to ``end`` (swap, leave)."""
+
+    person: str
+    start: datetime
+    end: datetime
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def _order(self) -> OverrideSpec:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class RosterSpec(Strict):
+    name: str
+    team: str | None = None
+    timezone: str = "Asia/Ho_Chi_Minh"
+    #: later layers win where they have someone on duty
+    layers: tuple[LayerSpec, ...]
+    overrides: tuple[OverrideSpec, ...] = ()
+
+
+# -- escalation ----------------------------------------------------------------------------
+
+class Target(Strict):
+    """Whom a level notifies: exactly one of a roster's on-call, named people, or a whole team."""
+
+    roster: str | None = None
+    people: tuple[str, ...] = ()
+    team: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Target:
+        if sum(bool(x) for x in (self.roster, self.people, self.team)) != 1:
+            raise ValueError("give exactly one of roster, people or team")
+        return self
+
+
+class EscalationLevel(Strict):
+    notify: tuple[Target, ...]
+    #: how long to wait for an acknowledgement before the next level
+    wait: Duration = 600.0
+
+    _d = field_validator("wait", mode="before")(classmethod(lambda cls, v: _dur(v)))
+
+
+class Policy(Strict):
+    name: str = ""
+    levels: tuple[EscalationLevel, ...]
+    #: run the whole policy this many more times if nobody acknowledges
+    repeat: Annotated[int, Field(ge=0, le=10)] = 0
+
+
+class RouteMatch(Strict):
+    """Every given field must match (lists: any of)."""
+
+    team: tuple[str, ...] = ()
+    province: tuple[str, ...] = ()
+    district: tuple[str, ...] = ()
+    kind: tuple[str, ...] = ()
+    criticality: tuple[str, ...] = ()
+    condition: tuple[str, ...] = ()
+
+
+class Route(Strict):
+    match: RouteMatch = RouteMatch()
+    policy: str
+    #: incidents of one group are paged together (Alertmanager's group_by)
+    group_by: tuple[Literal["district", "province", "team", "condition", "site", "kind"], ...] = ("district",)
+    group_wait: Duration = 30.0
+    group_interval: Duration = 300.0
+    #: wait multiplier for this route's policy (e.g. 0.5 for sites serving hospitals)
+    wait_factor: Annotated[float, Field(gt=0, le=10)] = 1.0
+
+    _d = field_validator("group_wait", "group_interval", mode="before")(classmethod(lambda cls, v: _dur(v)))
+
+
+# -- notifications -------------------------------------------------------------------------
+
+class AckLinks(Strict):
+    #: public base URL of the daemon's HTTP listener as responders reach it
+    base_url: str = "http://127.0.0.1:9641"
+    secret: SecretRef | None = None  #: HMAC key; required when any person has a contact
+    ttl: Annotated[float, Field(gt=0)] = 86400.0
+
+    _d = field_validator("ttl", mode="before")(classmethod(lambda cls, v: _dur(v)))
+
+
+class Heartbeat(Strict):
+    """Dead man's switch: sitewatch GETs/POSTs ``url`` every ``interval`` while healthy."""
+
+    url: str
+    interval: Annotated[float, Field(gt=0)] = 60.0
+    method: Literal["GET", "POST"] = "GET"
+
+    _d = field_validator("interval", mode="before")(classmethod(lambda cls, v: _dur(v)))
+
+
+class NotificationsConfig(Strict):
+    ack_links: AckLinks = AckLinks()
+    #: an acknowledged incident still open re-notifies its acknowledger after this long (None = never)
+    renotify_acknowledged: Annotated[float, Field(gt=0)] | None = 7200.0
+    #: retryable failures are retried with backoff for at most this long, then dead-lettered
+    max_retry_time: Annotated[float, Field(gt=0)] = 3600.0
+    heartbeat: Heartbeat | None = None
+
+    _d = field_validator("renotify_acknowledged", "max_retry_time", mode="before")(
+        classmethod(lambda cls, v: _dur(v)))
