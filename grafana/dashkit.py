@@ -20,6 +20,7 @@ __all__ = [
     "DS_VAR",
     "PROVISIONED_UID",
     "Grid",
+    "bargauge",
     "color_override",
     "column",
     "dashboard",
@@ -124,6 +125,17 @@ def stat(title: str, description: str, queries: list[Json], *, w: int = 4, h: in
                "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}}
     return _panel("stat", title, description, w, h, queries,
                   _field(unit, steps=steps, maps=maps, decimals=decimals), options, overrides)
+
+
+def bargauge(title: str, description: str, queries: list[Json], *, w: int = 12, h: int = 8,
+             steps: Json | None = None) -> Json:
+    """Horizontal bars, one per series, for counts by category (incidents by condition)."""
+    for q in queries:
+        q.update(instant=True, range=False)
+    options = {"displayMode": "basic", "orientation": "horizontal", "showUnfilled": True, "valueMode": "color",
+               "namePlacement": "left", "minVizHeight": 16, "minVizWidth": 8, "maxVizHeight": 300, "sizing": "auto",
+               "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}}
+    return _panel("bargauge", title, description, w, h, queries, _field(steps=steps, min_=0), options)
 
 
 def timeseries(title: str, description: str, queries: list[Json], *, w: int = 12, h: int = 8, unit: str = "",

@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dashkit import (  # a script beside its helpers, not a package
     Grid,
+    bargauge,
     color_override,
     column,
     dashboard,
@@ -77,6 +78,13 @@ def time_on_battery(f: str) -> str:
 def links_down(f: str) -> str:
     """Uplinks operationally down although administratively up (a cut, not maintenance)."""
     return (f"(sitewatch_link_up{{{f}}} == 0) and on(site, interface) (sitewatch_link_admin_up{{{f}}} == 1)")
+
+
+def runtime_left(f: str) -> str:
+    """sitewatch's runtime estimate (``method`` label: reported, charge_trend, capacity...) while on
+    battery, else the device's own figure (``method="device"``)."""
+    return (f"sitewatch_battery_runtime_estimate_seconds{{{f}}} or on(site) "
+            f'label_replace(sitewatch_battery_runtime_seconds{{{f}}}, "method", "device", "", "")')
 
 
 def battery_low(f: str) -> str:
@@ -162,29 +170,36 @@ def fleet_dashboard() -> Json:
                                                         for k, (_, c) in STATUS_MAP.items())),
                maps=mappings(STATUS_MAP), hide=("parent", "team", "commune", "level", "province")),
         table("Sites on battery — least runtime first",
-              "Every site on battery now, the one that will go dark first at the top. Runtime is the device's "
-              "own estimate; time on battery is the device's count (UPS) or the time since Prometheus last saw "
+              "Every site on battery now, the one that will go dark first at the top. Runtime left is "
+              "sitewatch's estimate (method: reported by the device, charge or voltage trend, battery capacity "
+              "and load), else the device's own figure; time on battery is the device's count (UPS) or the "
+              "time since Prometheus last saw "
               "the site on mains (\"> 6 h\": not seen on mains in the last 6 hours). Trạm đang chạy ắc quy, "
               "trạm sắp cạn ắc quy trước.",
               targets((with_name(on_battery(F), F), ""),
-                      (f"sitewatch_battery_runtime_seconds{{{F}}} and on(site) {on_battery(F)}", ""),
+                      (f"({runtime_left(F)}) and on(site) {on_battery(F)}", ""),
                       (f"sitewatch_battery_charge_ratio{{{F}}} and on(site) {on_battery(F)}", ""),
                       (f"sitewatch_battery_voltage_volts{{{F}}} and on(site) {on_battery(F)}", ""),
                       (time_on_battery(F), ""),
                       (f"(sitewatch_battery_status{{{F}}} == 1) and on(site) {on_battery(F)}", ""),
-                      (f"sitewatch_generator_running{{{F}}} and on(site) {on_battery(F)}", "")),
+                      (f"sitewatch_generator_running{{{F}}} and on(site) {on_battery(F)}", ""),
+                      (f"sitewatch_battery_predicted_depletion_timestamp_seconds{{{F}}} * 1000 "
+                       f"and on(site) {on_battery(F)}", "")),
               columns={"site": "site", "name": "Name", "district": "District", "criticality": "Criticality",
-                       "status": "Battery", "Value #B": "Runtime left", "Value #C": "Charge",
-                       "Value #D": "Voltage", "Value #E": "On battery for", "Value #G": "Generator"},
+                       "status": "Battery", "Value #B": "Runtime left", "method": "Estimated by",
+                       "Value #H": "Runs out at", "Value #C": "Charge", "Value #D": "Voltage",
+                       "Value #E": "On battery for", "Value #G": "Generator"},
               hide=("Value #A", "Value #F", *FILTER_HIDE), sort_by="Runtime left", link_site=True,
               overrides=[column("Runtime left", "s", steps=HOURS, background=True),
+                         column("Runs out at", "dateTimeAsIsoNoDateIfToday"),
                          column("Charge", "percentunit", steps=CHARGE, background=True),
                          column("Voltage", "volt", decimals=1), column("On battery for", "s", maps=SINCE_MAPS),
                          column("Generator", maps=mappings({"0": ("off", "text"), "1": ("running", "green")}))],
               h=14),
     )
     g.add(
-        table("Links down", "Interfaces operationally down while administratively up, and for how long "
+        table("Uplinks down — most critical sites first",
+              "Interfaces operationally down while administratively up, and for how long "
               "(\"> 6 h\": not seen up in the last 6 hours). Mất kết nối truyền dẫn.",
               targets((with_name(links_down(F), F), ""),
                       (f"sitewatch_link_info{{{F}}} and on(site, interface) ({links_down(F)})", ""),
@@ -193,6 +208,7 @@ def fleet_dashboard() -> Json:
               columns={"site": "site", "name": "Name", "district": "District", "criticality": "Criticality",
                        "interface": "Interface", "alias": "Description", "Value #C": "Down for"},
               hide=("Value #A", "Value #B", "ifIndex", "type", *FILTER_HIDE), link_site=True,
+              sort_by="Criticality",  # critical < high < normal, as it happens
               overrides=[column("Down for", "s", maps=SINCE_MAPS)], h=9),
         timeseries("Fleet power state", "How many sites are in each state over time. Số trạm theo tình trạng.",
                    targets((count(on_battery(F)), "on battery"),
@@ -212,11 +228,20 @@ def fleet_dashboard() -> Json:
                    "DC bus / battery voltage of every site that ran on battery in the time range shown. "
                    "Điện áp ắc quy.",
                    [target(f"sitewatch_battery_voltage_volts{{{F}}} and {was_on_battery}", "{{site}}")],
-                   unit="volt"),
+                   unit="volt", w=6),
         timeseries("Battery charge — sites on battery in this period",
                    "Charge left of every site that ran on battery in the time range shown. Dung lượng ắc quy còn lại.",
                    [target(f"sitewatch_battery_charge_ratio{{{F}}} and {was_on_battery}", "{{site}}")],
-                   unit="percentunit", min_=0, max_=1),
+                   unit="percentunit", min_=0, max_=1, w=6),
+        timeseries("Runtime left — sites on battery", "sitewatch's runtime estimate while a site is on battery. "
+                   "Thời gian chạy ắc quy còn lại (ước tính).",
+                   [target(f"min by (site) (sitewatch_battery_runtime_estimate_seconds{{{F}}})", "{{site}}")],
+                   unit="s", min_=0, w=6, steps=HOURS),
+        bargauge("Open incidents", "Open and acknowledged incidents by condition and severity (only the province "
+                 "filter applies). Sự cố đang mở.",
+                 [target('sum by (condition, severity) (sitewatch_incidents_open{province=~"$province"})',
+                         "{{condition}} · {{severity}}")], w=6,
+                 steps=thresholds((None, "orange"))),
     )
     g.add(row("Poll health / Tình trạng thu thập"))
     rate = "[$__rate_interval]"
@@ -239,6 +264,13 @@ def fleet_dashboard() -> Json:
                    "request id, malformed), per second.",
                    [target(f"sum by (reason) (rate(sitewatch_snmp_packets_dropped_total{rate}))", "{{reason}}")],
                    unit="cps", w=6, min_=0),
+        timeseries("Traps received", "SNMP traps and informs per second, by what became of them.",
+                   [target(f"sum by (result) (rate(sitewatch_traps_total{rate}))", "{{result}}")],
+                   unit="cps", min_=0),
+        timeseries("Open incidents over time", "Open and acknowledged incidents by condition (only the province "
+                   "filter applies). Sự cố đang mở theo thời gian.",
+                   [target('sum by (condition) (sitewatch_incidents_open{province=~"$province"})', "{{condition}}")],
+                   min_=0, draw="steps"),
     )
     return dashboard(uid="sitewatch-fleet", title="sitewatch — Fleet overview",
                      description="NOC wall screen during a grid failure: which sites are on battery, how long they "
@@ -261,8 +293,9 @@ def site_dashboard() -> Json:
                         color_override("depleted", "red"), color_override("unknown", "text")]),
         stat("Charge", "Battery charge left. Dung lượng còn lại.", [target(f"sitewatch_battery_charge_ratio{{{S}}}")],
              w=3, unit="percentunit", steps=CHARGE),
-        stat("Runtime left", "The device's estimate of battery runtime. Thời gian chạy ắc quy còn lại.",
-             [target(f"sitewatch_battery_runtime_seconds{{{S}}}")], w=3, unit="s", steps=HOURS),
+        stat("Runtime left", "sitewatch's estimate while on battery, else the device's own; the method below "
+             "the value. Thời gian chạy ắc quy còn lại.", [target(runtime_left(S), "{{method}}")], w=3, unit="s",
+             steps=HOURS, text_mode="value_and_name"),
         stat("On battery for", "Device count, else time since last seen on mains (\"> 6 h\": not in the "
              "last 6 hours). Thời gian đã chạy ắc quy.", [target(time_on_battery(S))], w=3, unit="s",
              maps=SINCE_MAPS, steps=thresholds((None, "orange"))),
@@ -279,7 +312,10 @@ def site_dashboard() -> Json:
               columns={"site": "site", "name": "Name", "kind": "Kind", "level": "Level", "province": "Province",
                        "district": "District", "commune": "Commune", "criticality": "Criticality",
                        "parent": "Parent", "team": "Team", "latitude": "Latitude", "longitude": "Longitude"},
-              hide=("Value", "job", "instance"), h=4, w=12),
+              hide=("Value", "job", "instance"), h=4, w=9),
+        stat("Runs out at", "When the battery is predicted to run out (while on battery). Dự kiến cạn ắc quy lúc.",
+             [target(f"sitewatch_battery_predicted_depletion_timestamp_seconds{{{S}}} * 1000")], w=3,
+             unit="dateTimeAsIsoNoDateIfToday", steps=thresholds((None, "red"))),
         stat("Poll failures in a row", "Consecutive failed polls. Số lần thu thập lỗi liên tiếp.",
              [target(f"sitewatch_site_consecutive_poll_failures{{{S}}}")], w=3,
              steps=thresholds((None, "green"), (1, "orange"), (3, "red"))),
@@ -293,16 +329,20 @@ def site_dashboard() -> Json:
     )
     g.add(row("Battery / Ắc quy"))
     g.add(
-        timeseries("Charge", "Battery charge left.", [target(f"sitewatch_battery_charge_ratio{{{S}}}", "charge")],
-                   unit="percentunit", min_=0, max_=1, w=8),
-        timeseries("Voltage", "Battery / DC bus voltage.",
+        timeseries("Battery charge", "Battery charge left.",
+                   [target(f"sitewatch_battery_charge_ratio{{{S}}}", "charge")], unit="percentunit", min_=0, max_=1,
+                   w=8),
+        timeseries("Battery voltage", "Battery / DC bus voltage.",
                    [target(f"sitewatch_battery_voltage_volts{{{S}}}", "voltage")], unit="volt", w=8),
-        timeseries("Current", "Battery current (negative: discharging).",
+        timeseries("Battery current", "Battery current (negative: discharging).",
                    [target(f"sitewatch_battery_current_amperes{{{S}}}", "current")], unit="amp", w=8),
-        timeseries("Temperature", "Battery temperature.",
+        timeseries("Battery temperature", "Battery temperature.",
                    [target(f"sitewatch_battery_temperature_celsius{{{S}}}", "temperature")], unit="celsius", w=8),
-        timeseries("Runtime left", "The device's runtime estimate, and how long the site has been on battery.",
-                   targets((f"sitewatch_battery_runtime_seconds{{{S}}}", "runtime left"),
+        timeseries("Runtime left and time on battery",
+                   "Runtime left as the device and sitewatch estimate it, and how long the site has been on battery "
+                   "(UPS count).",
+                   targets((f"sitewatch_battery_runtime_seconds{{{S}}}", "runtime left (device)"),
+                           (f"sitewatch_battery_runtime_estimate_seconds{{{S}}}", "runtime left ({{method}})"),
                            (f"sitewatch_seconds_on_battery{{{S}}}", "on battery for (device)")),
                    unit="s", min_=0, w=8),
         timeseries("Input voltage per phase", "AC mains voltage at the input, per phase. Điện áp lưới từng pha.",
@@ -329,7 +369,7 @@ def site_dashboard() -> Json:
         timeseries("Age of last good poll", "Seconds since the last successful poll.",
                    [target(f"time() - sitewatch_site_last_poll_success_timestamp_seconds{{{S}}}", "age")],
                    unit="s", min_=0),
-        timeseries("Poll failures in a row", "Consecutive failed polls, and the reason of the last failure.",
+        timeseries("Poll failures over time", "Consecutive failed polls, and the reason of the last failure.",
                    targets((f"sitewatch_site_consecutive_poll_failures{{{S}}}", "failures in a row"),
                            (f"sitewatch_site_poll_error{{{S}}} == 1", "last error: {{reason}}")),
                    min_=0, draw="steps"),

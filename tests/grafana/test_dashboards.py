@@ -67,14 +67,16 @@ def test_dashboard_is_pretty_printed_valid_json_with_stable_key_order(name: str)
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_panel_ids_are_unique_and_panels_do_not_overlap(name: str) -> None:
+def test_panel_ids_and_titles_are_unique_and_panels_do_not_overlap(name: str) -> None:
     dash = load(name)
     ids = [p["id"] for p in panels(dash)]
     assert len(ids) == len(set(ids)), ids
+    titles = [p["title"] for p in panels(dash)]
+    assert len(titles) == len(set(titles)), titles
     cells: dict[tuple[int, int], str] = {}
     for p in panels(dash):
         g = p["gridPos"]
-        assert 0 <= g["x"] and g["x"] + g["w"] <= 24, p["title"]
+        assert g["x"] >= 0 and g["x"] + g["w"] <= 24, p["title"]
         for x in range(g["x"], g["x"] + g["w"]):
             for y in range(g["y"], g["y"] + g["h"]):
                 assert (x, y) not in cells, f"{p['title']!r} overlaps {cells[(x, y)]!r}"
