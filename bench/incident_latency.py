@@ -26,7 +26,6 @@ from bench.trap_latency import _percentiles, measure
 from sitewatch.clock import SystemClock
 from sitewatch.config.schema import Config
 from sitewatch.daemon import build_clients
-from sitewatch.evaluate import SiteEvalState
 from sitewatch.incidents.model import TrapEvent
 from sitewatch.incidents.service import IncidentService
 from sitewatch.incidents.store import IncidentStore
