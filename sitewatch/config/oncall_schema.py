@@ -45,6 +45,36 @@ def _dur(v: Any) -> Any:
     return None if v is None else parse_duration(v)
 
 
+def _local_time(v: Any) -> Any:
+    """``"18:00"`` → 18:00. YAML 1.1 reads an unquoted ``18:00`` as the base-60 number 1080
+    (and ``18:00:30`` as 64830); read such numbers back as the clock time the operator wrote,
+    not as seconds after midnight UTC (pydantic's reading of an int)."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        if 0 <= v < 24 * 60:  # H:MM
+            return time(*divmod(v, 60))
+        if 3600 <= v < 86400:  # H:MM:SS
+            hours, rest = divmod(v, 3600)
+            return time(hours, *divmod(rest, 60))
+        raise ValueError(f"expected a local time such as '08:00' or '18:30', got {v!r}")
+    return v
+
+
+def _naive_time(v: time) -> time:
+    if v.tzinfo is not None:
+        raise ValueError("give a local time without a UTC offset: the roster's timezone applies")
+    return v
+
+
+def _zone_name(v: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise ValueError(f"unknown time zone {v!r}") from e
+    return v
+
+
 # -- channels ------------------------------------------------------------------------------
 
 class ChannelConfig(Strict):
@@ -100,11 +130,16 @@ class Person(Strict):
 
 class Restriction(Strict):
     """Only active on these weekdays, between ``start`` and ``end`` local time (end < start
-    wraps past midnight: a night layer 18:00-07:00)."""
+    wraps past midnight: a night layer 18:00-07:00). A window belongs to the day it starts on:
+    ``days: [fri]`` with 18:00-07:00 covers Friday 18:00 to Saturday 07:00. ``end`` equal to
+    ``start`` is 24 hours from ``start``."""
 
     days: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     start: time = time(0, 0)
     end: time = time(0, 0)  #: 00:00 with start 00:00 = the whole day
+
+    _t = field_validator("start", "end", mode="before")(classmethod(lambda cls, v: _local_time(v)))
+    _n = field_validator("start", "end")(classmethod(lambda cls, v: _naive_time(v)))
 
 
 class LayerSpec(Strict):
@@ -118,10 +153,14 @@ class LayerSpec(Strict):
     restrictions: tuple[Restriction, ...] = ()
 
     _d = field_validator("shift", mode="before")(classmethod(lambda cls, v: _dur(v)))
+    _t = field_validator("handoff", mode="before")(classmethod(lambda cls, v: _local_time(v)))
+    _n = field_validator("handoff")(classmethod(lambda cls, v: _naive_time(v)))
 
 
 class OverrideSpec(Strict):
-    """``person`` covers this roster from ``start`` to ``end`` (swap, leave)."""
+    """``person`` covers this roster from ``start`` to ``end`` (swap, leave), whoever the
+    layers have on duty then, gaps included. Times without a UTC offset (and plain dates,
+    meaning 00:00) are the roster's local time; ``end`` is exclusive."""
 
     person: str
     start: datetime
@@ -130,6 +169,8 @@ class OverrideSpec(Strict):
 
     @model_validator(mode="after")
     def _order(self) -> OverrideSpec:
+        if (self.start.tzinfo is None) != (self.end.tzinfo is None):
+            raise ValueError("give start and end both with a UTC offset or both without (the roster's local time)")
         if self.end <= self.start:
             raise ValueError("end must be after start")
         return self
@@ -141,7 +182,18 @@ class RosterSpec(Strict):
     timezone: str = "Asia/Ho_Chi_Minh"
     #: later layers win where they have someone on duty
     layers: tuple[LayerSpec, ...]
+    #: later overrides win where they overlap
     overrides: tuple[OverrideSpec, ...] = ()
+
+    _z = field_validator("timezone")(classmethod(lambda cls, v: _zone_name(v)))
+
+    @model_validator(mode="after")
+    def _layer_names(self) -> RosterSpec:
+        names = [layer.name for layer in self.layers]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"layer names must differ within a roster: {', '.join(twice)} given twice")
+        return self
 
 
 # -- escalation ----------------------------------------------------------------------------
