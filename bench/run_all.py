@@ -22,7 +22,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +117,8 @@ def sitewatch_row(result: dict[str, Any], poller: str) -> Row:
                polls_per_second=warm["polls"] / warm["wall_seconds"], timeouts=warm["timeouts"],
                errors=warm["polls"] - warm["ok"], peak_rss_mb=result["peak_rss_mb"],
                requests_per_poll=result["agent_requests"] / polls,
-               agent_cpu_per_1000=per_1000(result["agent_cpu_seconds"], polls))
+               agent_cpu_per_1000=per_1000(result["agent_cpu_seconds"], polls),
+               agent_busy=result["agent_cpu_seconds"] / sum(c["wall_seconds"] for c in result["cycles"]))
 
 
 def exporter_row(result: dict[str, Any]) -> Row:
@@ -125,7 +126,8 @@ def exporter_row(result: dict[str, Any]) -> Row:
     return Row(sites=result["sites"], poller=PEER, cpu_per_1000=per_1000(warm["cpu_seconds"], warm["scrapes"]),
                polls_per_second=warm["scrapes"] / warm["wall_seconds"], timeouts=warm["failed"], errors=warm["failed"],
                peak_rss_mb=result["peak_rss_mb"], requests_per_poll=warm["agent_requests"] / warm["scrapes"],
-               agent_cpu_per_1000=per_1000(warm["agent_cpu_seconds"], warm["scrapes"]))
+               agent_cpu_per_1000=per_1000(warm["agent_cpu_seconds"], warm["scrapes"]),
+               agent_busy=warm["agent_cpu_seconds"] / warm["wall_seconds"])
 
 
 def first_cycle_summary(result: dict[str, Any], poller: str, agents: int) -> dict[str, Any]:
@@ -141,6 +143,109 @@ def _log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
+Keep = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
+def measure_sizes(pool: AgentPool, plan: FetchPlan, values: dict[str, tuple[str, str]], sizes: Sequence[int],
+                  pysnmp_max: int, keep: Keep) -> tuple[list[Row], dict[str, Any]]:
+    """Every poller at every fleet size, in turn on the one agent. Returns the rows and the
+    largest lean-client-alone run (which gives the agent's ceiling)."""
+    rows: list[Row] = []
+    alone: dict[str, Any] = {}
+    for n in sizes:
+        _log(f"{n} sites: sitewatch, lean client")
+        rows.append(sitewatch_row(keep("sitewatch-lean", run_sitewatch(pool, sites=n, client="lean", mode="daemon")),
+                                  "sitewatch (lean)"))
+        _log(f"{n} sites: lean client alone")
+        alone = keep("lean-client-alone", run_sitewatch(pool, sites=n, client="lean", mode="client"))
+        rows.append(sitewatch_row(alone, "lean client alone"))
+        for concurrency in (PYSNMP_CONCURRENCY, CONCURRENCY) if n <= pysnmp_max else ():
+            _log(f"{n} sites: sitewatch, pysnmp client, concurrency {concurrency}")
+            result = keep("sitewatch-pysnmp", run_sitewatch(pool, sites=n, client="pysnmp", mode="daemon",
+                                                            concurrency=concurrency))
+            rows.append(sitewatch_row(result, f"sitewatch (pysnmp, concurrency {concurrency})"))
+        _log(f"{n} sites: snmp_exporter")
+        rows.append(exporter_row(keep("snmp_exporter", run_exporter(pool, plan, values, n))))
+    return rows, alone
+
+
+def agent_ceiling(alone: dict[str, Any]) -> dict[str, float]:
+    """What the agent can answer, from the lean client's tight loop (the cheapest driver)."""
+    warm = alone["cycles"][-1]
+    polls = sum(c["polls"] for c in alone["cycles"])
+    return {"requests_per_agent_cpu_second": alone["agent_requests"] / alone["agent_cpu_seconds"],
+            "polls_per_agent_cpu_second": polls / alone["agent_cpu_seconds"],
+            "requests_per_poll": alone["agent_requests"] / polls,
+            "polls_per_second": warm["polls"] / warm["wall_seconds"],
+            "agent_busy": alone["agent_cpu_seconds"] / sum(c["wall_seconds"] for c in alone["cycles"])}
+
+
+def measure_steady(pool: AgentPool, sites: int, seconds: float, lean: Row, keep: Keep) -> dict[str, Any]:
+    """The whole daemon on the real clock at a 60 s interval, beside what the warm cycle predicts."""
+    _log(f"steady state: the daemon polling {sites} sites every 60 s for {seconds:g} s")
+    result = keep("steady", run_sitewatch(pool, sites=sites, client="lean", mode="steady",
+                                          extra=["--seconds", str(seconds), "--interval", "60"]))
+    return {**result["steady"], "sites": sites, "interval": 60.0,
+            "predicted_fraction": lean.cpu_per_1000 * sites / 1000 / 60}
+
+
+def measure_first_cycles(plan: FetchPlan, lean_sites: int, pysnmp_sites: int, keep: Keep) -> list[dict[str, Any]]:
+    """A cold daemon whose sites each have their own community: first cycle and warm cycle."""
+    out = []
+    for client, sites, concurrency in (("lean", lean_sites, CONCURRENCY), ("pysnmp", pysnmp_sites, PYSNMP_CONCURRENCY)):
+        with AgentPool(plan, sites=sites, distinct=True) as pool:
+            _log(f"{sites} sites, a community each, over {len(pool.agents)} snmpd: sitewatch, {client} client")
+            result = keep(f"distinct-{client}", run_sitewatch(pool, sites=sites, client=client, mode="daemon",
+                                                             concurrency=concurrency))
+            poller = f"sitewatch ({client})" if client == "lean" else f"sitewatch ({client}, concurrency {concurrency})"
+            out.append(first_cycle_summary(result, poller, len(pool.agents)))
+    return out
+
+
+def notes(*, names: Sequence[str], plan: FetchPlan, values: dict[str, tuple[str, str]], readings: int,
+          rows: Sequence[Row], pysnmp_max: int, steady: bool) -> list[str]:
+    """What a reader needs to read the table right, from this run's own figures."""
+    interfaces = sorted({v for o, (_, v) in values.items() if o.startswith("1.3.6.1.2.1.31.1.1.1.1.")})
+    out = [
+        f"Work per site-poll: the fetch plan of the shipped profiles {', '.join(names)}: GET of "
+        f"{len(plan.scalars)} scalars and a walk of {len(plan.columns)} table columns (UPS input and alarm "
+        f"tables; IF-MIB for the {len(interfaces)} interfaces snmpd serves here: {', '.join(interfaces)}) with "
+        f"max-repetitions {plan.max_repetitions}, giving {readings} canonical readings. snmpd answers the UPS-MIB "
+        "objects from `override` lines.",
+        "sitewatch rows are its daemon's poll path: scheduler dispatch, client fetch, profile mapping to "
+        "canonical readings, its own metrics, fleet snapshot update and the incident evaluation the daemon "
+        "subscribes to it (state kept in its SQLite database). Its /metrics exposition is rendered only when "
+        "Prometheus scrapes it and is not in these rows.",
+        "snmp_exporter's snmp.yml is written from the same plan (`get:` the scalars, `walk:` the columns, same "
+        "max-repetitions, timeout and retries). It walks each column with its own GETBULKs where the lean client "
+        "walks all columns in one, so it sends more requests (\"SNMP requests / poll\", counted by the "
+        "agent's snmpInPkts), and it renders the text exposition on every scrape. It is driven by a separate "
+        "keep-alive HTTP load process (not counted), without gzip. Its first scrape is checked against "
+        "the agent's values.",
+        f"pysnmp rows stop at {pysnmp_max} sites (at its cost larger fleets would take minutes); it runs at "
+        f"concurrency {PYSNMP_CONCURRENCY} and {CONCURRENCY}.",
+    ]
+    late = [r for r in rows if "pysnmp" in r.poller and r.timeouts]
+    if late:
+        out.append("pysnmp timeouts: with several ms of CPU per poll and hundreds of requests in flight, replies "
+                   "wait in its queue longer than the 2 s timeout (" +
+                   ", ".join(f"{r.sites:,} sites, {r.poller}: {r.timeouts}" for r in late) + ").")
+    busy = [r for r in rows if r.agent_busy >= 0.7]
+    if busy:
+        out.append("Where the agent is ≥ 70 % busy (" + ", ".join(f"{r.sites:,} {r.poller}" for r in busy) +
+                   "), site-polls/s is the agent's pace rather than the poller's (it shares the 2 cores); "
+                   "CPU per 1000 site-polls is measured either way.")
+    out += [
+        "Distinct communities: net-snmp looks the community up in a list for every varbind, so one snmpd "
+        "holding 10,000 communities would be the bottleneck; they are spread over snmpd instances of 250 each.",
+        "The bench's clock stands still within a cycle and moves one 60 s interval ahead to start the next, "
+        "so a cycle is exactly one poll per site with all of them due at once.",
+    ]
+    if not steady:
+        out.append("No steady-state run in this mode (run without --quick).")
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="100 and 1000 sites, 1000 distinct communities, no steady run")
@@ -151,7 +256,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=RESULTS)
     args = p.parse_args(argv)
     sizes = [int(s) for s in (args.sizes or ("100,1000" if args.quick else "100,1000,5000,10000")).split(",")]
-    distinct_sites = 1000 if args.quick else 10_000
     pysnmp_max = args.pysnmp_max or (100 if args.quick else 1000)
     steady_seconds = 0.0 if args.quick else args.steady_seconds
 
@@ -160,7 +264,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     _log(f"machine: {machine}")
     compiled = compile_profiles([load_profiles(())[n] for n in PROFILES])
     plan = compiled.plan
-    rows: list[Row] = []
     raw: dict[str, Any] = {"machine": machine, "profiles": list(compiled.names),
                            "plan": {"scalars": list(plan.scalars), "columns": list(plan.columns),
                                     "max_repetitions": plan.max_repetitions}, "runs": []}
@@ -172,81 +275,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     with AgentPool(plan, sites=1, distinct=False) as pool:
         values = agent_values(pool.ports[0], plan)
         raw["agent_values"] = {o: list(v) for o, v in values.items()}
-        for n in sizes:
-            _log(f"{n} sites: sitewatch, lean client")
-            rows.append(sitewatch_row(keep("sitewatch-lean", run_sitewatch(pool, sites=n, client="lean",
-                                                                           mode="daemon")), "sitewatch (lean)"))
-            _log(f"{n} sites: lean client alone")
-            alone = keep("lean-client-alone", run_sitewatch(pool, sites=n, client="lean", mode="client"))
-            rows.append(sitewatch_row(alone, "lean client alone"))
-            for concurrency in (PYSNMP_CONCURRENCY, CONCURRENCY) if n <= pysnmp_max else ():
-                _log(f"{n} sites: sitewatch, pysnmp client, concurrency {concurrency}")
-                result = keep("sitewatch-pysnmp", run_sitewatch(pool, sites=n, client="pysnmp", mode="daemon",
-                                                                concurrency=concurrency))
-                rows.append(sitewatch_row(result, f"sitewatch (pysnmp, concurrency {concurrency})"))
-            _log(f"{n} sites: snmp_exporter")
-            rows.append(exporter_row(keep("snmp_exporter", run_exporter(pool, plan, values, n))))
-        warm = alone["cycles"][-1]
-        wall = sum(c["wall_seconds"] for c in alone["cycles"])
-        polls = sum(c["polls"] for c in alone["cycles"])
-        ceiling = {"requests_per_agent_cpu_second": alone["agent_requests"] / alone["agent_cpu_seconds"],
-                   "polls_per_agent_cpu_second": polls / alone["agent_cpu_seconds"],
-                   "requests_per_poll": alone["agent_requests"] / polls,
-                   "polls_per_second": warm["polls"] / warm["wall_seconds"],
-                   "agent_busy": alone["agent_cpu_seconds"] / wall}
-        steady = None
-        if steady_seconds:
-            n = max(sizes)
-            _log(f"steady state: the daemon polling {n} sites every 60 s for {steady_seconds:g} s")
-            result = keep("steady", run_sitewatch(pool, sites=n, client="lean", mode="steady",
-                                                  extra=["--seconds", str(steady_seconds), "--interval", "60"]))
-            lean_warm = next(r for r in rows if r.poller == "sitewatch (lean)" and r.sites == n)
-            steady = {**result["steady"], "sites": n, "interval": 60.0,
-                      "predicted_fraction": lean_warm.cpu_per_1000 * n / 1000 / 60}
-
-    first_cycle = []
-    with AgentPool(plan, sites=distinct_sites, distinct=True) as pool:
-        _log(f"{distinct_sites} sites, a community each, over {len(pool.agents)} snmpd: sitewatch, lean client")
-        result = keep("distinct-lean", run_sitewatch(pool, sites=distinct_sites, client="lean", mode="daemon"))
-        first_cycle.append(first_cycle_summary(result, "sitewatch (lean)", len(pool.agents)))
-    pysnmp_distinct = min(distinct_sites, pysnmp_max)
-    with AgentPool(plan, sites=pysnmp_distinct, distinct=True) as pool:
-        _log(f"{pysnmp_distinct} sites, a community each: sitewatch, pysnmp client")
-        result = keep("distinct-pysnmp", run_sitewatch(pool, sites=pysnmp_distinct, client="pysnmp", mode="daemon",
-                                                       concurrency=PYSNMP_CONCURRENCY))
-        first_cycle.append(first_cycle_summary(result, f"sitewatch (pysnmp, concurrency {PYSNMP_CONCURRENCY})",
-                                               len(pool.agents)))
+        rows, alone = measure_sizes(pool, plan, values, sizes, pysnmp_max, keep)
+        ceiling = agent_ceiling(alone)
+        lean = next(r for r in rows if r.poller == "sitewatch (lean)" and r.sites == max(sizes))
+        steady = measure_steady(pool, max(sizes), steady_seconds, lean, keep) if steady_seconds else None
+    first_cycle = measure_first_cycles(plan, 1000 if args.quick else 10_000, min(1000, pysnmp_max), keep)
 
     machine["load_after"] = " ".join(f"{x:.2f}" for x in load_average())
     rows = with_ratios(rows, PEER)
-    sample = next(r for r in raw["runs"] if r["kind"] == "sitewatch-lean")
-    interfaces = sorted({v for o, (_, v) in values.items() if o.startswith("1.3.6.1.2.1.31.1.1.1.1.")})
-    notes = [
-        f"Work per site-poll: the fetch plan of the shipped profiles {', '.join(compiled.names)}: GET of "
-        f"{len(plan.scalars)} scalars and a walk of {len(plan.columns)} table columns (UPS input and alarm "
-        f"tables; IF-MIB for the {len(interfaces)} interfaces snmpd serves here: {', '.join(interfaces)}), giving "
-        f"{sample['readings_per_poll']} canonical readings. snmpd answers the UPS-MIB objects from `override` lines.",
-        "sitewatch rows are its daemon's poll path: scheduler dispatch, client fetch, profile mapping to "
-        "canonical readings, fleet snapshot update and its own metrics. Its /metrics exposition is rendered "
-        "only when Prometheus scrapes it and is not in these rows.",
-        "snmp_exporter's snmp.yml is written from the same plan (`get:` the scalars, `walk:` the columns, same "
-        "max-repetitions, timeout and retries). It walks each column with its own GETBULKs where the lean client "
-        "walks all columns in one, so it sends more requests (column \"SNMP requests / poll\", counted by the "
-        "agent's snmpInPkts), and it renders the text exposition on every scrape. It is driven by a separate "
-        "keep-alive HTTP load process (not counted), without gzip. Its first scrape is checked against "
-        "the agent's values.",
-        f"pysnmp rows stop at {pysnmp_max} sites: at its cost the larger fleets alone would take minutes. "
-        f"It is run at concurrency {PYSNMP_CONCURRENCY} as well as {CONCURRENCY}: a client that needs several ms "
-        f"of CPU per request, with {CONCURRENCY} requests in flight, answers them later than the 2 s timeout "
-        "once the fleet is large enough to keep them all in flight.",
-        "Distinct communities: net-snmp looks the community up in a list for every varbind, so one snmpd "
-        "holding 10,000 communities would be the bottleneck; they are spread over snmpd instances of 250 each.",
-        "The bench's clock stands still within a cycle and moves one 60 s interval ahead to start the next, "
-        "so a cycle is exactly one poll per site with all of them due at once.",
-    ]
-    if steady is None:
-        notes.append("No steady-state run in this mode (run without --quick).")
-    md = markdown(rows=rows, first_cycle=first_cycle, steady=steady, ceiling=ceiling, machine=machine, notes=notes)
+    readings = next(r for r in raw["runs"] if r["kind"] == "sitewatch-lean")["readings_per_poll"]
+    md = markdown(rows=rows, first_cycle=first_cycle, steady=steady, ceiling=ceiling, machine=machine,
+                  notes=notes(names=compiled.names, plan=plan, values=values, readings=readings, rows=rows,
+                              pysnmp_max=pysnmp_max, steady=steady is not None))
     args.out.mkdir(parents=True, exist_ok=True)
     stem = "latest" if not args.quick else "latest-quick"
     (args.out / f"{stem}.json").write_text(json.dumps(
