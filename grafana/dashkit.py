@@ -88,9 +88,11 @@ def mappings(values: dict[str, tuple[str, str]] | None = None,
 
 def _field(unit: str = "", *, steps: Json | None = None, maps: list[Json] | None = None,
            color: str = "thresholds", decimals: int | None = None, min_: float | None = None,
-           max_: float | None = None, custom: Json | None = None) -> Json:
+           max_: float | None = None, custom: Json | None = None, no_value: str = "") -> Json:
     defaults: Json = {"color": {"mode": color}, "mappings": maps or [],
                       "thresholds": steps or thresholds((None, "green"))}
+    if no_value:
+        defaults["noValue"] = no_value
     if unit:
         defaults["unit"] = unit
     if decimals is not None:
@@ -116,15 +118,16 @@ def _panel(kind: str, title: str, description: str, w: int, h: int, queries: lis
 
 def stat(title: str, description: str, queries: list[Json], *, w: int = 4, h: int = 4, unit: str = "",
          steps: Json | None = None, maps: list[Json] | None = None, text_mode: str = "value",
-         decimals: int | None = None, overrides: Sequence[Json] = ()) -> Json:
-    """A big number for the wall: the last value, background coloured by thresholds."""
+         decimals: int | None = None, overrides: Sequence[Json] = (), no_value: str = "") -> Json:
+    """A big number for the wall: the last value, background coloured by thresholds; ``no_value``
+    is shown when the query returns nothing (instead of "No data")."""
     for q in queries:
         q.update(instant=True, range=False)
     options = {"colorMode": "background", "graphMode": "none", "justifyMode": "center",
                "orientation": "auto", "textMode": text_mode, "wideLayout": True,
                "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}}
     return _panel("stat", title, description, w, h, queries,
-                  _field(unit, steps=steps, maps=maps, decimals=decimals), options, overrides)
+                  _field(unit, steps=steps, maps=maps, decimals=decimals, no_value=no_value), options, overrides)
 
 
 def bargauge(title: str, description: str, queries: list[Json], *, w: int = 12, h: int = 8,
@@ -153,13 +156,13 @@ def timeseries(title: str, description: str, queries: list[Json], *, w: int = 12
 
 
 def state_timeline(title: str, description: str, queries: list[Json], *, maps: list[Json], w: int = 12,
-                   h: int = 8) -> Json:
+                   h: int = 8, overrides: Sequence[Json] = ()) -> Json:
     """0/1 series as coloured bands (links up/down, rectifier failed...)."""
     options = {"alignValue": "left", "mergeValues": True, "rowHeight": 0.8, "showValue": "never",
                "legend": {"displayMode": "list", "placement": "bottom", "showLegend": False},
                "tooltip": {"mode": "single", "sort": "none"}}
     return _panel("state-timeline", title, description, w, h, queries,
-                  _field(maps=maps, custom={"fillOpacity": 80, "lineWidth": 0}), options)
+                  _field(maps=maps, custom={"fillOpacity": 80, "lineWidth": 0}), options, overrides)
 
 
 def table(title: str, description: str, queries: list[Json], *, columns: dict[str, str], hide: Iterable[str],
@@ -191,7 +194,7 @@ def table(title: str, description: str, queries: list[Json], *, columns: dict[st
 
 def column(name: str, unit: str = "", *, steps: Json | None = None, maps: list[Json] | None = None,
            background: bool = False, decimals: int | None = None) -> Json:
-    """A table column override (by its displayed name): unit, thresholds, mappings, coloured cell."""
+    """An override by displayed name (a table column, a series): unit, thresholds, mappings, coloured cell."""
     props: list[Json] = []
     if unit:
         props.append({"id": "unit", "value": unit})

@@ -68,11 +68,18 @@ def on_battery(f: str) -> str:
     return f"(sitewatch_on_battery{{{f}}} == 1)"
 
 
+def while_on_battery(expr: str, f: str) -> str:
+    """``expr`` for the sites on battery now. A product rather than ``and``: it drops ``__name__``,
+    which would differ between the queries of one table and stop Grafana's merge from joining
+    them into one row per site."""
+    return f"({expr}) * on(site) group_left() {on_battery(f)}"
+
+
 def time_on_battery(f: str) -> str:
     """The device's own count (UPS-MIB upsSecondsOnBattery) where it gives one, else the time
     since Prometheus last saw the site on mains: DC plants do not report it."""
-    return (f"((sitewatch_seconds_on_battery{{{f}}} > 0) or on(site) "
-            f"{since(f'sitewatch_on_battery{{{f}}} == 0', on_battery(f))}) and on(site) {on_battery(f)}")
+    return while_on_battery(f"(sitewatch_seconds_on_battery{{{f}}} > 0) or on(site) "
+                            f"{since(f'sitewatch_on_battery{{{f}}} == 0', on_battery(f))}", f)
 
 
 def links_down(f: str) -> str:
@@ -173,18 +180,17 @@ def fleet_dashboard() -> Json:
               "Every site on battery now, the one that will go dark first at the top. Runtime left is "
               "sitewatch's estimate (method: reported by the device, charge or voltage trend, battery capacity "
               "and load), else the device's own figure; time on battery is the device's count (UPS) or the "
-              "time since Prometheus last saw "
-              "the site on mains (\"> 6 h\": not seen on mains in the last 6 hours). Trạm đang chạy ắc quy, "
-              "trạm sắp cạn ắc quy trước.",
+              "time since Prometheus last saw the site on mains (\"> 6 h\": not seen on mains in the last "
+              "6 hours). Trạm đang chạy ắc quy, trạm sắp cạn ắc quy trước.",
               targets((with_name(on_battery(F), F), ""),
-                      (f"({runtime_left(F)}) and on(site) {on_battery(F)}", ""),
-                      (f"sitewatch_battery_charge_ratio{{{F}}} and on(site) {on_battery(F)}", ""),
-                      (f"sitewatch_battery_voltage_volts{{{F}}} and on(site) {on_battery(F)}", ""),
+                      (while_on_battery(runtime_left(F), F), ""),
+                      (while_on_battery(f"sitewatch_battery_charge_ratio{{{F}}}", F), ""),
+                      (while_on_battery(f"sitewatch_battery_voltage_volts{{{F}}}", F), ""),
                       (time_on_battery(F), ""),
-                      (f"(sitewatch_battery_status{{{F}}} == 1) and on(site) {on_battery(F)}", ""),
-                      (f"sitewatch_generator_running{{{F}}} and on(site) {on_battery(F)}", ""),
-                      (f"sitewatch_battery_predicted_depletion_timestamp_seconds{{{F}}} * 1000 "
-                       f"and on(site) {on_battery(F)}", "")),
+                      (while_on_battery(f"sitewatch_battery_status{{{F}}} == 1", F), ""),
+                      (while_on_battery(f"sitewatch_generator_running{{{F}}}", F), ""),
+                      (while_on_battery(f"sitewatch_battery_predicted_depletion_timestamp_seconds{{{F}}} * 1000", F),
+                       "")),
               columns={"site": "site", "name": "Name", "district": "District", "criticality": "Criticality",
                        "status": "Battery", "Value #B": "Runtime left", "method": "Estimated by",
                        "Value #H": "Runs out at", "Value #C": "Charge", "Value #D": "Voltage",
@@ -202,7 +208,8 @@ def fleet_dashboard() -> Json:
               "Interfaces operationally down while administratively up, and for how long "
               "(\"> 6 h\": not seen up in the last 6 hours). Mất kết nối truyền dẫn.",
               targets((with_name(links_down(F), F), ""),
-                      (f"sitewatch_link_info{{{F}}} and on(site, interface) ({links_down(F)})", ""),
+                      # a product, not `and`: no __name__ (see while_on_battery); links down are 0
+                      (f"sitewatch_link_info{{{F}}} * on(site, interface) group_left() ({links_down(F)})", ""),
                       (f"({since(f'sitewatch_link_up{{{F}}} == 1', links_down(F), 'site, interface')}) "
                        f"and on(site, interface) ({links_down(F)})", "")),
               columns={"site": "site", "name": "Name", "district": "District", "criticality": "Criticality",
@@ -295,10 +302,10 @@ def site_dashboard() -> Json:
              w=3, unit="percentunit", steps=CHARGE),
         stat("Runtime left", "sitewatch's estimate while on battery, else the device's own; the method below "
              "the value. Thời gian chạy ắc quy còn lại.", [target(runtime_left(S), "{{method}}")], w=3, unit="s",
-             steps=HOURS, text_mode="value_and_name"),
+             steps=HOURS, text_mode="value_and_name", no_value="—"),
         stat("On battery for", "Device count, else time since last seen on mains (\"> 6 h\": not in the "
              "last 6 hours). Thời gian đã chạy ắc quy.", [target(time_on_battery(S))], w=3, unit="s",
-             maps=SINCE_MAPS, steps=thresholds((None, "orange"))),
+             maps=SINCE_MAPS, steps=thresholds((None, "orange")), no_value="not on battery"),
         stat("Reachable", "Whether the last poll answered. Trạm trả lời SNMP.",
              [target(f"sitewatch_site_up{{{S}}}")], w=3, maps=mappings({"0": ("NO / KHÔNG", "purple"),
                                                                          "1": ("Yes / Có", "green")})),
@@ -315,13 +322,13 @@ def site_dashboard() -> Json:
               hide=("Value", "job", "instance"), h=4, w=9),
         stat("Runs out at", "When the battery is predicted to run out (while on battery). Dự kiến cạn ắc quy lúc.",
              [target(f"sitewatch_battery_predicted_depletion_timestamp_seconds{{{S}}} * 1000")], w=3,
-             unit="dateTimeAsIsoNoDateIfToday", steps=thresholds((None, "red"))),
+             unit="dateTimeAsIsoNoDateIfToday", steps=thresholds((None, "red")), no_value="—"),
         stat("Poll failures in a row", "Consecutive failed polls. Số lần thu thập lỗi liên tiếp.",
              [target(f"sitewatch_site_consecutive_poll_failures{{{S}}}")], w=3,
              steps=thresholds((None, "green"), (1, "orange"), (3, "red"))),
         stat("Last poll error", "Why the last poll failed (only while it fails).",
              [target(f"sitewatch_site_poll_error{{{S}}} == 1", "{{reason}}")], w=3, text_mode="name",
-             steps=thresholds((None, "purple"))),
+             steps=thresholds((None, "purple")), no_value="none"),
         stat("Agent uptime", "SNMP agent uptime (a reset means the device rebooted).",
              [target(f"sitewatch_uptime_seconds{{{S}}}")], w=3, unit="s", steps=thresholds((None, "blue"))),
         stat("Alarms", "Alarms the device reports active. Cảnh báo đang có.",
@@ -355,7 +362,8 @@ def site_dashboard() -> Json:
                                (f"sitewatch_generator_running{{{S}}}", "generator running"),
                                (f"sitewatch_rectifier_failed{{{S}}}", "rectifier failed"),
                                (f"sitewatch_lvd_open{{{S}}}", "LVD open")),
-                       maps=mappings({"0": ("no", "transparent"), "1": ("yes", "orange")})),
+                       maps=mappings({"0": ("no", "transparent"), "1": ("yes", "orange")}),
+                       overrides=[column("mains", maps=BOOL_OK)]),
         state_timeline("Links", "Operational state of each interface. Trạng thái truyền dẫn.",
                        [target(f"sitewatch_link_up{{{S}}}", "{{interface}}")], maps=UP_DOWN),
         table("Active alarms", "Named alarms the device reports active now. Cảnh báo đang có.",

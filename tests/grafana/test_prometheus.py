@@ -170,6 +170,19 @@ async def test_every_dashboard_query_against_prometheus_scraping_a_simulated_fle
             await check_rules(prom)
 
 
+def assert_merges(rows_by_ref: Mapping[str, list[Json]], key: tuple[str, ...]) -> None:
+    """Grafana's merge joins a table's queries into one row per ``key`` only where the labels they
+    share agree: no ``__name__`` (it differs per metric), the same site labels everywhere."""
+    seen: dict[tuple[str, ...], dict[str, str]] = {}
+    for ref, rows in rows_by_ref.items():
+        for r in rows:
+            labels = r["metric"]
+            assert "__name__" not in labels, f"{ref}: {labels}"
+            first = seen.setdefault(tuple(labels[k] for k in key), labels)
+            shared = first.keys() & labels.keys()
+            assert {k: first[k] for k in shared} == {k: labels[k] for k in shared}, (ref, first, labels)
+
+
 def since_bounds(failed_at: float) -> tuple[float, float]:
     """Where a "time on battery"/"down for" value must lie now: from about the failure (the
     daemon needs up to a poll to see it), at most one subquery step earlier."""
@@ -197,6 +210,7 @@ async def check_fleet_after_failures(v: View, failed_at: float) -> None:
     table = "Sites on battery — least runtime first"
     cols = {ref: await v.by_site(table, ref) for ref in "ABCDEF"}
     assert {ref: set(rows) for ref, rows in cols.items()} == {ref: {"GL-BTS-001"} for ref in "ABCDEF"}
+    assert_merges({ref: list(rows.values()) for ref, rows in cols.items()}, ("site",))
     assert cols["A"]["GL-BTS-001"]["metric"]["name"] == "BTS Hoa Lư"
     assert cols["A"]["GL-BTS-001"]["metric"]["criticality"] == "high"
     assert num(cols["B"]["GL-BTS-001"]) > 600  # runtime left, seconds: sitewatch's estimate
@@ -214,6 +228,7 @@ async def check_fleet_after_failures(v: View, failed_at: float) -> None:
     links = {ref: await v.rows("Uplinks down — most critical sites first", ref) for ref in "ABC"}
     assert {ref: [(r["metric"]["site"], r["metric"]["interface"]) for r in rows] for ref, rows in links.items()} \
         == {ref: [("KT-BTS-001", "eth0")] for ref in "ABC"}
+    assert_merges(links, ("site", "interface"))
     assert links["A"][0]["metric"]["name"] == "BTS Kon Tum 1"
     assert links["B"][0]["metric"]["alias"] == "uplink"
     low, high = since_bounds(failed_at)
