@@ -306,8 +306,8 @@ async def check_site_dashboard(prom: Prometheus, dash: Json, start: float, faile
     phases = {r["metric"]["phase"]: float(r["values"][-1][1]) for r in await bts.rows("Input voltage per phase")}
     assert phases and set(phases.values()) == {0.0}, phases  # mains gone on every phase
     assert [r["metric"]["interface"] for r in await bts.rows("Links")] == ["eth0"]
-    mains_over_time = {r["metric"].get("__name__") or "": r for r in await bts.rows("Power")}
-    assert mains_over_time  # the state timeline has data (mains then on battery)
+    (mains,) = await bts.rows("Power", "A")  # the state timeline: mains OK, then lost
+    assert float(mains["values"][0][1]) == 1 and float(mains["values"][-1][1]) == 0
 
     station = View(prom, dash, await resolve(prom, dash, {"site": "GL-TS-PLK"}, start), start)
     assert await station.check_every_query() == len(queries(dash))
