@@ -2,17 +2,20 @@
 
 Operators run it before a reload and in CI on the config repository. It prints every problem
 as ``file:line: field: reason`` (exit 1), or a one-screen summary of what was loaded (exit 0),
-so a wrong directory or a forgotten include shows up as a wrong count, not as silence.
+so a wrong directory or a forgotten include shows up as a wrong count, not as silence. Under
+``warnings:`` it lists what is valid but would page nobody (roster gaps, people without contacts).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 from sitewatch.config.loader import load_config
 from sitewatch.config.summary import format_summary
 from sitewatch.errors import ConfigError
+from sitewatch.oncall.checks import oncall_warnings
 
 __all__ = ["add_parser", "run"]
 
@@ -40,4 +43,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(f"{args.path}: configuration OK")
     print(format_summary(config))
+    warnings = oncall_warnings(config, time.time())
+    if warnings:  # valid, but some pages would go nowhere: worth a look, not a failure
+        print("warnings:")
+        print("\n".join(f"  {w}" for w in warnings))
     return 0

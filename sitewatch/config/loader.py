@@ -4,7 +4,8 @@ The stages, each reporting every issue it finds rather than stopping at the firs
 
 1. ``sources``    read the YAML files (and CSV site tables) and merge them;
 2. the schema     validate the merged data with pydantic, located back to file:line;
-3. ``crossref``   check the names sites use (parents, credentials, profiles, utilities, teams);
+3. ``crossref``   check the names sites use (parents, credentials, profiles, utilities, teams),
+   and ``sitewatch.oncall.checks`` the names the duty sections use (people, rosters, policies, routes);
 4. ``secrets``    read each secret reference (env var or file).
 
 When stage 2 fails, the items that failed are set aside and stages 3 and 4 still run on the
@@ -27,6 +28,7 @@ from sitewatch.config.secrets import resolve_secrets
 from sitewatch.config.sources import DIRECTIVES, Sources, collect
 from sitewatch.config.validation import data_path, validation_issues
 from sitewatch.errors import ConfigError, ConfigIssue, ProfileError
+from sitewatch.oncall.checks import check_oncall
 
 __all__ = ["load_config"]
 
@@ -56,6 +58,7 @@ def load_config(path: str | Path, *, known_profiles: Collection[str] | None = No
             known=_known(sources.data),
             known_profiles=known_profiles,
         )
+        issues += check_oncall(config, sources.locator.locate, data=sources.data)
         issues += resolve_secrets(config, sources.locator.locate, site_index=site_index)
     if issues or config is None:
         raise ConfigError(_in_file_order(issues, sources.files))

@@ -147,10 +147,11 @@ class Schedule:
         self.zone = ZoneInfo(spec.timezone)
         self._layers = tuple(_Layer(layer, self.zone) for layer in spec.layers)
         self._overrides = tuple(
-            (self._instant(o.start), self._instant(o.end), o.person) for o in spec.overrides
+            (self.instant(o.start), self.instant(o.end), o.person) for o in spec.overrides
         )
 
-    def _instant(self, when: datetime) -> float:
+    def instant(self, when: datetime) -> float:
+        """Unix time of an override time: with an offset as given, without it in the roster's zone."""
         return when.timestamp() if when.tzinfo is not None else wall_to_unix(when, self.zone)
 
     def duty(self, at: float) -> tuple[str, str] | None:
