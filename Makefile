@@ -25,7 +25,7 @@ system-deps:
 	fi
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check sitewatch tests bench
+	$(VENV)/bin/ruff check sitewatch tests bench grafana
 
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy sitewatch
