@@ -1,0 +1,70 @@
+"""What one channel module hands to the registry.
+
+A channel is a strict settings model (unknown keys fail at load, with the key named), the
+names of the secrets it takes, optional cross-checks between the two, and a constructor. The
+registry validates ``ChannelConfig.settings`` against the model, reveals the secrets, and
+calls ``build``; so a new channel is one module exposing one ``ChannelType`` plus one line in
+``registry.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import Field, field_validator
+
+from sitewatch.config.base import Strict, parse_duration
+from sitewatch.config.locations import ConfigPath
+from sitewatch.notify.model import Notifier
+
+__all__ = ["ChannelSettings", "ChannelType", "Problem", "Secrets", "url_from", "url_problems"]
+
+#: secret name → revealed secret
+Secrets = Mapping[str, str]
+#: a problem found by a channel's cross-check: path inside the channel (("settings", "url")), reason
+Problem = tuple[ConfigPath, str]
+
+
+class ChannelSettings(Strict):
+    """Settings every channel has."""
+
+    #: seconds for one delivery attempt (connect, send, answer); "10s", "1m" also accepted
+    timeout: Annotated[float, Field(gt=0, le=300)] = 10.0
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _duration(cls, v: Any) -> Any:
+        return parse_duration(v)
+
+
+S = TypeVar("S", bound=ChannelSettings)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelType(Generic[S]):
+    """One kind of channel, as the registry knows it."""
+
+    settings: type[S]
+    build: Callable[[str, S, Secrets], Notifier]
+    #: names of the secrets this channel accepts; None = any name (the check decides)
+    secrets: frozenset[str] | None = frozenset()
+    required_secrets: frozenset[str] = frozenset()
+    #: cross-checks between settings and the names of the given secrets
+    check: Callable[[S, frozenset[str]], list[Problem]] | None = None
+
+
+def url_problems(url: str | None, secret_names: frozenset[str]) -> list[Problem]:
+    """Channels whose URL may itself be the secret (a Slack or Mattermost hook URL carries its
+    token) take it from ``settings.url`` or ``secrets.url``: exactly one."""
+    if url is None and "url" not in secret_names:
+        return [(("settings", "url"), "give the URL in settings.url, or in secrets.url if it carries a token")]
+    if url is not None and "url" in secret_names:
+        return [(("secrets", "url"), "the URL is given twice: keep settings.url or secrets.url")]
+    return []
+
+
+def url_from(url: str | None, secrets: Secrets) -> str:
+    """The URL chosen by ``url_problems``."""
+    return url if url is not None else secrets["url"]

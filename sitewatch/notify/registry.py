@@ -1,0 +1,97 @@
+"""Channel type → module, and building the configured notifiers.
+
+One line per channel type in ``CHANNELS``; the conformance tests run every entry. Settings
+and secret names are checked here, with the same wording as the rest of the configuration
+(``channel_issues`` for the loader, with file and line; ``validate_channel`` as plain text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from sitewatch.config.locations import ConfigPath, Where, did_you_mean, render_path
+from sitewatch.config.oncall_schema import ChannelConfig
+from sitewatch.config.schema import Config
+from sitewatch.config.validation import validation_issues
+from sitewatch.errors import ConfigError, ConfigIssue
+from sitewatch.notify import alertmanager, email, slack, sms_gateway, telegram, webhook
+from sitewatch.notify.channel import ChannelType
+from sitewatch.notify.model import Notifier
+
+__all__ = ["CHANNELS", "build_notifier", "build_notifiers", "channel_issues", "validate_channel"]
+
+CHANNELS: Mapping[str, ChannelType[Any]] = {
+    "webhook": webhook.CHANNEL,
+    "sms_gateway": sms_gateway.CHANNEL,
+    "telegram": telegram.CHANNEL,
+    "slack": slack.CHANNEL,
+    "email": email.CHANNEL,
+    "alertmanager": alertmanager.CHANNEL,
+}
+
+
+def channel_issues(name: str, cfg: ChannelConfig, locate: Callable[[ConfigPath], Where]) -> list[ConfigIssue]:
+    """Every problem with one channel's settings and secret names; ``locate`` maps a path
+    from the top of the configuration (``("channels", name, "settings", "url")``) to a place."""
+    return _check(name, cfg, locate)[1]
+
+
+def validate_channel(name: str, cfg: ChannelConfig) -> list[str]:
+    """``channel_issues`` as ``channels.NAME.settings.FIELD: reason`` lines, for check-config."""
+    return [f"{issue.field}: {issue.reason}" for issue in channel_issues(name, cfg, _unplaced)]
+
+
+def build_notifier(name: str, cfg: ChannelConfig) -> Notifier:
+    """The notifier for one configured channel (secrets must be resolved: ``load_config``).
+    Raises ``ConfigError`` listing every problem."""
+    settings, issues = _check(name, cfg, _unplaced)
+    if issues or settings is None:
+        raise ConfigError(issues)
+    try:
+        secrets = {key: ref.reveal() for key, ref in cfg.secrets.items()}
+    except LookupError as e:
+        raise ConfigError([ConfigIssue("configuration", None, f"channels.{name}.secrets", str(e))]) from None
+    return CHANNELS[cfg.type].build(name, settings, secrets)
+
+
+def build_notifiers(config: Config) -> dict[str, Notifier]:
+    """Every configured channel, by name. Nothing is built unless all are valid."""
+    issues = [i for name, cfg in config.channels.items() for i in channel_issues(name, cfg, _unplaced)]
+    if issues:
+        raise ConfigError(issues)
+    return {name: build_notifier(name, cfg) for name, cfg in config.channels.items()}
+
+
+def _check(
+    name: str, cfg: ChannelConfig, locate: Callable[[ConfigPath], Where]
+) -> tuple[BaseModel | None, list[ConfigIssue]]:
+    kind = CHANNELS[cfg.type]
+
+    def at(*rel: str | int) -> Where:
+        return locate(("channels", name, *rel))
+
+    issues: list[ConfigIssue] = []
+    settings: BaseModel | None = None
+    try:
+        settings = kind.settings.model_validate(cfg.settings)
+    except ValidationError as e:
+        issues += validation_issues(e, cfg.settings, lambda p: at("settings", *p), model=kind.settings)
+    given = frozenset(cfg.secrets)
+    for missing in sorted(kind.required_secrets - given):
+        issues.append(at("secrets").issue(f"missing secret {missing!r}"))
+    if kind.secrets is not None:
+        allowed = kind.secrets | kind.required_secrets
+        for unknown in sorted(given - allowed):
+            known = ", ".join(sorted(allowed)) or "none"
+            issues.append(at("secrets", unknown).issue(
+                f"unknown secret {unknown!r}{did_you_mean(unknown, allowed)} (a {cfg.type} channel takes: {known})"))
+    if settings is not None and kind.check is not None:
+        issues += [at(*rel).issue(reason) for rel, reason in kind.check(settings, given)]
+    return settings, issues
+
+
+def _unplaced(path: ConfigPath) -> Where:
+    return Where(file="configuration", line=None, field=render_path(path))
