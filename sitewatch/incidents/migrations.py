@@ -98,9 +98,114 @@ CREATE TABLE eval_state (
 );
 """
 
+_V2_ESCALATION = """
+-- one escalation unit: a group of incidents paged together, with a snapshot of its policy
+CREATE TABLE escalations (
+    id              INTEGER PRIMARY KEY,
+    group_key       TEXT NOT NULL,
+    route           TEXT NOT NULL,
+    policy          TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'active', 'acknowledged', 'withdrawn', 'resolved')),
+    level           INTEGER NOT NULL DEFAULT -1,
+    round           INTEGER NOT NULL DEFAULT 0,
+    created_at      REAL NOT NULL,
+    started_at      REAL,
+    next_step_at    REAL,
+    update_at       REAL,
+    updates         INTEGER NOT NULL DEFAULT 0,
+    renotified      INTEGER NOT NULL DEFAULT 0,
+    acknowledged_at REAL,
+    acknowledged_by TEXT,
+    closed_at       REAL
+);
+-- at most one unit per group key is still gathering or escalating
+CREATE UNIQUE INDEX escalations_one_live ON escalations (group_key) WHERE status IN ('pending', 'active');
+CREATE INDEX escalations_due ON escalations (next_step_at) WHERE next_step_at IS NOT NULL;
+CREATE INDEX escalations_open ON escalations (status) WHERE status <> 'resolved';
+
+CREATE TABLE escalation_members (
+    escalation_id INTEGER NOT NULL REFERENCES escalations (id),
+    incident_id   INTEGER NOT NULL REFERENCES incidents (id),
+    joined_at     REAL NOT NULL,
+    announced     INTEGER NOT NULL DEFAULT 0 CHECK (announced IN (0, 1)),
+    PRIMARY KEY (escalation_id, incident_id)
+);
+CREATE INDEX escalation_members_by_incident ON escalation_members (incident_id);
+
+-- who has been paged, at which level and round
+CREATE TABLE escalation_pages (
+    escalation_id INTEGER NOT NULL REFERENCES escalations (id),
+    person        TEXT NOT NULL,
+    level         INTEGER NOT NULL,
+    round         INTEGER NOT NULL,
+    at            REAL NOT NULL,
+    PRIMARY KEY (escalation_id, person, level, round)
+);
+
+-- personal repeats ("SMS again every 5 min until acknowledged"), one per person and contact
+CREATE TABLE escalation_repeats (
+    escalation_id INTEGER NOT NULL REFERENCES escalations (id),
+    person        TEXT NOT NULL,
+    contact       INTEGER NOT NULL,
+    level         INTEGER NOT NULL,
+    round         INTEGER NOT NULL,
+    every         REAL NOT NULL CHECK (every > 0),
+    next_at       REAL NOT NULL,
+    sent          INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (escalation_id, person, contact)
+);
+CREATE INDEX escalation_repeats_due ON escalation_repeats (next_at);
+
+-- what the escalation did, for people and tests (paged, unreachable, fallback, exhausted, ...)
+CREATE TABLE escalation_events (
+    id            INTEGER PRIMARY KEY,
+    escalation_id INTEGER NOT NULL REFERENCES escalations (id),
+    at            REAL NOT NULL,
+    kind          TEXT NOT NULL,
+    level         INTEGER,
+    round         INTEGER,
+    person        TEXT,
+    text          TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX escalation_events_by_unit ON escalation_events (escalation_id, id);
+
+-- every delivery is written here before it is sent; ``key`` is its idempotency key
+CREATE TABLE notification_outbox (
+    id               INTEGER PRIMARY KEY,
+    key              TEXT NOT NULL UNIQUE,
+    escalation_id    INTEGER REFERENCES escalations (id),
+    person           TEXT,
+    channel          TEXT NOT NULL,
+    address          TEXT NOT NULL,
+    contact          INTEGER,
+    kind             TEXT NOT NULL,
+    level            INTEGER,
+    round            INTEGER,
+    message          TEXT NOT NULL,
+    status           TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'dead', 'cancelled')),
+    due_at           REAL NOT NULL,
+    created_at       REAL NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    first_attempt_at REAL,
+    last_error       TEXT NOT NULL DEFAULT '',
+    finished_at      REAL
+);
+CREATE INDEX notification_outbox_pending ON notification_outbox (due_at) WHERE status = 'pending';
+CREATE INDEX notification_outbox_by_escalation ON notification_outbox (escalation_id, status);
+
+-- "what we sent": written only after the channel accepted it, checked before every send
+CREATE TABLE notification_sent (
+    key     TEXT PRIMARY KEY,
+    channel TEXT NOT NULL,
+    sent_at REAL NOT NULL
+);
+"""
+
 #: every migration ever shipped, oldest first
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(description="incidents, timeline, evaluation state, maintenance windows", sql=_V1_INCIDENTS),
+    Migration(description="escalation state (units, members, pages, repeats, events), notification outbox, sent log",
+              sql=_V2_ESCALATION),
 )
 
 

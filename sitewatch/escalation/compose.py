@@ -1,0 +1,98 @@
+"""Words for one recipient: the escalation's facts in a ``MessageContext``, rendered in the
+person's language with their own signed acknowledge link.
+
+Rendering is ``sitewatch.messages.render`` unless another renderer is injected. A page must go
+out even if rendering fails (a bug, or every site of a group removed from the config): then a
+bare message naming the sites and conditions is sent, and the failure is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from sitewatch.config.schema import Config
+from sitewatch.incidents.model import Incident
+from sitewatch.messages.context import MessageContext, SiteIncident
+from sitewatch.messages.render import render
+from sitewatch.notify.model import Message, MessageKind
+
+__all__ = ["AckLinkSigner", "Composer", "MessageRequest", "Renderer"]
+
+log = logging.getLogger(__name__)
+
+Renderer = Callable[[MessageContext, str, MessageKind], Message]
+#: kinds whose recipients get an acknowledge link (the renderer shows it while something is open)
+_WITH_LINK = frozenset({MessageKind.PAGE, MessageKind.UPDATE, MessageKind.REMINDER})
+
+
+class AckLinkSigner(Protocol):
+    """``sitewatch.messages`` ``AckSigner``: a signed, expiring link bound to incidents and a person."""
+
+    def link(self, base_url: str, *, incident_ids: Iterable[int], person: str, group: str | None = None,
+             now: float) -> str:
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageRequest:
+    kind: MessageKind
+    person: str  #: person id (the link is bound to it)
+    now: float
+    incidents: tuple[Incident, ...] = ()
+    group_key: str | None = None  #: the escalation's public key ("g42")
+    new_incident_ids: frozenset[int] = frozenset()
+    level: int | None = None  #: 0 = first level
+    also_paged: tuple[str, ...] = ()  #: person ids
+    acknowledged_by: str | None = None
+    roster: str | None = None
+    shift_start: float | None = None
+    shift_end: float | None = None
+
+
+class Composer:
+    """Builds the context for a request and renders it."""
+
+    def __init__(self, config: Config, *, renderer: Renderer = render, signer: AckLinkSigner | None = None) -> None:
+        self.config = config
+        self.renderer = renderer
+        self.signer = signer
+
+    def _name(self, person_id: str) -> str:
+        p = self.config.people.get(person_id)
+        return p.name if p is not None else person_id
+
+    def compose(self, r: MessageRequest) -> Message:
+        person = self.config.people.get(r.person)
+        language = person.language if person is not None else "vi"
+        sites = {s.id: s for s in self.config.sites}
+        members = tuple(SiteIncident(incident=i, site=sites[i.site_id]) for i in r.incidents if i.site_id in sites)
+        ack_url = None
+        if self.signer is not None and r.kind in _WITH_LINK and r.incidents:
+            ack_url = self.signer.link(self.config.notifications.ack_links.base_url,
+                                       incident_ids=tuple(i.id for i in r.incidents), person=r.person,
+                                       group=r.group_key, now=r.now)
+        acked_by = self._name(r.acknowledged_by) if r.acknowledged_by is not None else None
+        try:
+            ctx = MessageContext(now=r.now, incidents=members, group_key=r.group_key,
+                                 new_incident_ids=r.new_incident_ids,
+                                 escalation_level=None if r.level is None else r.level + 1,
+                                 also_paged=tuple(self._name(p) for p in r.also_paged), ack_url=ack_url,
+                                 acknowledged_by=acked_by, roster=r.roster, shift_start=r.shift_start,
+                                 shift_end=r.shift_end, utilities=self.config.utilities)
+            return self.renderer(ctx, language, r.kind)
+        except Exception:
+            log.exception("rendering a %s message for %s failed; sending a bare one", r.kind.value, r.person)
+            return _bare(r, language, ack_url)
+
+
+def _bare(r: MessageRequest, language: str, ack_url: str | None) -> Message:
+    what = ", ".join(f"{i.site_id} {i.condition.value} ({i.state.value})" for i in r.incidents[:10])
+    more = f" +{len(r.incidents) - 10}" if len(r.incidents) > 10 else ""
+    if r.kind is MessageKind.SHIFT:
+        what = f"shift on {r.roster}"
+    text = f"sitewatch {r.kind.value}: {what}{more}" + (f" {ack_url}" if ack_url else "")
+    return Message(kind=r.kind, language=language, subject=f"sitewatch {r.kind.value}", short=text, text=text,
+                   ack_url=ack_url, data={"group_key": r.group_key, "incident_ids": [i.id for i in r.incidents]})

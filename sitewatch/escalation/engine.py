@@ -1,0 +1,218 @@
+"""``EscalationEngine``: the one object the daemon wires for paging.
+
+    IncidentService ──on_changes──▶ pipeline (route, group, escalate) ──▶ outbox ──run()──▶ notifiers
+    scheduler ──tick(now) / audit(now)──▶ timers (group wait, next level, repeats, re-notify)
+    ack page / API ──acknowledge_group──▶ IncidentService.acknowledge ──▶ on_changes (stops at once)
+
+Wiring (the daemon)::
+
+    engine = EscalationEngine(store=store, config=config, clock=clock, notifiers=build_notifiers(config),
+                              signer=AckSigner(key, ttl), incidents=incident_service)
+    incident_service.subscribe(engine.on_changes)
+    registry.register(engine.collector())
+    engine.audit()                          # at start: resume what a restart interrupted
+    scheduler job every few seconds: engine.audit()   (or tick() often and audit() every minute)
+    task: await engine.run()  ...  await engine.stop()
+
+``audit`` is the safety net: it puts any paging incident that is in no escalation into one (a
+crash between the incident commit and the engine's), re-derives every escalation's status from
+its incidents, counts the steps that are overdue (the daemon was down, or ticks stalled) and
+runs them.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Mapping
+from typing import Protocol
+
+from sitewatch.clock import Clock
+from sitewatch.config.schema import Config
+from sitewatch.escalation.compose import AckLinkSigner, Composer, MessageRequest, Renderer
+from sitewatch.escalation.metrics import EscalationCollector, EscalationStats
+from sitewatch.escalation.outbox import Outbox, OutboxEntry, OutboxItem
+from sitewatch.escalation.pipeline import Pipeline
+from sitewatch.escalation.state import Escalation, EscalationEvent, EscalationState, parse_key
+from sitewatch.escalation.targets import OnCall, contact_plan
+from sitewatch.incidents.errors import InvalidTransition
+from sitewatch.incidents.lifecycle import IncidentChange
+from sitewatch.incidents.model import IncidentState
+from sitewatch.incidents.store import IncidentStore
+from sitewatch.messages.render import render
+from sitewatch.notify.model import Contact, MessageKind, Notifier
+from sitewatch.oncall.schedule import who_is_on_call
+
+__all__ = ["Acknowledger", "EscalationEngine"]
+
+log = logging.getLogger(__name__)
+
+#: a step later than this past its time is "overdue" for the auditor (ticks run every few seconds)
+AUDIT_GRACE = 60.0
+
+
+class Acknowledger(Protocol):
+    """The incident command path (``IncidentService``)."""
+
+    def acknowledge(self, incident_id: int, actor: str, comment: str | None = None) -> object:
+        ...
+
+
+class EscalationEngine:
+    """Not thread-safe: use it from the daemon's event loop."""
+
+    def __init__(self, *, store: IncidentStore, config: Config, clock: Clock, notifiers: Mapping[str, Notifier],
+                 renderer: Renderer = render, signer: AckLinkSigner | None = None,
+                 incidents: Acknowledger | None = None, on_call: OnCall = who_is_on_call,
+                 rng: random.Random | None = None, audit_grace: float = AUDIT_GRACE) -> None:
+        self.store = store
+        self.clock = clock
+        self.config = config
+        self.audit_grace = audit_grace
+        self.stats = EscalationStats()
+        self.state = EscalationState(store)
+        self.outbox = Outbox(store=store, clock=clock, notifiers=notifiers, stats=self.stats,
+                             max_retry_time=config.notifications.max_retry_time,
+                             rate_limits={n: c.rate_limit for n, c in config.channels.items()}, rng=rng,
+                             on_dead=self._on_dead)
+        self.composer = Composer(config, renderer=renderer, signer=signer)
+        self.pipeline = Pipeline(config=config, state=self.state, outbox=self.outbox, stats=self.stats,
+                                 compose=self.composer.compose, on_call=on_call)
+        self._incidents = incidents
+        self._holding = False
+
+    def collector(self) -> EscalationCollector:
+        """The Prometheus collector for the daemon's registry."""
+        return EscalationCollector(self.stats, self.outbox.depth)
+
+    def set_config(self, config: Config, notifiers: Mapping[str, Notifier] | None = None) -> None:
+        """Adopt a reloaded config (and rebuilt notifiers, if given). Escalations under way keep
+        the policy snapshot they started with; people, contacts and rosters are read fresh."""
+        self.config = config
+        self.composer.config = config
+        self.pipeline.config = config
+        self.outbox.max_retry_time = config.notifications.max_retry_time
+        self.outbox.set_channels(notifiers if notifiers is not None else self.outbox.notifiers,
+                                 {n: c.rate_limit for n, c in config.channels.items()})
+
+    # -- inputs -------------------------------------------------------------------------------
+
+    def on_changes(self, changes: list[IncidentChange]) -> None:
+        """IncidentService listener: admit paging incidents, re-derive the escalations they touch
+        (acknowledged, withdrawn, resolved), run whatever became due."""
+        now = self.clock.time()
+        with self.store.transaction():
+            touched: dict[int, None] = {}
+            for c in changes:
+                touched.update(dict.fromkeys(e.id for e in self.state.of_incident(c.incident.id)))
+                e = self.pipeline.admit(c.incident, now)
+                if e is not None:
+                    touched[e.id] = None
+            for escalation_id in touched:
+                self.pipeline.reevaluate(escalation_id, now)
+            if not self._holding:
+                self.pipeline.run_due(now)
+
+    def tick(self, now: float | None = None) -> int:
+        """Run due timers (group waits, levels, updates, repeats, re-notifications)."""
+        now = self.clock.time() if now is None else now
+        with self.store.transaction():
+            return self.pipeline.run_due(now)
+
+    def audit(self, now: float | None = None) -> int:
+        """Repair and catch up (see the module docs); returns how many overdue steps it found."""
+        now = self.clock.time() if now is None else now
+        with self.store.transaction():
+            for incident in self.store.open_incidents():
+                self.pipeline.admit(incident, now)
+            for e in self.state.unresolved():
+                self.pipeline.reevaluate(e.id, now)
+            overdue = self.state.due(now - self.audit_grace)
+            if overdue:
+                self.stats.audit_overdue += len(overdue)
+                log.warning("auditor: %d escalation step(s) overdue (%s); running them now", len(overdue),
+                            ", ".join(f"{e.key} by {now - (e.next_step_at or now):.0f} s" for e in overdue[:5]))
+            self.pipeline.run_due(now)
+        return len(overdue)
+
+    def _on_dead(self, entry: OutboxEntry, now: float) -> None:
+        self.pipeline.take_over(entry, now)
+
+    # -- the outbox worker ----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Send queued notifications until ``stop()``."""
+        await self.outbox.run()
+
+    async def stop(self) -> None:
+        await self.outbox.stop()
+
+    # -- groups and acknowledgements -----------------------------------------------------------
+
+    def group_incidents(self, group_key: str) -> tuple[int, ...]:
+        """Every incident of the escalation behind an ack link's group key ("g42"); () if unknown."""
+        escalation_id = parse_key(group_key)
+        if escalation_id is None:
+            return ()
+        return tuple(sorted(m.incident_id for m in self.state.members(escalation_id)))
+
+    def acknowledge_group(self, group_key: str, person: str) -> tuple[int, ...]:
+        """Acknowledge every still-open incident of the group as ``person`` (through the incident
+        service, one command path); returns the ids acknowledged. The escalation stops once the
+        last one is in: no step runs between them."""
+        if self._incidents is None:
+            raise RuntimeError("acknowledge_group needs the incident service (incidents=...)")
+        done: list[int] = []
+        self._holding = True
+        try:
+            for incident_id in self.group_incidents(group_key):
+                if self.store.get_incident(incident_id).state is not IncidentState.OPEN:
+                    continue
+                try:
+                    self._incidents.acknowledge(incident_id, person, f"acknowledged for the whole group {group_key}")
+                except InvalidTransition:  # acknowledged or resolved meanwhile
+                    continue
+                done.append(incident_id)
+        finally:
+            self._holding = False
+        return tuple(done)
+
+    # -- shift notices --------------------------------------------------------------------------
+
+    def notify_shift(self, person: str, roster: str, start: float, end: float, now: float | None = None) -> bool:
+        """Tell ``person`` their shift on ``roster`` starts at ``start`` (through their first usable
+        contact). Idempotent per (roster, person, start); returns False if already queued or the
+        person cannot be reached."""
+        now = self.clock.time() if now is None else now
+        spec = self.config.people.get(person)
+        plan = contact_plan(spec, self.outbox.channels) if spec is not None else ()
+        if spec is None or not plan:
+            log.warning("shift notice for %s on %s: no usable contact", person, roster)
+            return False
+        first = min(p.contact for p in plan)
+        contact = spec.contacts[first]
+        message = self.composer.compose(MessageRequest(kind=MessageKind.SHIFT, person=person, now=now, roster=roster,
+                                                       shift_start=start, shift_end=end))
+        item = OutboxItem(key=f"shift/{roster}/{person}/{start:.0f}/c{first}", contact=Contact(
+            channel=contact.channel, address=contact.address, person=person), message=message, due_at=now,
+            contact_index=first)
+        return self.outbox.enqueue([item]) == 1
+
+    # -- reads (API, tests) ---------------------------------------------------------------------
+
+    def escalation(self, group_key: str) -> Escalation:
+        """The escalation behind a key ("g42"); KeyError if unknown."""
+        escalation_id = parse_key(group_key)
+        if escalation_id is None:
+            raise KeyError(group_key)
+        return self.state.get(escalation_id)
+
+    def escalations_of(self, incident_id: int) -> list[Escalation]:
+        """The unresolved escalations an incident belongs to."""
+        return self.state.of_incident(incident_id)
+
+    def history(self, group_key: str) -> list[EscalationEvent]:
+        return self.state.events(self.escalation(group_key).id)
+
+    def deliveries(self, group_key: str) -> list[OutboxEntry]:
+        return self.outbox.entries(escalation_id=self.escalation(group_key).id)

@@ -1,0 +1,331 @@
+"""The escalation pipeline: what happens to an escalation when incidents change or a timer comes.
+
+    change ──inhibit (pages?)──▶ route ──▶ group (join the live escalation of its key, or start one)
+    timer  ──▶ level: resolve targets ──▶ (nobody reachable: record, count, next level at once)
+                      ──▶ fan out per person per contact (their rules) ──▶ outbox (dedup by key)
+    members all acknowledged ──▶ cancel pending pages and repeats, tell the others, re-notify later
+    members all resolved     ──▶ resolution message to everyone paged
+
+Every method runs inside the caller's store transaction: the escalation's new state and the
+deliveries it queued commit together, so a crash either did the step (and its messages will be
+sent) or did not (and the step runs again; the idempotency keys make the second run a no-op for
+anything already queued).
+
+Whether an escalation is acknowledged is derived from its incidents in the store, never from the
+change that woke it, so the auditor can repair anything a crash made the engine miss.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+from sitewatch.config.schema import Config
+from sitewatch.escalation.compose import MessageRequest
+from sitewatch.escalation.metrics import EscalationStats
+from sitewatch.escalation.outbox import Outbox, OutboxEntry, OutboxItem
+from sitewatch.escalation.policy import snapshot
+from sitewatch.escalation.routing import route_incident
+from sitewatch.escalation.state import LIVE, Escalation, EscalationState, Repeat, Status
+from sitewatch.escalation.targets import OnCall, contact_plan, immediate_contacts, resolve_targets
+from sitewatch.incidents.model import Incident, IncidentState
+from sitewatch.notify.model import Contact, Message, MessageKind
+
+__all__ = ["Pipeline"]
+
+log = logging.getLogger(__name__)
+
+#: what an acknowledgement, a withdrawal or a resolution cancels before it is sent
+_STOPPED_BY_ACK = (MessageKind.PAGE, MessageKind.REMINDER, MessageKind.UPDATE)
+
+
+class Pipeline:
+    def __init__(self, *, config: Config, state: EscalationState, outbox: Outbox, stats: EscalationStats,
+                 compose: Callable[[MessageRequest], Message], on_call: OnCall) -> None:
+        self.config = config
+        self.state = state
+        self.outbox = outbox
+        self.stats = stats
+        self.compose = compose
+        self.on_call = on_call
+
+    # -- inhibit, route, group ----------------------------------------------------------------
+
+    def admit(self, incident: Incident, now: float) -> Escalation | None:
+        """Put a paging incident into the live escalation of its group (starting one if needed)."""
+        if not incident.pages or self.state.in_live(incident.id):
+            return None
+        site = next((s for s in self.config.sites if s.id == incident.site_id), None)
+        decision = route_incident(self.config.routes, incident, site)
+        if decision is None:
+            self.stats.route_unmatched += 1
+            log.error("incident #%d (%s at %s) is not paged: no routes are configured", incident.id,
+                      incident.condition.value, incident.site_id)
+            return None
+        if not decision.matched:
+            self.stats.route_unmatched += 1
+            log.warning("incident #%d (%s at %s) matched no route; using the last one (policy %s)", incident.id,
+                        incident.condition.value, incident.site_id, decision.route.policy)
+        policy = self.config.policies.get(decision.route.policy)
+        if policy is None:  # the loader cross-checks this; a hand-built config might not
+            self.stats.route_unmatched += 1
+            log.error("incident #%d is not paged: route names unknown policy %r", incident.id, decision.route.policy)
+            return None
+        e = self.state.live(decision.group_key)
+        if e is None:
+            e = self.state.create(group_key=decision.group_key, route=decision.describe(),
+                                  policy=snapshot(decision.route.policy, policy, decision.route), now=now)
+            self.state.event(e.id, now, "started", f"{decision.describe()}; group {decision.group_key}")
+        self.state.add_member(e.id, incident.id, now)
+        self.state.event(e.id, now, "joined", f"incident #{incident.id} ({incident.condition.value} at "
+                                              f"{incident.site_id})")
+        return e
+
+    # -- acknowledged, withdrawn, resolved: derived from the members ----------------------------
+
+    def incidents(self, e: Escalation) -> list[Incident]:
+        return [self.state.store.get_incident(m.incident_id) for m in self.state.members(e.id)]
+
+    def reevaluate(self, escalation_id: int, now: float) -> Escalation:
+        e = self.state.get(escalation_id)
+        if e.status is Status.RESOLVED:
+            return e
+        incidents = self.incidents(e)
+        if incidents and all(i.state is IncidentState.RESOLVED for i in incidents):
+            return self._resolved(e, incidents, now)
+        if e.status in LIVE and incidents and not any(i.pages for i in incidents):
+            acked = [i for i in incidents if i.state is IncidentState.ACKNOWLEDGED]
+            if acked:
+                return self._acknowledged(e, incidents, max(acked, key=lambda i: (i.acknowledged_at or 0, i.id)), now)
+            return self._stop(e, Status.WITHDRAWN, now, "no member pages any more (suppressed or in maintenance)")
+        return e
+
+    def _stop(self, e: Escalation, status: Status, now: float, why: str) -> Escalation:
+        cancelled = self.outbox.cancel(e.id, _STOPPED_BY_ACK, now)
+        self.state.clear_repeats(e.id)
+        e = replace(e, status=status, next_step_at=None)
+        self.state.save(e)
+        self.state.event(e.id, now, status.value, f"{why}; {cancelled} pending message(s) cancelled")
+        return e
+
+    def _acknowledged(self, e: Escalation, incidents: list[Incident], last: Incident, now: float) -> Escalation:
+        actor = last.acknowledged_by or ""
+        person = self.person_of(actor)
+        at = last.acknowledged_at if last.acknowledged_at is not None else now
+        was_paging = e.started_at is not None
+        e = self._stop(e, Status.ACKNOWLEDGED, now, f"acknowledged by {actor or 'unknown'}")
+        if was_paging and e.started_at is not None:
+            self.stats.acknowledged_after(at - e.started_at)
+        renotify = self.config.notifications.renotify_acknowledged
+        e = replace(e, acknowledged_at=at, acknowledged_by=person or actor,
+                    next_step_at=at + renotify if renotify is not None and was_paging else None)
+        self.state.save(e)
+        others = [p for p in self.state.paged_people(e.id) if p != person]
+        self._follow_up(e, MessageKind.ACKNOWLEDGED, others, "ack", now, incidents=tuple(incidents),
+                        acknowledged_by=person or actor)
+        return e
+
+    def _resolved(self, e: Escalation, incidents: list[Incident], now: float) -> Escalation:
+        e = self._stop(e, Status.RESOLVED, now, "every member resolved")
+        e = replace(e, closed_at=now)
+        self.state.save(e)
+        self._follow_up(e, MessageKind.RESOLVED, self.state.paged_people(e.id), "resolved", now,
+                        incidents=tuple(incidents))
+        return e
+
+    def person_of(self, actor: str) -> str | None:
+        """The person id behind an acknowledgement's actor (a person id or name), if any."""
+        if actor in self.config.people:
+            return actor
+        folded = actor.casefold()
+        return next((pid for pid, p in self.config.people.items() if p.name.casefold() == folded), None)
+
+    # -- timers -------------------------------------------------------------------------------
+
+    def run_due(self, now: float) -> int:
+        """Run every escalation step, group update and personal repeat that is due; returns
+        how many escalation steps ran."""
+        steps = 0
+        for due in self.state.due(now):
+            e = self.reevaluate(due.id, now)
+            if e.next_step_at is None or e.next_step_at > now:
+                continue
+            steps += 1
+            if e.status is Status.ACKNOWLEDGED:
+                self._renotify(e, now)
+            else:
+                self.advance(e, now)
+        for e in self.state.updates_due(now):
+            self._update(e, now)
+        for r in self.state.due_repeats(now):
+            self._repeat(r, now)
+        return steps
+
+    def advance(self, e: Escalation, now: float) -> Escalation:
+        """Page the next level; a level that reaches nobody is recorded and passed over at once."""
+        nxt = e.policy.after(e.level, e.round)
+        while nxt is not None:
+            level, round_ = nxt
+            lv = e.policy.levels[level]
+            found = resolve_targets(self.config, lv.targets, now, on_call=self.on_call,
+                                    channels=self.outbox.channels)
+            for u in found.unreachable:
+                self.state.event(e.id, now, "unreachable", str(u), level=level, round_=round_)
+            e = replace(e, status=Status.ACTIVE, level=level, round=round_)
+            if found.people:
+                e = replace(e, started_at=e.started_at if e.started_at is not None else now,
+                            next_step_at=now + lv.wait, update_at=now + e.policy.group_interval)
+                self.state.save(e)
+                self._page(e, found.people, now)
+                self.state.mark_announced(e.id)
+                self.stats.level_reached(level)
+                return e
+            self.stats.level_unreachable(level)
+            log.warning("escalation %s level %d reaches nobody (%s); going to the next level", e.key, level + 1,
+                        "; ".join(map(str, found.unreachable)) or "no targets")
+            self.state.event(e.id, now, "skipped", "nobody reachable; next level at once", level=level,
+                             round_=round_)
+            nxt = e.policy.after(level, round_)
+        e = replace(e, status=Status.ACTIVE, next_step_at=None)
+        self.state.save(e)
+        if not self.state.paged_people(e.id):
+            log.error("escalation %s (%s) reached nobody at any level of policy %s", e.key, e.group_key,
+                      e.policy.policy)
+        self.state.event(e.id, now, "exhausted", "every level and repeat done; waiting for an acknowledgement")
+        return e
+
+    def _page(self, e: Escalation, people: tuple[str, ...], now: float) -> None:
+        incidents = tuple(i for i in self.incidents(e) if i.state is not IncidentState.RESOLVED)
+        for pid in people:
+            self.state.record_page(e.id, pid, e.level, e.round, now)
+        paged = self.state.paged_people(e.id)
+        items: list[OutboxItem] = []
+        for pid in people:
+            person = self.config.people[pid]
+            message = self.compose(MessageRequest(kind=MessageKind.PAGE, person=pid, now=now, incidents=incidents,
+                                                  group_key=e.key, level=e.level,
+                                                  also_paged=tuple(p for p in paged if p != pid)))
+            plan = contact_plan(person, self.outbox.channels)
+            for p in plan:
+                items.append(self._item(e, f"page/L{e.level}R{e.round}", pid, p.contact, message, now + p.after))
+                if p.repeat is not None:
+                    self.state.set_repeat(Repeat(escalation_id=e.id, person=pid, contact=p.contact, level=e.level,
+                                                 round=e.round, every=p.repeat, next_at=now + p.after + p.repeat,
+                                                 sent=0))
+            how = ", ".join(f"{person.contacts[p.contact].channel}" + (f" after {p.after:.0f} s" if p.after else "")
+                            for p in plan)
+            self.state.event(e.id, now, "paged", how, level=e.level, round_=e.round, person=pid)
+        self.outbox.enqueue(items)
+
+    def _update(self, e: Escalation, now: float) -> None:
+        """New members since the last message: one update to everyone paged."""
+        members = self.state.members(e.id)
+        new = frozenset(m.incident_id for m in members if not m.announced)
+        n = e.updates + 1
+        incidents = tuple(i for i in self.incidents(e) if i.state is not IncidentState.RESOLVED)
+        self._follow_up(e, MessageKind.UPDATE, self.state.paged_people(e.id), f"update/{n}", now,
+                        incidents=incidents, new=new)
+        self.state.mark_announced(e.id)
+        e = replace(e, updates=n, update_at=now + e.policy.group_interval)
+        self.state.save(e)
+        self.state.event(e.id, now, "update", f"{len(new)} incident(s) joined")
+
+    def _repeat(self, r: Repeat, now: float) -> None:
+        e = self.state.get(r.escalation_id)
+        person = self.config.people.get(r.person)
+        nxt = r.next_at + r.every
+        self.state.set_repeat(replace(r, next_at=nxt if nxt > now else now + r.every, sent=r.sent + 1))
+        if person is None or r.contact >= len(person.contacts) or \
+                person.contacts[r.contact].channel not in self.outbox.channels:
+            return
+        incidents = tuple(i for i in self.incidents(e) if i.state is not IncidentState.RESOLVED)
+        message = self.compose(MessageRequest(kind=MessageKind.REMINDER, person=r.person, now=now,
+                                              incidents=incidents, group_key=e.key, level=r.level))
+        self.outbox.enqueue([self._item(e, f"reminder/L{r.level}R{r.round}/{r.sent + 1}", r.person, r.contact,
+                                        message, now, level=r.level, round_=r.round)])
+
+    def _renotify(self, e: Escalation, now: float) -> None:
+        """Acknowledged but still open: remind the acknowledger (or, if that was not a person,
+        whoever was paged last)."""
+        incidents = tuple(i for i in self.incidents(e) if i.state is not IncidentState.RESOLVED)
+        n = e.renotified + 1
+        people: Iterable[str] = (e.acknowledged_by,) if e.acknowledged_by in self.config.people else \
+            [p.person for p in self.state.pages(e.id) if (p.level, p.round) == (e.level, e.round)]
+        self._follow_up(e, MessageKind.REMINDER, tuple(people), f"renotify/{n}", now, incidents=incidents)
+        renotify = self.config.notifications.renotify_acknowledged
+        self.state.save(replace(e, renotified=n, next_step_at=now + renotify if renotify is not None else None))
+        self.state.event(e.id, now, "renotified", "acknowledged but still open")
+
+    # -- deliveries ---------------------------------------------------------------------------
+
+    def _item(self, e: Escalation, stem: str, person_id: str, contact: int, message: Message, due_at: float, *,
+              level: int | None = None, round_: int | None = None) -> OutboxItem:
+        """A delivery keyed ``<escalation>/<stem>/<person>/c<contact>`` (the contact always last:
+        a takeover swaps only that part)."""
+        return self._keyed(e, f"{e.key}/{stem}/{person_id}", person_id, contact, message, due_at,
+                           level=e.level if level is None else level, round_=e.round if round_ is None else round_)
+
+    def _keyed(self, e: Escalation, key_stem: str, person_id: str, contact: int, message: Message, due_at: float, *,
+               level: int | None, round_: int | None) -> OutboxItem:
+        spec = self.config.people[person_id].contacts[contact]
+        return OutboxItem(key=f"{key_stem}/c{contact}",
+                          contact=Contact(channel=spec.channel, address=spec.address, person=person_id),
+                          message=message, due_at=due_at, escalation_id=e.id, contact_index=contact, level=level,
+                          round=round_)
+
+    def _follow_up(self, e: Escalation, kind: MessageKind, people: Iterable[str], stem: str, now: float, *,
+                   incidents: tuple[Incident, ...], new: frozenset[int] = frozenset(),
+                   acknowledged_by: str | None = None) -> None:
+        """One message of ``kind`` to each person, through the contacts they use at once."""
+        items: list[OutboxItem] = []
+        for pid in dict.fromkeys(people):
+            person = self.config.people.get(pid)
+            contacts = immediate_contacts(person, self.outbox.channels) if person is not None else ()
+            if not contacts:
+                self.state.event(e.id, now, "unreachable", f"no usable contact for the {kind.value} message",
+                                 person=pid)
+                continue
+            message = self.compose(MessageRequest(kind=kind, person=pid, now=now, incidents=incidents,
+                                                  group_key=e.key, new_incident_ids=new, level=e.level,
+                                                  acknowledged_by=acknowledged_by))
+            items += [self._item(e, stem, pid, c, message, now) for c in contacts]
+        self.outbox.enqueue(items)
+
+    def take_over(self, dead: OutboxEntry, now: float) -> None:
+        """A delivery was dead-lettered: the person's next contact method takes over (a later
+        one of the same message is brought forward, or an unused contact gets it); if nothing is
+        left for anyone at the current level, the escalation moves to the next level at once."""
+        if dead.escalation_id is None or dead.person is None or dead.contact_index is None:
+            return
+        e = self.state.get(dead.escalation_id)
+        if dead.kind in (MessageKind.PAGE, MessageKind.REMINDER) and e.status is not Status.ACTIVE:
+            return
+        stem = dead.key.rsplit("/c", 1)[0]
+        same = [x for x in self.outbox.entries(escalation_id=e.id) if x.key.rsplit("/c", 1)[0] == stem]
+        later = [x for x in same if x.status == "pending" and x.due_at > now]
+        person = self.config.people.get(dead.person)
+        if later:
+            self.outbox.bring_forward(later[0].id, now)
+            self.state.event(e.id, now, "fallback", f"{dead.channel} failed; {later[0].channel} now",
+                             person=dead.person, level=dead.level, round_=dead.round)
+            return
+        used = {x.contact_index for x in same}
+        spare = [i for i, c in enumerate(person.contacts) if i not in used and c.channel in self.outbox.channels] \
+            if person is not None else []
+        if spare:
+            self.outbox.enqueue([self._keyed(e, stem, dead.person, spare[0], dead.message, now, level=dead.level,
+                                             round_=dead.round)])
+            self.state.event(e.id, now, "fallback", f"{dead.channel} failed; "
+                             f"{person.contacts[spare[0]].channel if person else '?'} takes over", person=dead.person,
+                             level=dead.level, round_=dead.round)
+            return
+        self.state.event(e.id, now, "unreachable", f"every contact failed ({dead.last_error})", person=dead.person,
+                         level=dead.level, round_=dead.round)
+        if dead.kind is MessageKind.PAGE and (dead.level, dead.round) == (e.level, e.round):
+            alive = [x for x in self.outbox.entries(escalation_id=e.id) if x.kind is MessageKind.PAGE
+                     and (x.level, x.round) == (e.level, e.round) and x.status in ("pending", "sent")]
+            if not alive:
+                self.state.event(e.id, now, "skipped", "every page at this level failed; next level at once",
+                                 level=e.level, round_=e.round)
+                self.advance(e, now)

@@ -1,0 +1,256 @@
+"""Durable escalation state, in the incident database (same file, same transactions).
+
+An **escalation** is one unit of paging: the incidents of one group (see ``routing``), the
+snapshot of the policy it started with, where it is (level, round, next step time), who has
+been paged, personal repeats still running, and what happened (events). Its status:
+
+    pending ──group_wait──▶ active ──every member acknowledged──▶ acknowledged ──all resolved──▶ resolved
+       │                       ├──members stop paging (suppressed, maintenance)──▶ withdrawn ──▶ resolved
+       └───────────────────────┴──all members resolved──────────────────────────────────────────▶ resolved
+
+Only a pending or active escalation takes new members (one per group key, enforced by a unique
+index); an incident paging again after its escalation was acknowledged or withdrawn starts a new
+one. ``next_step_at`` is the one timer: the end of the group wait (pending), the next level
+(active), or the next re-notification (acknowledged). Because it is stored, a restart resumes
+and the auditor can find timers that are overdue.
+"""
+
+from __future__ import annotations
+
+import enum
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sitewatch.escalation.policy import PolicySnapshot
+from sitewatch.incidents.store import IncidentStore
+
+__all__ = ["Escalation", "EscalationEvent", "EscalationState", "Member", "Page", "Repeat", "Status", "parse_key",
+           "query"]
+
+
+class Status(enum.Enum):
+    PENDING = "pending"  #: gathering incidents during the group wait
+    ACTIVE = "active"  #: paging level by level
+    ACKNOWLEDGED = "acknowledged"  #: every member acknowledged (or resolved): no more pages
+    WITHDRAWN = "withdrawn"  #: members stopped paging (suppressed, maintenance) without an acknowledgement
+    RESOLVED = "resolved"  #: every member resolved
+
+
+LIVE = (Status.PENDING, Status.ACTIVE)
+_COLUMNS = ("id, group_key, route, policy, status, level, round, created_at, started_at, next_step_at, update_at, "
+            "updates, renotified, acknowledged_at, acknowledged_by, closed_at")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Escalation:
+    id: int
+    group_key: str  #: route + group_by values (internal; several escalations over time)
+    route: str  #: how it was routed, for people
+    policy: PolicySnapshot
+    status: Status
+    level: int  #: current level (0 = first); -1 before the first page
+    round: int  #: 0 = first pass through the policy
+    created_at: float
+    started_at: float | None  #: first page
+    next_step_at: float | None
+    update_at: float | None  #: earliest time an update about new members may go
+    updates: int  #: updates sent so far
+    renotified: int  #: re-notifications sent while acknowledged
+    acknowledged_at: float | None
+    acknowledged_by: str | None
+    closed_at: float | None
+
+    @property
+    def key(self) -> str:
+        """The public key of this escalation (ack links for the whole group carry it)."""
+        return f"g{self.id}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Member:
+    incident_id: int
+    joined_at: float
+    announced: bool  #: included in a page or update already
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Page:
+    person: str
+    level: int
+    round: int
+    at: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Repeat:
+    escalation_id: int
+    person: str
+    contact: int
+    level: int
+    round: int
+    every: float
+    next_at: float
+    sent: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EscalationEvent:
+    at: float
+    kind: str  #: paged, unreachable, exhausted, acknowledged, resolved, withdrawn, fallback, update, ...
+    level: int | None
+    round: int | None
+    person: str | None
+    text: str
+
+
+def query(store: IncidentStore, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+    """Rows (by column name) from the store's connection, inside its lock."""
+    with store.transaction():
+        cur = store.connection.cursor()
+        cur.row_factory = sqlite3.Row
+        return cur.execute(sql, tuple(params)).fetchall()
+
+
+def parse_key(key: str) -> int | None:
+    """The escalation id in a public key ("g42" → 42), None if it is not one."""
+    return int(key[1:]) if len(key) > 1 and key[0] == "g" and key[1:].isdigit() else None
+
+
+class EscalationState:
+    """Reads and writes escalation rows on the store's connection. Call writes inside
+    ``store.transaction()`` when several must commit together."""
+
+    def __init__(self, store: IncidentStore) -> None:
+        self.store = store
+
+    def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        return query(self.store, sql, params)
+
+    def _exec(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        with self.store.transaction():
+            return self.store.connection.execute(sql, tuple(params))
+
+    # -- escalations ----------------------------------------------------------------------------
+
+    def create(self, *, group_key: str, route: str, policy: PolicySnapshot, now: float) -> Escalation:
+        cur = self._exec("INSERT INTO escalations (group_key, route, policy, status, created_at, next_step_at) "
+                         "VALUES (?, ?, ?, 'pending', ?, ?)",
+                         (group_key, route, policy.to_json(), now, now + policy.group_wait))
+        assert cur.lastrowid is not None
+        return self.get(cur.lastrowid)
+
+    def get(self, escalation_id: int) -> Escalation:
+        rows = self._rows(f"SELECT {_COLUMNS} FROM escalations WHERE id = ?", (escalation_id,))
+        if not rows:
+            raise KeyError(escalation_id)
+        return _escalation(rows[0])
+
+    def save(self, e: Escalation) -> None:
+        """Write the mutable fields of ``e``."""
+        self._exec("UPDATE escalations SET status = ?, level = ?, round = ?, started_at = ?, next_step_at = ?, "
+                   "update_at = ?, updates = ?, renotified = ?, acknowledged_at = ?, acknowledged_by = ?, "
+                   "closed_at = ? WHERE id = ?",
+                   (e.status.value, e.level, e.round, e.started_at, e.next_step_at, e.update_at, e.updates,
+                    e.renotified, e.acknowledged_at, e.acknowledged_by, e.closed_at, e.id))
+
+    def live(self, group_key: str) -> Escalation | None:
+        rows = self._rows(f"SELECT {_COLUMNS} FROM escalations WHERE group_key = ? AND status IN ('pending', 'active')",
+                          (group_key,))
+        return _escalation(rows[0]) if rows else None
+
+    def unresolved(self) -> list[Escalation]:
+        return [_escalation(r) for r in self._rows(
+            f"SELECT {_COLUMNS} FROM escalations WHERE status <> 'resolved' ORDER BY id")]
+
+    def due(self, now: float) -> list[Escalation]:
+        """Escalations whose timer has come, oldest timer first."""
+        return [_escalation(r) for r in self._rows(
+            f"SELECT {_COLUMNS} FROM escalations WHERE next_step_at IS NOT NULL AND next_step_at <= ? "
+            "AND status IN ('pending', 'active', 'acknowledged') ORDER BY next_step_at, id", (now,))]
+
+    def updates_due(self, now: float) -> list[Escalation]:
+        """Active escalations with members not yet announced, whose group interval has passed."""
+        return [_escalation(r) for r in self._rows(
+            f"SELECT {_COLUMNS} FROM escalations e WHERE status = 'active' AND update_at <= ? AND EXISTS "
+            "(SELECT 1 FROM escalation_members m WHERE m.escalation_id = e.id AND m.announced = 0) ORDER BY id",
+            (now,))]
+
+    def of_incident(self, incident_id: int) -> list[Escalation]:
+        """Every unresolved escalation the incident belongs to."""
+        return [_escalation(r) for r in self._rows(
+            f"SELECT {_COLUMNS} FROM escalations WHERE status <> 'resolved' AND id IN "
+            "(SELECT escalation_id FROM escalation_members WHERE incident_id = ?) ORDER BY id", (incident_id,))]
+
+    def in_live(self, incident_id: int) -> bool:
+        return bool(self._rows(
+            "SELECT 1 FROM escalation_members m JOIN escalations e ON e.id = m.escalation_id "
+            "WHERE m.incident_id = ? AND e.status IN ('pending', 'active')", (incident_id,)))
+
+    # -- members ------------------------------------------------------------------------------
+
+    def add_member(self, escalation_id: int, incident_id: int, now: float) -> None:
+        self._exec("INSERT OR IGNORE INTO escalation_members (escalation_id, incident_id, joined_at) VALUES (?, ?, ?)",
+                   (escalation_id, incident_id, now))
+
+    def members(self, escalation_id: int) -> list[Member]:
+        return [Member(incident_id=r["incident_id"], joined_at=r["joined_at"], announced=bool(r["announced"]))
+                for r in self._rows("SELECT incident_id, joined_at, announced FROM escalation_members "
+                                    "WHERE escalation_id = ? ORDER BY joined_at, incident_id", (escalation_id,))]
+
+    def mark_announced(self, escalation_id: int) -> None:
+        self._exec("UPDATE escalation_members SET announced = 1 WHERE escalation_id = ?", (escalation_id,))
+
+    # -- pages and repeats --------------------------------------------------------------------
+
+    def record_page(self, escalation_id: int, person: str, level: int, round_: int, at: float) -> None:
+        self._exec("INSERT OR IGNORE INTO escalation_pages (escalation_id, person, level, round, at) "
+                   "VALUES (?, ?, ?, ?, ?)", (escalation_id, person, level, round_, at))
+
+    def pages(self, escalation_id: int) -> list[Page]:
+        return [Page(person=r["person"], level=r["level"], round=r["round"], at=r["at"]) for r in self._rows(
+            "SELECT person, level, round, at FROM escalation_pages WHERE escalation_id = ? ORDER BY at, rowid",
+            (escalation_id,))]
+
+    def paged_people(self, escalation_id: int) -> tuple[str, ...]:
+        """Everyone paged for the escalation, in the order they were first paged."""
+        return tuple(dict.fromkeys(p.person for p in self.pages(escalation_id)))
+
+    def set_repeat(self, r: Repeat) -> None:
+        self._exec("INSERT OR REPLACE INTO escalation_repeats (escalation_id, person, contact, level, round, every, "
+                   "next_at, sent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   (r.escalation_id, r.person, r.contact, r.level, r.round, r.every, r.next_at, r.sent))
+
+    def due_repeats(self, now: float) -> list[Repeat]:
+        """Personal repeats that have come, for escalations still active."""
+        return [Repeat(escalation_id=r["escalation_id"], person=r["person"], contact=r["contact"], level=r["level"],
+                       round=r["round"], every=r["every"], next_at=r["next_at"], sent=r["sent"])
+                for r in self._rows(
+                    "SELECT r.* FROM escalation_repeats r JOIN escalations e ON e.id = r.escalation_id "
+                    "WHERE r.next_at <= ? AND e.status = 'active' ORDER BY r.next_at", (now,))]
+
+    def clear_repeats(self, escalation_id: int) -> None:
+        self._exec("DELETE FROM escalation_repeats WHERE escalation_id = ?", (escalation_id,))
+
+    # -- events -------------------------------------------------------------------------------
+
+    def event(self, escalation_id: int, at: float, kind: str, text: str = "", *, level: int | None = None,
+              round_: int | None = None, person: str | None = None) -> None:
+        self._exec("INSERT INTO escalation_events (escalation_id, at, kind, level, round, person, text) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?)", (escalation_id, at, kind, level, round_, person, text))
+
+    def events(self, escalation_id: int) -> list[EscalationEvent]:
+        return [EscalationEvent(at=r["at"], kind=r["kind"], level=r["level"], round=r["round"], person=r["person"],
+                                text=r["text"])
+                for r in self._rows("SELECT at, kind, level, round, person, text FROM escalation_events "
+                                    "WHERE escalation_id = ? ORDER BY id", (escalation_id,))]
+
+
+def _escalation(r: sqlite3.Row) -> Escalation:
+    return Escalation(id=r["id"], group_key=r["group_key"], route=r["route"],
+                      policy=PolicySnapshot.from_json(r["policy"]), status=Status(r["status"]), level=r["level"],
+                      round=r["round"], created_at=r["created_at"], started_at=r["started_at"],
+                      next_step_at=r["next_step_at"], update_at=r["update_at"], updates=r["updates"],
+                      renotified=r["renotified"], acknowledged_at=r["acknowledged_at"],
+                      acknowledged_by=r["acknowledged_by"], closed_at=r["closed_at"])
