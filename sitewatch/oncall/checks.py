@@ -117,7 +117,7 @@ class _Checker:
                 for k, value in enumerate(getattr(route.match, field)):
                     if value not in allowed:
                         yield self.locate(("routes", i, "match", field, k)).issue(
-                            f"unknown {field} {value!r}{did_you_mean(value, allowed)} "
+                            f"unknown {field} {value!r}{did_you_mean(value.lower(), allowed)} "
                             f"(one of: {', '.join(sorted(allowed))})")
             for k, team in enumerate(route.match.team):
                 yield from self.ref(("routes", i, "match", "team", k), "teams", team, "team")
