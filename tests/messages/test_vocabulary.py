@@ -1,0 +1,53 @@
+"""Both languages say everything: no condition, kind or phrase is missing from either."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+
+from sitewatch.config.schema import Criticality, SiteKind, StationLevel
+from sitewatch.incidents.model import Condition, Severity
+from sitewatch.messages.vocabulary import EN, LANGUAGES, VI, Vocabulary, vocabulary
+from sitewatch.notify.model import MessageKind
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@pytest.mark.parametrize("v", [VI, EN], ids=["vi", "en"])
+def test_every_enum_member_has_words(v: Vocabulary) -> None:
+    assert set(v.conditions) == set(Condition)
+    assert set(v.kinds) == set(SiteKind)
+    assert set(v.station_levels) == set(StationLevel)
+    assert set(v.criticality) == set(Criticality)
+    assert set(v.severity) == set(Severity)
+    assert set(v.tags) == set(MessageKind)
+    assert set(v.runtime_methods) == {"reported", "charge_trend", "voltage_trend", "capacity", "load"}
+
+
+@pytest.mark.parametrize("table", ["labels", "phrases", "ack_page"])
+def test_both_languages_have_the_same_texts_with_the_same_placeholders(table: str) -> None:
+    vi, en = getattr(VI, table), getattr(EN, table)
+    assert set(vi) == set(en)
+    for key in vi:
+        assert placeholders(vi[key]) == placeholders(en[key]), key
+        # words left untranslated: the same letters in both, placeholders aside
+        words = re.sub(r"\{\w*\}", "", vi[key])
+        assert vi[key] != en[key] or not any(c.isalpha() for c in words), key
+
+
+def test_vietnamese_uses_the_terms_of_the_ministry_letters() -> None:
+    assert VI.conditions[Condition.MAINS_LOST] == "mất điện lưới"
+    assert VI.conditions[Condition.ON_BATTERY] == "đang chạy ắc quy"
+    assert VI.conditions[Condition.LINK_DOWN] == "mất kết nối truyền dẫn"
+    assert VI.kinds[SiteKind.BTS] == "trạm thu phát sóng di động (BTS)"
+    assert VI.kinds[SiteKind.NOC_BUILDING] == "tòa nhà quản lý, điều hành mạng lưới"
+    assert VI.kinds[SiteKind.POST_OFFICE] == "bưu cục, điểm giao dịch bưu chính"
+
+
+def test_vietnamese_is_the_default() -> None:
+    assert vocabulary(None) is VI and vocabulary("de") is VI and vocabulary("en-GB") is EN
+    assert set(LANGUAGES) == {"vi", "en"}
