@@ -21,26 +21,16 @@ from sitewatch.messages.ackactions import IncidentAcks
 from sitewatch.messages.acklinks import AckSigner
 from sitewatch.messages.ackpage import ack_routes
 from tests.messages.conftest import BASE_URL, BTS2, HOSP, KEY, PROVINCIAL, SIGNER, T0
+from tests.traps.conftest import FixedClock
 
 NAMES = {"hoa": "Trần Thị Hoa", "an": "Nguyễn Văn An"}
-
-
-class Clock:
-    def __init__(self, t: float) -> None:
-        self.t = t
-
-    def time(self) -> float:
-        return self.t
-
-    def monotonic(self) -> float:
-        return self.t
 
 
 class Desk:
     """A real incident service behind the ack page, and what its listeners heard."""
 
     def __init__(self, tmp_path: Path) -> None:
-        self.clock = Clock(T0)
+        self.clock = FixedClock(T0)
         self.store = IncidentStore(tmp_path / "incidents.sqlite3")
         self.service = IncidentService(store=self.store, config=Config(sites=(HOSP, BTS2, PROVINCIAL)),
                                        clock=self.clock)
@@ -57,7 +47,7 @@ class Desk:
 
     def outage(self, site_id: str) -> list[int]:
         """The site's UPS says it is on battery: mains_lost and on_battery open at once."""
-        self.service.on_trap(TrapEvent(site_id=site_id, received_at=self.clock.t, trap_oid="1.3.6.1.2.1.33.2.0.1",
+        self.service.on_trap(TrapEvent(site_id=site_id, received_at=self.clock.now, trap_oid="1.3.6.1.2.1.33.2.0.1",
                                        name="upsTrapOnBattery", source="127.0.0.1:1162",
                                        asserts=((Condition.MAINS_LOST, "", True), (Condition.ON_BATTERY, "", True))))
         return [i.id for i in self.store.open_incidents([site_id])]
@@ -95,7 +85,7 @@ def form_token(html: str) -> str:
 async def test_get_describes_and_never_acknowledges(desk: Desk) -> None:
     ids = desk.outage("BTS-HOSP")
     url = SIGNER.link(BASE_URL, incident_ids=ids, person="hoa", now=T0, language="vi")
-    desk.clock.t = T0 + 300
+    desk.clock.now = T0 + 300
     for _ in range(3):  # a link scanner, a preview, the person
         r = await desk.client.get(desk.path(url))
         assert r.status_code == 200
@@ -116,7 +106,7 @@ async def test_get_describes_and_never_acknowledges(desk: Desk) -> None:
 async def test_confirm_acknowledges_once_and_then_says_who_took_it(desk: Desk) -> None:
     ids = desk.outage("BTS-HOSP")
     url = SIGNER.link(BASE_URL, incident_ids=ids, person="hoa", now=T0, language="vi")
-    desk.clock.t = T0 + 300
+    desk.clock.now = T0 + 300
     token = form_token((await desk.client.get(desk.path(url))).text)
     r = await desk.client.post(desk.path(url), data={"token": token})
     assert r.status_code == 200
@@ -129,7 +119,7 @@ async def test_confirm_acknowledges_once_and_then_says_who_took_it(desk: Desk) -
 
     # someone else's link, later: already acknowledged, by whom and when; nothing changes
     other = SIGNER.link(BASE_URL, incident_ids=ids, person="an", now=T0, language="en")
-    desk.clock.t = T0 + 600
+    desk.clock.now = T0 + 600
     r = await desk.client.post(desk.path(other), data={"token": other.rsplit("/", 1)[1]})
     assert r.status_code == 200
     assert text_of(r.text).count("already acknowledged by Trần Thị Hoa at 22:20, 21 Sep 2026") == 2
@@ -153,7 +143,7 @@ async def test_expired_links_show_410_and_acknowledge_nothing(desk: Desk) -> Non
     ids = desk.outage("BTS-2")
     signer = AckSigner(KEY, ttl=600)
     url = signer.link(BASE_URL, incident_ids=ids, person="an", now=T0, language="vi")
-    desk.clock.t = T0 + 601
+    desk.clock.now = T0 + 601
     token = url.rsplit("/", 1)[1]
     for r in (await desk.client.get(desk.path(url)), await desk.client.post(desk.path(url), data={"token": token})):
         assert r.status_code == 410
@@ -165,9 +155,9 @@ async def test_expired_links_show_410_and_acknowledge_nothing(desk: Desk) -> Non
 async def test_a_link_that_expires_between_get_and_post_acknowledges_nothing(desk: Desk) -> None:
     ids = desk.outage("BTS-2")
     url = AckSigner(KEY, ttl=600).link(BASE_URL, incident_ids=ids, person="an", now=T0)
-    desk.clock.t = T0 + 599
+    desk.clock.now = T0 + 599
     token = form_token((await desk.client.get(desk.path(url))).text)
-    desk.clock.t = T0 + 600
+    desk.clock.now = T0 + 600
     assert (await desk.client.post(desk.path(url), data={"token": token})).status_code == 410
     assert [desk.state(i)[0] for i in ids] == [IncidentState.OPEN] * 2
 
@@ -190,7 +180,7 @@ async def test_a_group_link_acknowledges_every_incident_of_the_group_at_use(desk
     first = desk.outage("BTS-HOSP")
     desk.groups["gl/chu-se"] = first
     url = SIGNER.link(BASE_URL, person="an", group="gl/chu-se", now=T0, language="vi")
-    desk.clock.t = T0 + 120
+    desk.clock.now = T0 + 120
     later = desk.outage("BTS-2")  # joined the group after the page went out
     desk.groups["gl/chu-se"] = first + later
     elsewhere = desk.outage("TS-PKU")
@@ -205,7 +195,7 @@ async def test_a_group_link_acknowledges_every_incident_of_the_group_at_use(desk
 async def test_resolved_incidents_are_said_to_be_resolved(desk: Desk) -> None:
     ids = desk.outage("BTS-2")
     url = SIGNER.link(BASE_URL, incident_ids=ids, person="an", now=T0, language="en")
-    desk.clock.t = T0 + 900
+    desk.clock.now = T0 + 900
     for i in ids:
         desk.service.resolve(i, "api:noc")
     r = await desk.client.get(desk.path(url))
