@@ -7,7 +7,8 @@ or Telegram channel needs an address; a route after a catch-all route is never r
 
 Warnings (``oncall_warnings``) do not stop a load, because the config is valid, but they are
 how pages silently go nowhere: a roster with nobody on call in the next 14 days, a person on
-duty with no contact method, a team with nobody in it, no default route.
+duty with no contact method, a team with nobody in it, no default route (the escalation
+engine then falls back to the last route, which was likely not meant for everything).
 """
 
 from __future__ import annotations
@@ -163,7 +164,8 @@ def oncall_warnings(config: Config, now: float) -> list[str]:
     if config.policies and not config.routes:
         out.append("no routes: no incident pages anyone")
     elif config.routes and all(r.match != RouteMatch() for r in config.routes):
-        out.append("no default route (one without match): an incident that matches no route pages nobody")
+        out.append("no default route (one without match): an incident no route matches falls back to the last "
+                   f"route (policy {config.routes[-1].policy})")
     return out
 
 

@@ -144,7 +144,8 @@ def test_warnings_name_gaps_people_without_contacts_empty_teams_and_no_default_r
         "person binh (Trần Thị Bình) has no contact method but is on roster pleiku, paged by policy district: "
         "they cannot be paged",
         "team noc is paged by a policy but no person lists it under teams",
-        "no default route (one without match): an incident that matches no route pages nobody",
+        "no default route (one without match): an incident no route matches falls back to the last route "
+        "(policy district)",
     ]
 
 
