@@ -27,7 +27,7 @@ import hashlib
 import hmac
 import re
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sitewatch.config.oncall_schema import AckLinks
@@ -154,9 +154,11 @@ class AckSigner:
     def _tag(self, payload: bytes) -> bytes:
         return hmac.new(self._key, _DOMAIN + payload, hashlib.sha256).digest()[:_TAG_BYTES]
 
-    def token(self, *, incident_ids: Sequence[int] = (), person: str, group: str | None = None, now: float,
+    def token(self, *, incident_ids: Iterable[int] = (), person: str, group: str | None = None, now: float,
               language: str | None = None) -> str:
-        """A token for ``person`` to acknowledge ``incident_ids`` and/or the ``group``, valid for ``ttl``."""
+        """A token for ``person`` to acknowledge ``incident_ids`` and/or the ``group``, valid for ``ttl``.
+        For a group give the key alone: its incidents are looked up when the link is used."""
+        incident_ids = tuple(incident_ids)
         if not incident_ids and not group:
             raise ValueError("an ack link needs incident ids or a group key")
         if not person:
@@ -171,7 +173,7 @@ class AckSigner:
                    + b"".join(_varint(i) for i in incident_ids))
         return _b64(payload + self._tag(payload))
 
-    def link(self, base_url: str, *, incident_ids: Sequence[int] = (), person: str, group: str | None = None,
+    def link(self, base_url: str, *, incident_ids: Iterable[int] = (), person: str, group: str | None = None,
              now: float, language: str | None = None) -> str:
         """``{base_url}/ack/{token}``: the page behind it asks to confirm (see ``ackpage``)."""
         token = self.token(incident_ids=incident_ids, person=person, group=group, now=now, language=language)
