@@ -9,6 +9,7 @@ written atomically (a waiting process never reads half of it).
 
 from __future__ import annotations
 
+import datetime
 import enum
 import os
 from collections.abc import Mapping, Sequence
@@ -41,6 +42,8 @@ def _plain(value: object) -> Any:
         return value.value
     if isinstance(value, Path):
         return str(value)
+    if isinstance(value, datetime.time):  # roster handoffs and restrictions: YAML has no time type
+        return value.isoformat()
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

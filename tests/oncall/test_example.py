@@ -4,11 +4,16 @@ on battery → district → 10 min → duty officer → 20 min → director; hos
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from sitewatch.config.loader import load_config
 from sitewatch.config.schema import Config, Criticality
 from sitewatch.escalation.routing import route_incident
 from sitewatch.incidents.model import Condition, Incident, IncidentState, Severity
 from sitewatch.oncall.checks import oncall_warnings
 from sitewatch.oncall.schedule import on_call_for_team, schedule_for, shift_starts, who_is_on_call
+from sitewatch.simulator.fleetconfig import fleet_config, write_fleet_config
+from sitewatch.simulator.plan import plan_fleet
 from tests.oncall.util import at
 
 DISTRICT_TEAMS = ("ut-pleiku", "ut-an-khe", "ut-ayun-pa", "ut-chu-se")
@@ -84,3 +89,15 @@ def test_shift_notifications_once_per_shift_start_for_those_who_asked(config: Co
     quiet = shift_starts(config, at("2026-12-28T17:00"), at("2026-12-28T19:00"))
     assert [x.person for x in quiet if x.roster == "ut-pleiku"] == []
     assert schedule_for(config.rosters["ut-pleiku"], "ut-pleiku").on_call(at("2026-12-28T18:30")) == ("hoang-van-hai",)
+
+
+def test_the_duty_sections_survive_the_simulated_fleet_config(config: Config, tmp_path: Path) -> None:
+    """``sitewatch simulate --write-config`` (and so ``make demo``) writes every section back as YAML."""
+    sites = plan_fleet(config)
+    ports = {s.site.id: 20000 + i for i, s in enumerate(sites)}
+    write_fleet_config(tmp_path / "fleet.yaml", fleet_config(config, sites, ports, state_dir=tmp_path / "state"))
+    written = load_config(tmp_path / "fleet.yaml")
+    assert (written.people, written.rosters, written.policies, written.routes) == (
+        config.people, config.rosters, config.policies, config.routes)
+    assert {k: (c.type, c.settings) for k, c in written.channels.items()} == {
+        k: (c.type, c.settings) for k, c in config.channels.items()}
