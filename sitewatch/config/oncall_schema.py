@@ -156,6 +156,13 @@ class LayerSpec(Strict):
     _t = field_validator("handoff", mode="before")(classmethod(lambda cls, v: _local_time(v)))
     _n = field_validator("handoff")(classmethod(lambda cls, v: _naive_time(v)))
 
+    @field_validator("shift")
+    @classmethod
+    def _long_enough(cls, v: float) -> float:
+        if v < 900:  # shorter is no on-call shift, and would make every timeline needlessly long
+            raise ValueError("a shift must be at least 15 minutes (e.g. '12h', '1d', '7d')")
+        return v
+
 
 class OverrideSpec(Strict):
     """``person`` covers this roster from ``start`` to ``end`` (swap, leave), whoever the

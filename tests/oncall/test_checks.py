@@ -58,6 +58,15 @@ def test_the_good_config_loads_without_warnings(tmp_path: Path) -> None:
     assert oncall_warnings(config, at("2026-03-01T00:00")) == []
 
 
+def test_unquoted_yaml_times_are_the_clock_times_written(tmp_path: Path) -> None:
+    # YAML 1.1 reads 18:00 as the base-60 number 1080 and 18:00:30 as 64830
+    text = GOOD.replace("handoff: 07:00}", "handoff: 18:00, restrictions: [{start: 18:00:30, end: 7:00}]}")
+    (tmp_path / "oncall.yaml").write_text(text, encoding="utf-8")
+    layer = load_config(tmp_path / "oncall.yaml").rosters["pleiku"].layers[0]
+    assert [t.isoformat() for t in (layer.handoff, layer.restrictions[0].start, layer.restrictions[0].end)] == [
+        "18:00:00", "18:00:30", "07:00:00"]
+
+
 def test_every_unknown_name_is_reported_at_its_line(tmp_path: Path) -> None:
     text = (GOOD.replace("contacts: [{channel: sms, address: \"+84905000002\"}]",
                          "contacts: [{channel: zalo, address: \"+84905000002\"}]")
@@ -111,11 +120,14 @@ def test_a_contact_on_an_sms_channel_needs_a_number(tmp_path: Path) -> None:
 def test_roster_mistakes_caught_by_the_schema_are_located_too(tmp_path: Path) -> None:
     text = GOOD.replace("    team: ut-pleiku\n", "    team: ut-pleiku\n    timezone: Asia/Pleiku\n")
     text = text.replace("handoff: 07:00}", "handoff: 07:00, restrictions: [{start: 25:00}]}")
+    text = text.replace("shift: 1d", "shift: 5m")
     issues = _load_issues(tmp_path, text)
     assert [(line, field) for line, field, _ in issues] == [(17, "rosters.pleiku.timezone"),
+                                                            (19, "rosters.pleiku.layers[0].shift"),
                                                             (19, "rosters.pleiku.layers[0].restrictions[0].start")]
     assert issues[0][2] == "unknown time zone 'Asia/Pleiku'"
-    assert "expected a local time such as '08:00'" in issues[1][2]
+    assert issues[1][2] == "a shift must be at least 15 minutes (e.g. '12h', '1d', '7d')"
+    assert "expected a local time such as '08:00'" in issues[2][2]
     # the broken roster is set aside, and its name still counts: no "unknown roster 'pleiku'"
 
 
