@@ -65,11 +65,11 @@ def build_message(delivery: Delivery, sender: str, reply_to: str | None = None) 
     msg["Subject"] = m.subject
     msg["Date"] = formatdate(usegmt=True)
     msg["Message-ID"] = f"<{hashlib.sha256(delivery.key.encode()).hexdigest()[:32]}@{domain}>"
-    msg["Content-Language"] = m.language
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to the daemon
     msg.set_content(m.text)
     if m.html:
         msg.add_alternative(m.html, subtype="html")
+    msg["Content-Language"] = m.language  # after the body: set_content drops Content-* headers
     return msg
 
 
@@ -117,7 +117,8 @@ class EmailNotifier:
             what = f"SMTP {e.code} {e.message}"
         elif untrusted_certificate(e):
             cls, what = PermanentSendError, "TLS certificate not trusted"
-        elif isinstance(e, aiosmtplib.SMTPNotSupported):
+        elif isinstance(e, aiosmtplib.SMTPNotSupported) or (
+                type(e) is aiosmtplib.SMTPException and "not supported" in str(e)):  # no STARTTLS, no AUTH
             cls, what = PermanentSendError, f"server does not support it: {e}"
         elif isinstance(e, TimeoutError):
             what = f"no answer within {self._s.timeout:g}s"

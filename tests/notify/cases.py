@@ -8,7 +8,8 @@ Each case uses every kind of secret its channel takes, so the leak checks mean s
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -16,9 +17,11 @@ from urllib.parse import quote, quote_plus
 from sitewatch.config.base import SecretRef
 from sitewatch.config.oncall_schema import ChannelConfig
 from sitewatch.notify.model import Contact, Delivery, Message, MessageKind
+from sitewatch.notify.registry import build_notifier
 from tests.notify.receivers import CapturedMail, CapturedRequest
 
-__all__ = ["CASES", "SMTP_PASSWORD", "SMTP_USER", "Case", "Endpoint", "channel_config", "page", "seen_text"]
+__all__ = ["CASES", "SMTP_PASSWORD", "SMTP_USER", "Case", "Endpoint", "channel_config", "open_notifier", "page",
+           "seen_text"]
 
 SITE = "Trạm BTS Pleiku 3 (GL-BTS-0042)"
 ACK_URL = "http://127.0.0.1:9641/ack/inc-17?p=an&sig=0f3c9a"
@@ -81,6 +84,18 @@ def channel_config(case: Case, endpoint: Endpoint) -> ChannelConfig:
     secrets = {k: SecretRef.model_validate({"value": v.replace("{endpoint}", endpoint.url)})
                for k, v in case.secrets.items()}
     return ChannelConfig(type=case.type, settings=case.settings(endpoint), secrets=secrets)  # type: ignore[arg-type]
+
+
+@asynccontextmanager
+async def open_notifier(type_: str, settings: dict[str, Any], secrets: Mapping[str, str] | None = None,
+                        name: str = "chan") -> AsyncIterator[Any]:
+    """A notifier built through the registry, closed afterwards."""
+    refs = {k: SecretRef.model_validate({"value": v}) for k, v in (secrets or {}).items()}
+    notifier = build_notifier(name, ChannelConfig(type=type_, settings=settings, secrets=refs))  # type: ignore[arg-type]
+    try:
+        yield notifier
+    finally:
+        await notifier.close()
 
 
 def seen_text(item: CapturedRequest | CapturedMail) -> str:
