@@ -5,13 +5,13 @@ Everything here reads the snapshot; nothing writes it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.schemas import SchemaGenerator
 
 from sitewatch import __version__
@@ -74,7 +74,8 @@ _SCHEMA = SchemaGenerator({
 def build_app(*, state: FleetState, sites: Callable[[], dict[str, Site]], exposition: Exposition,
               staleness: Callable[[], float], now: Callable[[], float], ready: Callable[[], bool],
               incidents: IncidentService | None = None,
-              tokens: Callable[[], Mapping[str, str]] = dict) -> Starlette:
+              tokens: Callable[[], Mapping[str, str]] = dict,
+              extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
     """The Starlette application. ``sites`` returns the current configuration's sites by id;
     ``tokens`` the API write tokens (name → secret)."""
 
@@ -134,7 +135,7 @@ def build_app(*, state: FleetState, sites: Callable[[], dict[str, Site]], exposi
             d["incidents"] = [incident_json(i, site) for i in incidents.store.open_incidents([site.id])]
         return JSONResponse(d)
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/metrics", metrics),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
@@ -143,6 +144,7 @@ def build_app(*, state: FleetState, sites: Callable[[], dict[str, Site]], exposi
     ]
     if incidents is not None:
         routes += incident_routes(service=incidents, tokens=tokens)
+    routes += extra_routes
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(_SCHEMA.get_schema(routes=request.app.routes))

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
 import signal
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,12 +24,21 @@ from sitewatch.clock import Clock, SystemClock
 from sitewatch.config.loader import load_config
 from sitewatch.config.schema import Config, Site
 from sitewatch.errors import ConfigError
+from sitewatch.escalation.engine import EscalationEngine
+from sitewatch.heartbeat import Heartbeat
 from sitewatch.httpserver import EmbeddedServer
 from sitewatch.incidents.metrics import IncidentCollector
 from sitewatch.incidents.service import IncidentService
 from sitewatch.incidents.store import IncidentStore, database_path
+from sitewatch.messages.ackactions import IncidentAcks
+from sitewatch.messages.acklinks import AckSigner
+from sitewatch.messages.ackpage import ack_routes
 from sitewatch.metrics import Exposition, SelfMetrics
 from sitewatch.model import PollResult
+from sitewatch.notify.registry import build_notifiers
+from sitewatch.oncall.api import oncall_routes
+from sitewatch.oncall.checks import oncall_warnings
+from sitewatch.oncall.schedule import shift_starts
 from sitewatch.poller import ClientRouter, SitePlan, SitePoller
 from sitewatch.scheduler import PollScheduler
 from sitewatch.snmp.client import SnmpClient
@@ -92,6 +103,15 @@ class Daemon:
             self.traps = TrapReceiver.from_config(config, on_event=self.incidents.on_trap, clock=self.clock)
         self.self_metrics.registry.register(IncidentCollector(
             self.incidents, traps=lambda: self.traps.counts if self.traps is not None else None))
+        self.signer = ack_signer(config)
+        self.escalation = EscalationEngine(store=self.store, config=config, clock=self.clock,
+                                           notifiers=build_notifiers(config), signer=self.signer,
+                                           incidents=self.incidents)
+        self.incidents.subscribe(self.escalation.on_changes)
+        self.self_metrics.registry.register(self.escalation.collector())
+        self.acks = IncidentAcks(self.incidents, group_incidents=self.escalation.group_incidents)
+        self.heartbeat = Heartbeat(config.notifications.heartbeat) if config.notifications.heartbeat else None
+        self._shifts_checked_to = self.clock.time()
         self._apply(config)
 
     # -- configuration -------------------------------------------------------------------
@@ -122,6 +142,7 @@ class Daemon:
                                      "incidents": self.config.incidents})
         self._apply(new)
         self.incidents.set_config(new)
+        self.escalation.set_config(new, build_notifiers(new))
         if self.traps is not None:
             self.traps.update(TrapSources.from_config(new))
         log.info("configuration reloaded: %d sites", len(self._sites))
@@ -160,6 +181,24 @@ class Daemon:
     async def _incident_tick(self) -> None:
         self.incidents.tick()
 
+    async def _escalation_tick(self) -> None:
+        self.escalation.tick()
+
+    async def _escalation_audit(self) -> None:
+        overdue = self.escalation.audit()
+        if overdue:
+            log.warning("escalation audit ran %d overdue step(s)", overdue)
+
+    async def _shift_notices(self) -> None:
+        now = self.clock.time()
+        for s in shift_starts(self.config, self._shifts_checked_to, now + 60):
+            self.escalation.notify_shift(s.person, s.roster, s.start, s.end)
+        self._shifts_checked_to = now + 60
+
+    async def _heartbeat(self) -> None:
+        if self.heartbeat is not None:
+            await self.heartbeat.ping()
+
     async def _checkpoint(self) -> None:
         # WAL checkpoints off the loop, so a large one never stalls polling
         await asyncio.to_thread(self.store.checkpoint)
@@ -167,6 +206,12 @@ class Daemon:
     async def _dispatch_due(self) -> None:
         # a coroutine, so APScheduler runs it on the loop rather than in its thread pool
         self.scheduler.tick()
+
+    def _escalation_audit_at_start(self) -> None:
+        # resume what a restart interrupted: overdue levels, repeats, unsent notifications
+        overdue = self.escalation.audit()
+        if overdue:
+            log.warning("resumed %d overdue escalation step(s) after restart", overdue)
 
     def ready(self) -> bool:
         """Ready once every site has been polled once, or one interval has passed."""
@@ -185,7 +230,13 @@ class Daemon:
         app = build_app(state=self.state, sites=lambda: self._sites, exposition=self.exposition,
                         staleness=lambda: self.config.daemon.staleness_seconds, now=self.clock.time,
                         ready=self.ready, incidents=self.incidents,
-                        tokens=lambda: {n: t.reveal() for n, t in self.config.api.tokens.items()})
+                        tokens=lambda: {n: t.reveal() for n, t in self.config.api.tokens.items()},
+                        extra_routes=[
+                            *oncall_routes(lambda: self.config, self.clock.time),
+                            *ack_routes(signer_getter=lambda: self.signer, acknowledge=self.acks.acknowledge,
+                                        describe=self.acks.describe, now=self.clock.time,
+                                        timezone=self.config.daemon.timezone),
+                        ])
         server = EmbeddedServer(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                                         lifespan="off"))
         server_task = asyncio.create_task(server.serve(), name="http")
@@ -197,6 +248,19 @@ class Daemon:
                      max_instances=1, coalesce=True)
         jobs.add_job(self._checkpoint, "interval", seconds=60, id="store-checkpoint", max_instances=1,
                      coalesce=True)
+        jobs.add_job(self._escalation_tick, "interval", seconds=1, id="escalation-timers", max_instances=1,
+                     coalesce=True)
+        jobs.add_job(self._escalation_audit, "interval", seconds=30, id="escalation-audit", max_instances=1,
+                     coalesce=True)
+        jobs.add_job(self._shift_notices, "interval", seconds=30, id="shift-notices", max_instances=1,
+                     coalesce=True)
+        if self.heartbeat is not None:
+            jobs.add_job(self._heartbeat, "interval", seconds=self.heartbeat.interval, id="heartbeat",
+                         max_instances=1, coalesce=True)
+        for warning in oncall_warnings(self.config, self.clock.time()):
+            log.warning("on-call: %s", warning)
+        self._escalation_audit_at_start()
+        outbox_task = asyncio.create_task(self.escalation.run(), name="outbox")
         jobs.start()
         if self.traps is not None:
             try:
@@ -224,6 +288,12 @@ class Daemon:
                 await server_task
             if self.traps is not None:
                 await self.traps.stop()
+            await self.escalation.stop()
+            outbox_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await outbox_task
+            if self.heartbeat is not None:
+                await self.heartbeat.close()
             await self.clients.close()
             self.store.close()
             log.info("sitewatch stopped")
@@ -233,6 +303,21 @@ class Daemon:
         loop.add_signal_handler(signal.SIGTERM, self.request_stop)
         loop.add_signal_handler(signal.SIGINT, self.request_stop)
         loop.add_signal_handler(signal.SIGHUP, self.reload)
+
+
+def ack_signer(config: Config) -> AckSigner:
+    """The ack-link signer: the configured secret, or a key kept in the state directory (made
+    once, mode 0600) so links keep working across restarts without any configuration."""
+    links = config.notifications.ack_links
+    if links.secret is not None:
+        return AckSigner(links.secret.reveal().encode(), links.ttl)
+    path = Path(config.daemon.state_dir) / "ack-links.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(32))
+    return AckSigner(path.read_text().strip().encode(), links.ttl)
 
 
 def run_daemon(config_path: str | Path, *, traps_listen: str | None = None, **overrides: Any) -> int:
