@@ -19,7 +19,12 @@ from sitewatch.config.base import Strict, parse_duration
 from sitewatch.config.locations import ConfigPath
 from sitewatch.notify.model import Notifier
 
-__all__ = ["ChannelSettings", "ChannelType", "Problem", "Secrets", "url_from", "url_problems"]
+__all__ = [
+    "ACK_LABELS", "ChannelSettings", "ChannelType", "Problem", "Secrets", "ack_label", "url_from", "url_problems",
+]
+
+#: the acknowledge button or link label, in the recipient's language
+ACK_LABELS = {"vi": "Xác nhận", "en": "Acknowledge"}
 
 #: secret name → revealed secret
 Secrets = Mapping[str, str]
@@ -68,3 +73,7 @@ def url_problems(url: str | None, secret_names: frozenset[str]) -> list[Problem]
 def url_from(url: str | None, secrets: Secrets) -> str:
     """The URL chosen by ``url_problems``."""
     return url if url is not None else secrets["url"]
+
+
+def ack_label(language: str) -> str:
+    return ACK_LABELS.get(language, ACK_LABELS["en"])

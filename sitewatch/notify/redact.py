@@ -9,6 +9,7 @@ a key substituted into a query parameter appears percent-encoded in the logged U
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
@@ -47,8 +48,11 @@ class Redactor:
 def encodings(secret: str) -> set[str]:
     """The forms a secret can take in a logged URL: as is, percent-encoded (path and query
     styles, ours and httpx's)."""
-    return {secret, quote(secret, safe=""), quote(secret), quote_plus(secret),
-            str(httpx.QueryParams({"k": secret}))[2:], httpx.URL("http://h/" + secret).raw_path.decode()[1:]}
+    forms = {secret, quote(secret, safe=""), quote(secret), quote_plus(secret),
+             str(httpx.QueryParams({"k": secret}))[2:]}
+    with contextlib.suppress(httpx.InvalidURL):  # else it cannot be part of a URL path at all
+        forms.add(httpx.URL("http://h/" + secret).raw_path.decode()[1:])
+    return forms
 
 
 class _LogRedaction(logging.Filter):
@@ -61,7 +65,10 @@ class _LogRedaction(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if self.active:
-            message = record.getMessage()
+            try:
+                message = record.getMessage()
+            except (TypeError, ValueError):
+                return True  # a malformed record: logging reports it; never break the caller
             clean = message
             for redact in self.active:
                 clean = redact(clean)

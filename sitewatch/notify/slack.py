@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sitewatch.notify.channel import ChannelSettings, ChannelType, Problem, Secrets, url_from, url_problems
+from sitewatch.notify.channel import (
+    ChannelSettings,
+    ChannelType,
+    Problem,
+    Secrets,
+    ack_label,
+    url_from,
+    url_problems,
+)
 from sitewatch.notify.http import HttpNotifier, json_bytes
 from sitewatch.notify.model import Delivery, Message, MessageKind
 
@@ -19,7 +27,6 @@ __all__ = ["CHANNEL", "SlackNotifier", "SlackSettings", "payload"]
 
 _COLOURS = {MessageKind.PAGE: "#d00000", MessageKind.UPDATE: "#d00000", MessageKind.REMINDER: "#e8a317",
             MessageKind.ACKNOWLEDGED: "#e8a317", MessageKind.RESOLVED: "#2eb886"}
-_ACK = {"vi": "Xác nhận", "en": "Acknowledge"}
 
 
 class SlackSettings(ChannelSettings):
@@ -33,7 +40,7 @@ def payload(message: Message, channel: str, settings: SlackSettings) -> dict[str
     """The incoming-webhook JSON for one message."""
     text = message.subject
     if message.ack_url:
-        text += f"\n{_ACK.get(message.language, _ACK['en'])}: {message.ack_url}"
+        text += f"\n{ack_label(message.language)}: {message.ack_url}"
     attachment: dict[str, Any] = {"fallback": message.subject, "color": _COLOURS.get(message.kind, "#808080"),
                                   "title": message.subject, "text": message.text, "footer": "sitewatch"}
     if message.ack_url:

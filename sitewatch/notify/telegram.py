@@ -21,14 +21,11 @@ from typing import Any, Literal
 import httpx
 
 from sitewatch.errors import PermanentSendError, SendError
-from sitewatch.notify.channel import ChannelSettings, ChannelType, Secrets
+from sitewatch.notify.channel import ChannelSettings, ChannelType, Secrets, ack_label
 from sitewatch.notify.http import HttpNotifier, excerpt, retry_after, status_error
 from sitewatch.notify.model import Delivery, Message
 
-__all__ = ["ACK_LABELS", "CHANNEL", "TelegramNotifier", "TelegramSettings", "request_body"]
-
-#: the button's label in the recipient's language
-ACK_LABELS = {"vi": "Xác nhận", "en": "Acknowledge"}
+__all__ = ["CHANNEL", "TelegramNotifier", "TelegramSettings", "request_body"]
 #: Telegram refuses messages longer than 4096 characters (after entity parsing)
 _MAX_TEXT = 4000
 
@@ -52,8 +49,7 @@ def request_body(message: Message, chat_id: str, settings: TelegramSettings) -> 
     if settings.silent:
         body["disable_notification"] = True
     if message.ack_url:
-        label = ACK_LABELS.get(message.language, ACK_LABELS["en"])
-        body["reply_markup"] = {"inline_keyboard": [[{"text": label, "url": message.ack_url}]]}
+        body["reply_markup"] = {"inline_keyboard": [[{"text": ack_label(message.language), "url": message.ack_url}]]}
     return body
 
 
