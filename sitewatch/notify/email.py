@@ -14,6 +14,7 @@ operator's problem (permanent).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ssl
 from email.message import EmailMessage
@@ -99,11 +100,12 @@ class EmailNotifier:
         s = self._s
         msg = build_message(delivery, s.sender, s.reply_to)
         try:
-            await aiosmtplib.send(
-                msg, hostname=s.host, port=self._port, username=s.username, password=self._password,
-                use_tls=s.security == "tls", start_tls=s.security == "starttls", tls_context=self._tls,
-                timeout=s.timeout,
-            )
+            async with asyncio.timeout(s.timeout):  # aiosmtplib's timeout is per command; this is the whole session
+                await aiosmtplib.send(
+                    msg, hostname=s.host, port=self._port, username=s.username, password=self._password,
+                    use_tls=s.security == "tls", start_tls=s.security == "starttls", tls_context=self._tls,
+                    timeout=s.timeout,
+                )
         except Exception as e:  # aiosmtplib and ssl raise many kinds; each is classified below
             raise self._classify(e) from None
 

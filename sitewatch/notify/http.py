@@ -83,11 +83,11 @@ class HttpNotifier:
         except httpx.TransportError as e:
             raise self.fail(RetryableSendError, url, f"{type(e).__name__}: {e}") from None
 
-    def raise_for_status(self, response: httpx.Response, detail: str | None = None) -> None:
-        """Raise the classified error for a non-2xx answer; ``detail`` replaces the body excerpt."""
+    def raise_for_status(self, response: httpx.Response) -> None:
+        """Raise the classified error for a non-2xx answer, quoting the start of the body."""
         if response.is_success:
             return
-        text = detail if detail is not None else excerpt(response.text)
+        text = excerpt(response.text)
         cls, after = status_error(response.status_code, retry_after(response))
         what = f"HTTP {response.status_code} {response.reason_phrase}" + (f": {text}" if text else "")
         raise self.fail(cls, response.request.url, what, retry_after=after)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -11,7 +12,7 @@ import pytest
 from sitewatch.errors import PermanentSendError, RetryableSendError
 from sitewatch.notify.redact import Redactor, register, unregister
 from tests.notify.cases import open_notifier, page
-from tests.notify.receivers import CaptureServer
+from tests.notify.receivers import CaptureServer, TlsFiles
 
 
 @pytest.mark.parametrize(("status", "headers", "error", "retry_after"), [
@@ -46,6 +47,21 @@ async def test_a_bad_scheme_is_permanent() -> None:
     async with open_notifier("webhook", {"url": "ftp://127.0.0.1/hook"}) as n:
         with pytest.raises(PermanentSendError, match="unsupported URL scheme"):
             await n.send(page())
+
+
+async def test_an_untrusted_certificate_is_permanent(tls: TlsFiles) -> None:
+    async def handshake_only(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    server = await asyncio.start_server(handshake_only, "127.0.0.1", 0, ssl=tls.server_context())
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with open_notifier("webhook", {"url": f"https://127.0.0.1:{port}/hook"}) as n:
+            with pytest.raises(PermanentSendError, match="TLS certificate not trusted"):
+                await n.send(page())
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 async def test_the_reason_quotes_a_short_excerpt_of_the_answer(capture: CaptureServer) -> None:
