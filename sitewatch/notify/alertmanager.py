@@ -1,12 +1,15 @@
 """Push incidents to an Alertmanager a NOC already runs: ``POST {url}/api/v2/alerts``.
 
-One alert per site: a grouped message's ``data["alerts"]`` (one mapping per site) or else
-``data`` itself. Labels identify the alert, so they hold only stable fields (condition as
-``alertname``, site, province, district, severity, ...) and never a time or a count; the
-rest goes to annotations (summary, description, ack_url). Alertmanager resolves an alert it
-has not heard about within its ``resolve_timeout``, the way it expects Prometheus to resend;
-we send once, so a firing alert carries ``endsAt`` = now + ``firing_ttl`` and a RESOLVED
-message sets ``endsAt`` to the resolution time (``data["resolved_at"]``, else now).
+One alert per incident: ``message.data["incidents"]`` (``sitewatch.messages.data``) gives
+each incident's ``labels`` and ``annotations`` already shaped for Alertmanager, ``opened_at``
+and ``resolved_at``. Data without that list (a bare or hand-made message) becomes one alert
+whose labels come from the keys in ``label_keys``. Static ``labels`` from the settings are
+added to every alert; the acknowledge link goes to the ``ack_url`` annotation.
+
+Alertmanager resolves an alert it has not heard about within its ``resolve_timeout``, the way
+it expects Prometheus to resend; we send once, so a firing alert carries ``endsAt`` = now +
+``firing_ttl``, and an incident with ``resolved_at`` (or any alert of a RESOLVED message)
+ends then (or now).
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from sitewatch.notify.template import fill, template_problems, unused_secrets
 
 __all__ = ["CHANNEL", "AlertmanagerNotifier", "AlertmanagerSettings", "alerts"]
 
-#: ``message.data`` keys copied to labels when present (``condition`` becomes ``alertname``)
-LABEL_KEYS = ("site", "site_name", "province", "district", "kind", "severity", "criticality", "team", "incident")
+#: data keys copied to labels when the data has no ready ``labels`` (``condition`` → ``alertname``)
+LABEL_KEYS = ("site", "site_id", "site_name", "province", "district", "kind", "severity", "criticality", "team",
+              "incident")
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
 
@@ -57,28 +61,33 @@ class AlertmanagerSettings(ChannelSettings):
 
 def alerts(message: Message, settings: AlertmanagerSettings, now: datetime) -> list[dict[str, Any]]:
     """The ``postableAlerts`` body for one message."""
-    items = message.data.get("alerts")
-    per_site: list[Mapping[str, Any]] = (
-        [a for a in items if isinstance(a, Mapping)] if isinstance(items, list | tuple) else [message.data]
-    )
-    return [_alert(message, site, settings, now) for site in per_site or [message.data]]
+    items = message.data.get("incidents")
+    per_incident = [i for i in items if isinstance(i, Mapping)] if isinstance(items, list | tuple) else []
+    return [_alert(message, item, settings, now) for item in per_incident or [message.data]]
 
 
 def _alert(message: Message, d: Mapping[str, Any], settings: AlertmanagerSettings, now: datetime) -> dict[str, Any]:
-    labels = {"alertname": _text(d.get("condition") or f"sitewatch_{message.kind.value}")}
-    labels |= {k: _text(d[k]) for k in settings.label_keys if d.get(k) not in (None, "")}
+    ready = d.get("labels")
+    if isinstance(ready, Mapping):
+        labels = {str(k): _text(v) for k, v in ready.items() if _LABEL_NAME.match(str(k)) and v not in (None, "")}
+    else:
+        labels = {k: _text(d[k]) for k in settings.label_keys if d.get(k) not in (None, "")}
+    labels.setdefault("alertname", _text(d.get("condition") or f"sitewatch_{message.kind.value}"))
     labels |= settings.labels
-    annotations = {"summary": message.subject, "description": message.text}
+    given = d.get("annotations")
+    annotations = {str(k): _text(v) for k, v in given.items()} if isinstance(given, Mapping) else {}
+    annotations.setdefault("summary", message.subject)
+    annotations.setdefault("description", message.text)
     if message.ack_url:
         annotations["ack_url"] = message.ack_url
     alert: dict[str, Any] = {"labels": labels, "annotations": annotations}
-    started = _time(d.get("since") or d.get("started_at"))
+    started = _time(d.get("opened_at") or d.get("since"))
     if started is not None:
         alert["startsAt"] = _rfc3339(started)
-    if message.kind is MessageKind.RESOLVED:
-        alert["endsAt"] = _rfc3339(_time(d.get("resolved_at")) or now)
-    else:
-        alert["endsAt"] = _rfc3339(now + timedelta(seconds=settings.firing_ttl))
+    ended = _time(d.get("resolved_at"))
+    if ended is None and message.kind is MessageKind.RESOLVED:
+        ended = now
+    alert["endsAt"] = _rfc3339(ended or now + timedelta(seconds=settings.firing_ttl))
     return alert
 
 

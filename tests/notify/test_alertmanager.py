@@ -52,11 +52,22 @@ def alertmanager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc.wait(10)
 
 
-def grouped(kind: MessageKind = MessageKind.PAGE, **extra: Any) -> Any:
+def incident(number: int, site: str, name: str, resolved_at: str | None = None) -> dict[str, Any]:
+    """One entry of ``message.data["incidents"]`` as ``sitewatch.messages.data`` shapes it."""
+    return {
+        "id": number, "site_id": site, "site_name": name, "condition": "on_battery", "severity": "critical",
+        "opened_at": "2025-03-01T02:14:00+07:00", "resolved_at": resolved_at, "battery_runtime_seconds": 8100,
+        "labels": {"alertname": "OnBattery", "incident": str(number), "site": site, "site_kind": "bts",
+                   "province": "Gia Lai", "district": "Pleiku", "condition": "on_battery", "severity": "critical",
+                   "criticality": "high", "source": "sitewatch"},
+        "annotations": {"summary": f"On battery at {name} ({site})", "description": "Mains lost; on battery"},
+    }
+
+
+def grouped(kind: MessageKind, *incidents: dict[str, Any]) -> Any:
     d = page()
-    sites = [{**d.message.data, **extra},
-             {**d.message.data, "site": "GL-BTS-0043", "site_name": "Trạm BTS Pleiku 4", "incident": "inc-18", **extra}]
-    return dataclasses.replace(d, message=dataclasses.replace(d.message, kind=kind, data={"alerts": sites}))
+    data = {"kind": kind.value, "incidents": list(incidents), "incident_ids": [i["id"] for i in incidents]}
+    return dataclasses.replace(d, message=dataclasses.replace(d.message, kind=kind, data=data))
 
 
 async def active(url: str) -> list[dict[str, Any]]:
@@ -65,23 +76,27 @@ async def active(url: str) -> list[dict[str, Any]]:
     return sorted(alerts, key=lambda a: a["labels"]["site"])
 
 
-async def test_alertmanager_shows_the_incident_firing_then_resolved(alertmanager: str) -> None:
-    settings = {"url": alertmanager, "labels": {"source": "sitewatch"}, "firing_ttl": "2h"}
+async def test_alertmanager_shows_incidents_firing_then_each_resolved(alertmanager: str) -> None:
+    first, second = incident(17, "GL-BTS-0042", SITE), incident(18, "GL-BTS-0043", "Trạm BTS Pleiku 4")
+    settings = {"url": alertmanager, "labels": {"env": "lab"}, "firing_ttl": "2h"}
     async with open_notifier("alertmanager", settings) as n:
-        await n.send(grouped())
+        await n.send(grouped(MessageKind.PAGE, first, second))
         firing = await active(alertmanager)
         assert [a["labels"]["site"] for a in firing] == ["GL-BTS-0042", "GL-BTS-0043"]
         a = firing[0]
-        assert a["labels"] == {"alertname": "on_battery", "site": "GL-BTS-0042", "site_name": SITE,
-                               "province": "Gia Lai", "district": "Pleiku", "severity": "critical",
-                               "incident": "inc-17", "source": "sitewatch"}
-        assert a["annotations"]["ack_url"] == ACK_URL and SITE in a["annotations"]["summary"]
+        assert a["labels"] == {**first["labels"], "env": "lab"}
+        assert a["annotations"] == {**first["annotations"], "ack_url": ACK_URL}
         assert a["status"]["state"] == "active"
         assert datetime.fromisoformat(a["startsAt"]) == datetime.fromisoformat("2025-03-01T02:14:00+07:00")
         ends = datetime.fromisoformat(a["endsAt"])
         assert timedelta(minutes=119) < ends - datetime.now(UTC) <= timedelta(hours=2)
 
-        await n.send(grouped(MessageKind.RESOLVED, resolved_at=datetime.now(UTC) - timedelta(seconds=5)))
+        # an update to the group: the first site's mains came back, the second is still out
+        back = (datetime.now(UTC) - timedelta(seconds=5)).isoformat()
+        await n.send(grouped(MessageKind.UPDATE, incident(17, "GL-BTS-0042", SITE, resolved_at=back), second))
+        assert [a["labels"]["site"] for a in await active(alertmanager)] == ["GL-BTS-0043"]
+
+        await n.send(grouped(MessageKind.RESOLVED, second))  # no resolved_at: resolved now
         assert await active(alertmanager) == []
 
 
