@@ -39,6 +39,7 @@ from sitewatch.snmp.profiles import compile_profiles, load_profiles  # noqa: E40
 PROFILES = ("ups-mib", "if-mib")
 CONCURRENCY = 500
 PYSNMP_CONCURRENCY = 100
+EXPORTER_WARMUP = 2000  #: scrapes before the exporter's measured cycle (its warm-up does not grow with N)
 SNMP_IN_PKTS = "1.3.6.1.2.1.11.1.0"
 PEER = "snmp_exporter 0.21"
 RESULTS = ROOT / "bench" / "results"
@@ -86,7 +87,7 @@ def run_sitewatch(pool: AgentPool, *, sites: int, client: str, mode: str, cycles
 
 
 def run_exporter(pool: AgentPool, plan: FetchPlan, values: dict[str, tuple[str, str]], sites: int) -> dict[str, Any]:
-    """N scrapes of the exporter per cycle, two cycles; the exporter's CPU over the second."""
+    """A warm-up cycle of scrapes, then N scrapes measured: the exporter's CPU over those."""
     port = pool.ports[0]
     with Exporter(exporter_config(plan, values)) as exporter:
         problems = verify_scrape(exporter.scrape(port), plan, values)
@@ -94,8 +95,8 @@ def run_exporter(pool: AgentPool, plan: FetchPlan, values: dict[str, tuple[str, 
             raise RuntimeError("snmp_exporter does not return what the agent holds: " + "; ".join(problems))
         load = subprocess.Popen(
             [sys.executable, "-m", "bench.scrape_load", "--port", str(exporter.port), "--path", exporter.path(port),
-             "--count", str(sites), "--concurrency", str(CONCURRENCY), "--cycles", "2",
-             "--marker", scrape_marker(plan)],
+             "--count", str(sites), "--warmup", str(EXPORTER_WARMUP), "--concurrency", str(CONCURRENCY),
+             "--cycles", "2", "--marker", scrape_marker(plan)],
             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=_child_env())
         assert load.stdin is not None and load.stdout is not None
         json.loads(load.stdout.readline())  # cold cycle

@@ -6,6 +6,7 @@ the exporter it drives on a 2-core machine. No ``Accept-Encoding: gzip`` (Promet
 it): the exporter is spared the compression. A scrape counts as failed unless it answers 200
 with the module's last metric in the body. Between cycles the parent reads the exporter's CPU:
 the driver prints one JSON line per cycle and waits for a line on stdin before the next.
+The first cycle warms the exporter up (connections, Go heap) and may be shorter (``--warmup``).
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ async def _main(args: argparse.Namespace) -> None:
     for cycle in range(args.cycles):
         if cycle:
             await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
-        result = await scrape_cycle("127.0.0.1", args.port, args.path, args.count, args.concurrency,
+        count = min(args.count, args.warmup) if cycle == 0 and args.warmup else args.count
+        result = await scrape_cycle("127.0.0.1", args.port, args.path, count, args.concurrency,
                                     args.marker.encode(), args.timeout)
         print(json.dumps({"cycle": cycle, **result}), flush=True)
 
@@ -86,6 +88,7 @@ if __name__ == "__main__":
     p.add_argument("--count", type=int, required=True)
     p.add_argument("--concurrency", type=int, default=500)
     p.add_argument("--cycles", type=int, default=2)
+    p.add_argument("--warmup", type=int, default=0, help="scrapes in the first cycle, if fewer than --count")
     p.add_argument("--marker", required=True)
     p.add_argument("--timeout", type=float, default=30.0)
     asyncio.run(_main(p.parse_args()))
