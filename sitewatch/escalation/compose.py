@@ -31,8 +31,8 @@ _WITH_LINK = frozenset({MessageKind.PAGE, MessageKind.UPDATE, MessageKind.REMIND
 class AckLinkSigner(Protocol):
     """``sitewatch.messages`` ``AckSigner``: a signed, expiring link bound to incidents and a person."""
 
-    def link(self, base_url: str, *, incident_ids: Iterable[int], person: str, group: str | None = None,
-             now: float) -> str:
+    def link(self, base_url: str, *, incident_ids: Iterable[int] = (), person: str, group: str | None = None,
+             now: float, language: str | None = None) -> str:
         ...
 
 
@@ -71,9 +71,11 @@ class Composer:
         members = tuple(SiteIncident(incident=i, site=sites[i.site_id]) for i in r.incidents if i.site_id in sites)
         ack_url = None
         if self.signer is not None and r.kind in _WITH_LINK and r.incidents:
-            ack_url = self.signer.link(self.config.notifications.ack_links.base_url,
-                                       incident_ids=tuple(i.id for i in r.incidents), person=r.person,
-                                       group=r.group_key, now=r.now)
+            # the group key alone: short enough for an SMS, and it covers sites that join later
+            ack_url = self.signer.link(self.config.notifications.ack_links.base_url, person=r.person,
+                                       group=r.group_key, now=r.now, language=language) if r.group_key else \
+                self.signer.link(self.config.notifications.ack_links.base_url, person=r.person, now=r.now,
+                                 incident_ids=tuple(i.id for i in r.incidents), language=language)
         acked_by = self._name(r.acknowledged_by) if r.acknowledged_by is not None else None
         try:
             ctx = MessageContext(now=r.now, incidents=members, group_key=r.group_key,

@@ -79,7 +79,6 @@ class EscalationEngine:
         self.pipeline = Pipeline(config=config, state=self.state, outbox=self.outbox, stats=self.stats,
                                  compose=self.composer.compose, on_call=on_call)
         self._incidents = incidents
-        self._holding = False
 
     def collector(self) -> EscalationCollector:
         """The Prometheus collector for the daemon's registry."""
@@ -103,14 +102,18 @@ class EscalationEngine:
         now = self.clock.time()
         with self.store.transaction():
             touched: dict[int, None] = {}
+            admitted = False
             for c in changes:
                 touched.update(dict.fromkeys(e.id for e in self.state.of_incident(c.incident.id)))
                 e = self.pipeline.admit(c.incident, now)
                 if e is not None:
                     touched[e.id] = None
+                    admitted = True
             for escalation_id in touched:
                 self.pipeline.reevaluate(escalation_id, now)
-            if not self._holding:
+            # a new member may page at once (no group wait); acknowledgements never start a step,
+            # so acknowledging a group incident by incident pages nobody in between
+            if admitted:
                 self.pipeline.run_due(now)
 
     def tick(self, now: float | None = None) -> int:
@@ -159,22 +162,18 @@ class EscalationEngine:
     def acknowledge_group(self, group_key: str, person: str) -> tuple[int, ...]:
         """Acknowledge every still-open incident of the group as ``person`` (through the incident
         service, one command path); returns the ids acknowledged. The escalation stops once the
-        last one is in: no step runs between them."""
+        last one is in (no step runs between them: see ``on_changes``)."""
         if self._incidents is None:
             raise RuntimeError("acknowledge_group needs the incident service (incidents=...)")
         done: list[int] = []
-        self._holding = True
-        try:
-            for incident_id in self.group_incidents(group_key):
-                if self.store.get_incident(incident_id).state is not IncidentState.OPEN:
-                    continue
-                try:
-                    self._incidents.acknowledge(incident_id, person, f"acknowledged for the whole group {group_key}")
-                except InvalidTransition:  # acknowledged or resolved meanwhile
-                    continue
-                done.append(incident_id)
-        finally:
-            self._holding = False
+        for incident_id in self.group_incidents(group_key):
+            if self.store.get_incident(incident_id).state is not IncidentState.OPEN:
+                continue
+            try:
+                self._incidents.acknowledge(incident_id, person, f"acknowledged for the whole group {group_key}")
+            except InvalidTransition:  # acknowledged or resolved meanwhile
+                continue
+            done.append(incident_id)
         return tuple(done)
 
     # -- shift notices --------------------------------------------------------------------------
@@ -197,6 +196,12 @@ class EscalationEngine:
             channel=contact.channel, address=contact.address, person=person), message=message, due_at=now,
             contact_index=first)
         return self.outbox.enqueue([item]) == 1
+
+    def prune(self, keep: float = 30 * 86400.0, now: float | None = None) -> int:
+        """Forget deliveries finished more than ``keep`` seconds ago (call it daily); the
+        escalations' own history stays."""
+        now = self.clock.time() if now is None else now
+        return self.outbox.prune(now - keep)
 
     # -- reads (API, tests) ---------------------------------------------------------------------
 

@@ -200,6 +200,16 @@ class Outbox:
                 (now, entry_id, now))
         self.wake()
 
+    def prune(self, before: float) -> int:
+        """Forget deliveries finished before ``before`` (sent, dead, cancelled) and their sent-log
+        entries; returns how many rows went. Keys embed the escalation id, which is never reused,
+        so a pruned key cannot come back."""
+        with self.store.transaction():
+            gone = self.store.connection.execute(
+                "DELETE FROM notification_outbox WHERE status <> 'pending' AND finished_at < ?", (before,)).rowcount
+            self.store.connection.execute("DELETE FROM notification_sent WHERE sent_at < ?", (before,))
+        return int(gone)
+
     # -- reads --------------------------------------------------------------------------------
 
     def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
@@ -335,8 +345,8 @@ class Outbox:
         self.on_dead(e, now)
 
     async def run(self) -> None:
-        """Send due deliveries until ``stop()``; woken at once when something is enqueued."""
-        self._stopping = False
+        """Send due deliveries until ``stop()`` (a ``stop()`` before it started ends it at once);
+        woken at once when something is enqueued."""
         self._done = asyncio.Event()
         try:
             while not self._stopping:
@@ -356,6 +366,7 @@ class Outbox:
                     except TimeoutError:
                         pass
         finally:
+            self._stopping = False
             self._done.set()
 
     async def stop(self) -> None:

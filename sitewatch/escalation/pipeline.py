@@ -80,7 +80,22 @@ class Pipeline:
         self.state.add_member(e.id, incident.id, now)
         self.state.event(e.id, now, "joined", f"incident #{incident.id} ({incident.condition.value} at "
                                               f"{incident.site_id})")
+        for old in self.state.of_incident(incident.id):
+            if old.status is Status.WITHDRAWN:
+                self._move(old, e, incident.id, now)
         return e
+
+    def _move(self, old: Escalation, new: Escalation, incident_id: int, now: float) -> None:
+        """An incident pages again after its escalation was withdrawn (it was suppressed): it
+        moves to ``new``, and whoever was paged for it before is carried over (as level -1), so
+        they hear of its acknowledgement and end once, from ``new``."""
+        for p in self.state.pages(old.id):
+            self.state.record_page(new.id, p.person, -1, -1, p.at)
+        self.state.remove_member(old.id, incident_id)
+        self.state.event(old.id, now, "moved", f"incident #{incident_id} pages again, in {new.key}")
+        self.state.event(new.id, now, "carried", f"incident #{incident_id} from {old.key}, with who was paged there")
+        if not self.state.members(old.id):
+            self.state.save(replace(old, closed_at=now))
 
     # -- acknowledged, withdrawn, resolved: derived from the members ----------------------------
 
@@ -135,10 +150,12 @@ class Pipeline:
         return e
 
     def person_of(self, actor: str) -> str | None:
-        """The person id behind an acknowledgement's actor (a person id or name), if any."""
-        if actor in self.config.people:
-            return actor
-        folded = actor.casefold()
+        """The person id behind an acknowledgement's actor: a person id or name, possibly with a
+        note on how ("an (ack link)"); None for anything else ("api:noc-console")."""
+        head = actor.split(" (", 1)[0].strip()
+        if head in self.config.people:
+            return head
+        folded = head.casefold()
         return next((pid for pid, p in self.config.people.items() if p.name.casefold() == folded), None)
 
     # -- timers -------------------------------------------------------------------------------

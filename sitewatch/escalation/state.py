@@ -10,9 +10,12 @@ been paged, personal repeats still running, and what happened (events). Its stat
 
 Only a pending or active escalation takes new members (one per group key, enforced by a unique
 index); an incident paging again after its escalation was acknowledged or withdrawn starts a new
-one. ``next_step_at`` is the one timer: the end of the group wait (pending), the next level
-(active), or the next re-notification (acknowledged). Because it is stored, a restart resumes
-and the auditor can find timers that are overdue.
+one (or joins the live one of its group). From a withdrawn one it *moves*, taking the record of
+who was paged with it, so nobody hears of its end twice.
+
+``next_step_at`` is the one timer: the end of the group wait (pending), the next level (active),
+or the next re-notification (acknowledged). Because it is stored, a restart resumes and the
+auditor can find timers that are overdue.
 """
 
 from __future__ import annotations
@@ -161,8 +164,9 @@ class EscalationState:
         return _escalation(rows[0]) if rows else None
 
     def unresolved(self) -> list[Escalation]:
+        """Escalations not resolved (nor emptied by their members moving on)."""
         return [_escalation(r) for r in self._rows(
-            f"SELECT {_COLUMNS} FROM escalations WHERE status <> 'resolved' ORDER BY id")]
+            f"SELECT {_COLUMNS} FROM escalations WHERE status <> 'resolved' AND closed_at IS NULL ORDER BY id")]
 
     def due(self, now: float) -> list[Escalation]:
         """Escalations whose timer has come, oldest timer first."""
@@ -193,6 +197,10 @@ class EscalationState:
     def add_member(self, escalation_id: int, incident_id: int, now: float) -> None:
         self._exec("INSERT OR IGNORE INTO escalation_members (escalation_id, incident_id, joined_at) VALUES (?, ?, ?)",
                    (escalation_id, incident_id, now))
+
+    def remove_member(self, escalation_id: int, incident_id: int) -> None:
+        self._exec("DELETE FROM escalation_members WHERE escalation_id = ? AND incident_id = ?",
+                   (escalation_id, incident_id))
 
     def members(self, escalation_id: int) -> list[Member]:
         return [Member(incident_id=r["incident_id"], joined_at=r["joined_at"], announced=bool(r["announced"]))

@@ -24,6 +24,7 @@ from sitewatch.incidents.lifecycle import IncidentChange
 from sitewatch.incidents.model import Condition, Incident, Transition, TransitionKind
 from sitewatch.incidents.service import IncidentService
 from sitewatch.incidents.store import IncidentStore
+from sitewatch.messages.acklinks import AckSigner
 from sitewatch.notify.registry import build_notifiers
 from tests.incidents import conftest as incidents
 from tests.notify.receivers import CapturedRequest, CaptureServer, SmtpCapture
@@ -54,7 +55,8 @@ def _roster(name: str, member: str) -> dict[str, Any]:
 
 
 def make_config(*, http: str, smtp_port: int, **overrides: Any) -> Config:
-    """The district's config pointed at the receivers; ``overrides`` replace top-level sections."""
+    """The district's config pointed at the receivers; ``overrides`` replace top-level sections
+    (``people=lambda people: {...}`` edits the default one)."""
     sites = [{"id": f"BTS-{i:02d}", "name": f"BTS Chư Sê {i:02d}", "kind": "bts", "province": "Gia Lai",
               "district": "Chư Sê", "latitude": 13.7 + i / 1000, "longitude": 108.08} for i in range(40)]
     sites.append({"id": "BTS-HOSP", "name": "BTS Bệnh viện Chư Sê", "kind": "bts", "province": "Gia Lai",
@@ -97,7 +99,8 @@ def make_config(*, http: str, smtp_port: int, **overrides: Any) -> Config:
         ],
         "notifications": {"renotify_acknowledged": "2h", "max_retry_time": "1h"},
     }
-    doc.update(overrides)
+    for section, value in overrides.items():  # a value, or a function of the default section
+        doc[section] = value(doc[section]) if callable(value) else value
     return Config.model_validate(doc)
 
 
@@ -168,12 +171,12 @@ async def receivers(clock: FakeClock) -> AsyncIterator[tuple[CaptureServer, Smtp
         yield http, smtp
 
 
-def build_world(clock: FakeClock, store: IncidentStore, http: CaptureServer, smtp: SmtpCapture,
-                **overrides: Any) -> World:
+def build_world(clock: FakeClock, store: IncidentStore, http: CaptureServer, smtp: SmtpCapture, *,
+                signer: AckSigner | None = None, **overrides: Any) -> World:
     config = make_config(http=http.url, smtp_port=smtp.port, **overrides)
     service = IncidentService(store=store, config=config, clock=clock)
     engine = EscalationEngine(store=store, config=config, clock=clock, notifiers=build_notifiers(config),
-                              incidents=service, rng=random.Random(7))
+                              incidents=service, signer=signer, rng=random.Random(7))
     service.subscribe(engine.on_changes)
     return World(clock=clock, config=config, store=store, service=service, engine=engine, http=http, smtp=smtp)
 
@@ -187,8 +190,8 @@ async def make_world(clock: FakeClock, store: IncidentStore,
     """``make_world(policies=..., people=...)``: the district with some sections replaced."""
     made: list[World] = []
 
-    def make(**overrides: Any) -> World:
-        made.append(build_world(clock, store, *receivers, **overrides))
+    def make(*, signer: AckSigner | None = None, **overrides: Any) -> World:
+        made.append(build_world(clock, store, *receivers, signer=signer, **overrides))
         return made[-1]
 
     yield make

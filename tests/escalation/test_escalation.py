@@ -155,3 +155,32 @@ async def test_acknowledged_through_the_api_by_someone_not_paged_tells_those_pag
     assert kinds(world, AN) == ["page", "ack"]  # an was paged and is not the acknowledger
     await world.run_until(T0 + 30 * MIN, step=30)
     assert world.sms_to(BINH) == [] and kinds(world, AN) == ["page", "ack"]
+
+
+def _with_aggregation_site(sites: list[dict[str, object]]) -> list[dict[str, object]]:
+    agg = {"id": "AGG-PK", "name": "Trạm tập trung Pleiku", "kind": "telecom_station", "province": "Gia Lai",
+           "district": "Pleiku"}
+    return [agg, *({**s, "parent": "AGG-PK"} if s["id"] == "BTS-PK" else s for s in sites)]
+
+
+async def test_a_suppressed_incident_withdraws_its_escalation_and_pages_again_once_released(
+        make_world: WorldFactory) -> None:
+    world = make_world(sites=_with_aggregation_site,
+                       routes=lambda routes: [*routes, {"policy": "bts-battery", "group_wait": "30s"}])
+    bts = world.open("BTS-PK", Condition.SITE_UNREACHABLE)
+    await world.run_until(T0 + 2 * MIN)
+    world.open("AGG-PK", Condition.SITE_UNREACHABLE)  # the BTS is unreachable because its parent is
+    await world.settle()
+    assert world.engine.escalation("g1").status is Status.WITHDRAWN
+    await world.run_until(T0 + 8 * MIN)
+    world.clear("AGG-PK", Condition.SITE_UNREACHABLE)  # the parent is back, the BTS is still down
+    await world.run_until(T0 + 12 * MIN)
+    world.clear("BTS-PK", Condition.SITE_UNREACHABLE)
+    await world.settle()
+    refs = [r.json()["ref"] for r in world.sms_to(AN)]
+    assert refs == ["g1/page/L0R0/an/c0",  # the BTS
+                    "g2/page/L0R0/an/c0", "g2/reminder/L0R0/1/an/c0", "g2/resolved/an/c0",  # the parent
+                    "g3/page/L0R0/an/c0", "g3/resolved/an/c0"], "the BTS again, and its end told once"
+    assert [e.kind for e in world.engine.history("g1")][-1] == "moved"
+    assert world.engine.escalation("g3").status is Status.RESOLVED
+    assert world.engine.escalations_of(bts.id) == []
