@@ -12,7 +12,7 @@ Wiring (the daemon)::
     registry.register(engine.collector())
     engine.audit()                          # at start: resume what a restart interrupted
     scheduler job every few seconds: engine.audit()   (or tick() often and audit() every minute)
-    task: await engine.run()  ...  await engine.stop()
+    task: await engine.run()  ...  await engine.stop()      # stop() also closes the notifiers
 
 ``audit`` is the safety net: it puts any paging incident that is in no escalation into one (a
 crash between the incident commit and the engine's), re-derives every escalation's status from
@@ -148,7 +148,10 @@ class EscalationEngine:
         await self.outbox.run()
 
     async def stop(self) -> None:
+        """Let the send in progress finish, stop the worker, close the notifiers. The engine owns
+        the notifiers it is given (and those passed to ``set_config``: replaced ones are closed)."""
         await self.outbox.stop()
+        await self.outbox.close()
 
     # -- groups and acknowledgements -----------------------------------------------------------
 

@@ -131,6 +131,7 @@ class Outbox:
         self.on_dead = on_dead
         self._rng = rng or random.Random()
         self._notifiers: Mapping[str, Notifier] = notifiers
+        self._retired: list[Notifier] = []
         self._buckets: dict[str, TokenBucket] = {}
         self.set_channels(notifiers, rate_limits or {})
         self._wake = asyncio.Event()
@@ -138,7 +139,9 @@ class Outbox:
         self._done: asyncio.Event | None = None
 
     def set_channels(self, notifiers: Mapping[str, Notifier], rate_limits: Mapping[str, float | None]) -> None:
-        """Adopt (re)configured channels; a channel keeps its bucket if its rate is unchanged."""
+        """Adopt (re)configured channels; a channel keeps its bucket if its rate is unchanged.
+        Replaced notifiers are closed before the next pass (a send in flight may still use one)."""
+        self._retired += [n for name, n in self._notifiers.items() if notifiers.get(name) is not n]
         self._notifiers = notifiers
         now = self.clock.monotonic()
         buckets: dict[str, TokenBucket] = {}
@@ -243,6 +246,7 @@ class Outbox:
     async def send_due(self, now: float | None = None) -> float:
         """Send what is due at ``now`` (default: the clock), honouring rate limits; returns when
         there may be more to do (a unix time)."""
+        await self._close_retired()
         now = self.clock.time() if now is None else now
         due = [_entry(r) for r in self._rows(
             f"SELECT {_COLUMNS} FROM notification_outbox WHERE status = 'pending' AND due_at <= ? "
@@ -375,3 +379,16 @@ class Outbox:
         self._wake.set()
         if self._done is not None:
             await self._done.wait()
+
+    async def _close_retired(self) -> None:
+        retired, self._retired = self._retired, []
+        for n in retired:
+            try:
+                await n.close()
+            except Exception:
+                log.exception("closing notifier %s failed", n.name)
+
+    async def close(self) -> None:
+        """Close every notifier, current and replaced (the outbox owns those it was given)."""
+        self._retired += list(self._notifiers.values())
+        await self._close_retired()

@@ -36,6 +36,8 @@ __all__ = ["Pipeline"]
 
 log = logging.getLogger(__name__)
 
+#: an escalation that reached nobody at any level starts over after at least this long
+RETRY_NOBODY = 300.0
 #: what an acknowledgement, a withdrawal or a resolution cancels before it is sent
 _STOPPED_BY_ACK = (MessageKind.PAGE, MessageKind.REMINDER, MessageKind.UPDATE)
 
@@ -204,11 +206,17 @@ class Pipeline:
             self.state.event(e.id, now, "skipped", "nobody reachable; next level at once", level=level,
                              round_=round_)
             nxt = e.policy.after(level, round_)
+        if not self.state.paged_people(e.id):
+            # a gap in every roster is not a reason to give up: start over when someone may be on duty
+            retry = now + max(RETRY_NOBODY, e.policy.levels[0].wait if e.policy.levels else 0.0)
+            e = replace(e, status=Status.ACTIVE, level=-1, round=0, next_step_at=retry)
+            self.state.save(e)
+            log.error("escalation %s (%s) reached nobody at any level of policy %s; trying again in %.0f s",
+                      e.key, e.group_key, e.policy.policy, retry - now)
+            self.state.event(e.id, now, "nobody", f"no level reached anyone; starting over in {retry - now:.0f} s")
+            return e
         e = replace(e, status=Status.ACTIVE, next_step_at=None)
         self.state.save(e)
-        if not self.state.paged_people(e.id):
-            log.error("escalation %s (%s) reached nobody at any level of policy %s", e.key, e.group_key,
-                      e.policy.policy)
         self.state.event(e.id, now, "exhausted", "every level and repeat done; waiting for an acknowledgement")
         return e
 

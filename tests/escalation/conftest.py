@@ -196,8 +196,7 @@ async def make_world(clock: FakeClock, store: IncidentStore,
 
     yield make
     for w in made:
-        for n in w.engine.outbox.notifiers.values():
-            await n.close()
+        await w.engine.stop()  # closes its notifiers
 
 
 @pytest.fixture

@@ -41,8 +41,6 @@ async def main(db: str, url: str, mode: str) -> int:
         await asyncio.sleep(0.02)
     await engine.stop()
     await worker
-    for n in notifiers.values():
-        await n.close()
     store.close()
     print("done", flush=True)
     return 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from sitewatch.config.schema import Config
 from sitewatch.escalation.engine import EscalationEngine
 from sitewatch.escalation.state import Status
 from sitewatch.incidents.model import Condition, IncidentState, Transition, TransitionKind
@@ -184,3 +185,23 @@ async def test_a_suppressed_incident_withdraws_its_escalation_and_pages_again_on
     assert [e.kind for e in world.engine.history("g1")][-1] == "moved"
     assert world.engine.escalation("g3").status is Status.RESOLVED
     assert world.engine.escalations_of(bts.id) == []
+
+
+async def test_when_no_level_reaches_anyone_it_starts_over_until_someone_can_be_paged(
+        make_world: WorldFactory) -> None:
+    world = make_world(policies={"bts-battery": {"levels": [{"notify": [{"roster": "ghost"}], "wait": "10m"},
+                                                            {"notify": [{"people": ["dung"]}], "wait": "10m"}]}})
+    incident = world.open("BTS-PK")
+    await world.run_until(T0 + 30)
+    assert world.sms() == []
+    [e] = world.engine.escalations_of(incident.id)
+    assert e.status is Status.ACTIVE and e.next_step_at == T0 + 30 + 10 * MIN
+    assert [x.kind for x in world.engine.history(e.key)][-1] == "nobody"
+    assert world.engine.stats.levels_unreachable == {1: 1, 2: 1}
+    # dung gets a phone before the next try: the level-1 roster pages them then
+    people = world.config.model_dump(mode="json", by_alias=True)["people"]
+    people["dung"]["contacts"] = [{"channel": "sms", "address": "+84901000004"}]
+    world.engine.set_config(world.config.model_copy(update={"people": Config.model_validate(
+        {"people": people}).people}))
+    await world.run_until(T0 + 30 + 10 * MIN)
+    assert [r.json()["ref"] for r in world.sms()] == ["g1/page/L0R0/dung/c0"]
