@@ -35,6 +35,7 @@ __all__ = [
     "decode_oid",
     "decode_oid_arcs",
     "parse_envelope",
+    "parse_expected_varbinds",
     "parse_named_varbinds",
     "parse_pdu",
     "parse_varbinds",
@@ -201,7 +202,7 @@ def parse_varbinds(data: bytes, i: int, end: int) -> list[tuple[bytes, SnmpValue
     OIDs are returned raw so a caller can compare them as bytes; they are checked only for
     being non-empty here: ``decode_oid`` validates one fully.
     """
-    return cast(list[tuple[bytes, SnmpValue]], _varbinds(data, i, end, (), ()))
+    return cast(list[tuple[bytes, SnmpValue]], _varbinds(data, i, end, (), (), False))
 
 
 def parse_named_varbinds(data: bytes, i: int, end: int, names: Sequence[str],
@@ -212,11 +213,19 @@ def parse_named_varbinds(data: bytes, i: int, end: int, names: Sequence[str],
     An expected OID is recognised by a byte comparison in place; any other is decoded (and so
     validated). The pairs can go straight into a dict.
     """
-    return cast(list[tuple[str, SnmpValue]], _varbinds(data, i, end, names, oid_tlvs))
+    return cast(list[tuple[str, SnmpValue]], _varbinds(data, i, end, names, oid_tlvs, False))
 
 
-def _varbinds(data: bytes, i: int, end: int, names: Sequence[str],
-              oid_tlvs: Sequence[bytes]) -> list[tuple[str | bytes, SnmpValue]]:
+def parse_expected_varbinds(data: bytes, i: int, end: int, names: Sequence[str],
+                            oid_tlvs: Sequence[bytes]) -> list[tuple[str, SnmpValue]] | None:
+    """As ``parse_named_varbinds``, for a reply expected to carry exactly the OIDs ``oid_tlvs``
+    in that order (a walk whose layout is known from the previous poll): ``None`` as soon as
+    one differs or the count does, without decoding it. Malformed input still raises."""
+    return cast("list[tuple[str, SnmpValue]] | None", _varbinds(data, i, end, names, oid_tlvs, True))
+
+
+def _varbinds(data: bytes, i: int, end: int, names: Sequence[str], oid_tlvs: Sequence[bytes],
+              strict: bool) -> list[tuple[str | bytes, SnmpValue]] | None:
     # The hot loop of the client: TLV headers are read inline, not through _header, because a
     # call per TLV would cost about as much as everything else here.
     out: list[tuple[str | bytes, SnmpValue]] = []
@@ -246,6 +255,8 @@ def _varbinds(data: bytes, i: int, end: int, names: Sequence[str],
             if oid_end > vb_end:
                 raise DecodeError("truncated", j)
         else:
+            if strict:
+                return None
             if j + 2 > vb_end:
                 raise DecodeError("truncated", j)
             if data[j] != 0x06:
@@ -304,6 +315,8 @@ def _varbinds(data: bytes, i: int, end: int, names: Sequence[str],
         else:
             raise DecodeError("unknown_type", oid_end)
         i = vb_end
+    if strict and pos != expected:
+        return None
     return out
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "encode_oid",
     "encode_oid_tlv",
     "encode_value",
+    "oid_tlv",
     "request_body",
     "request_prefix",
 ]
@@ -70,6 +71,11 @@ def encode_oid(oid: str) -> bytes:
 def encode_oid_tlv(oid: str) -> bytes:
     """The whole BER TLV (tag, length, content) of a dotted OID."""
     return _tlv(0x06, encode_oid(oid))
+
+
+def oid_tlv(content: bytes) -> bytes:
+    """The whole BER TLV of an OID given its content octets (as ``ber.parse_varbinds`` yields them)."""
+    return _tlv(0x06, content)
 
 
 def encode_value(tag: int, value: SnmpValue) -> bytes:

@@ -11,6 +11,16 @@ request, with GETBULK (v2c) or GETNEXT (v1), stopping at the subtree end or endO
 protected against loops (a row the column already gave ends it: out-of-order agents are
 followed, as snmpbulkwalk does) and capped at ``max_walk_rows`` rows per column.
 Per-poll cost does not depend on how many communities or sites the client has seen.
+
+Walks ask for what the tables hold. Asking ``max_repetitions`` (25) rows of every column on
+every poll made an agent with 4 interfaces answer ~200 varbinds to give ~30 rows. So each
+agent's next GETBULK asks for one row more than its longest column had last time: a table of
+stable size is read in one request, every column ending inside it. The layout of that answer
+(the OID of each varbind, which are rows) is remembered too, and the next answer is matched
+against it byte for byte, as GET answers are: when it is the same, its rows are taken with no
+OID decoded and no walk logic run. Every poll is still a whole walk — an interface or an alarm
+row that appears or goes away changes the layout, and that answer is walked afresh — so
+nothing is missed between polls; a change costs one extra request.
 """
 
 from __future__ import annotations
@@ -21,11 +31,20 @@ import socket
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sitewatch.errors import PollError
 from sitewatch.model import PollErrorKind, SnmpException, SnmpValue
 from sitewatch.snmp.ber import DecodeError, Pdu, decode_oid
-from sitewatch.snmp.ber_encode import build_request, encode_oid, encode_oid_tlv, request_body, request_prefix
+from sitewatch.snmp.ber_encode import (
+    RequestTemplate,
+    build_request,
+    encode_oid,
+    encode_oid_tlv,
+    oid_tlv,
+    request_body,
+    request_prefix,
+)
 from sitewatch.snmp.client import FetchPlan, Target
 from sitewatch.snmp.lean_transport import DROP_REASONS, Endpoint, open_endpoint
 
@@ -59,17 +78,49 @@ class _Get:
     prefix: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """How a one-request walk's answer was laid out: the OID of each varbind, which of them were
+    rows (``keep``) and which ended their column with an exception (``ends``). The next poll
+    expects the same layout and, when the answer has it, takes the rows without walking."""
+
+    reps: int  #: the max-repetitions that answer was asked with
+    names: tuple[str, ...]
+    tlvs: tuple[bytes, ...]
+    keep: tuple[int, ...]
+    ends: tuple[int, ...]
+
+
+@dataclass(slots=True)
+class _Walked:
+    """What the last walk of one agent found: the repetitions to ask for, and its layout."""
+
+    reps: int
+    shape: _Shape | None
+
+
 @dataclass(slots=True)
 class _Job:
-    """What one (version, community, plan) needs: its GETs per chunk size, built on first use."""
+    """What one (version, community, plan) needs: its GETs per chunk size and its first walk
+    request per max-repetitions, built on first use; per agent, what its last walk found."""
 
     version: int
     community: bytes
     plan: FetchPlan
     gets: dict[int, tuple[_Get, ...]] = field(default_factory=dict)
+    walks: dict[int, RequestTemplate] = field(default_factory=dict)
+    walked: dict[tuple[str, int], _Walked] = field(default_factory=dict)
 
     def get(self, part: _Body) -> _Get:
         return _Get(part, request_prefix(self.version, self.community, Pdu.GET, len(part.body)))
+
+    def walk_request(self, reps: int) -> RequestTemplate:
+        """The walk's first request: every column from its root, ``reps`` repetitions (0: GETNEXT)."""
+        t = self.walks.get(reps)
+        if t is None:
+            t = self.walks[reps] = build_request(self.version, self.community, Pdu.GET_BULK if reps else Pdu.GET_NEXT,
+                                                 [encode_oid(o) for o in self.plan.columns], 0, reps)
+        return t
 
 
 @dataclass(slots=True)
@@ -85,13 +136,6 @@ class _Column:
 def _agent_error(status: int, index: int) -> PollError:
     name = ERROR_STATUS_NAMES[status] if 0 <= status < len(ERROR_STATUS_NAMES) else f"status {status}"
     return PollError(PollErrorKind.AGENT_ERROR, f"{name} (error-index {index})")
-
-
-def _decoded(raw: bytes) -> str:
-    try:
-        return decode_oid(raw)
-    except DecodeError as e:
-        raise PollError(PollErrorKind.DECODE, f"bad OID in reply: {e.reason}") from None
 
 
 class LeanSnmpClient:
@@ -115,6 +159,8 @@ class LeanSnmpClient:
         self._oids: dict[str, bytes] = {}
         self._literal: dict[str, tuple[int, str]] = {}
         self._get_limit: dict[tuple[str, int], int] = {}  # learned from tooBig, per agent
+        self._names: dict[bytes, str] = {}  # OIDs met in walk answers, decoded
+        self._shapes: dict[_Shape, _Shape] = {}  # walk layouts, one object per distinct one
 
     # ------------------------------------------------------------ public
 
@@ -222,7 +268,7 @@ class LeanSnmpClient:
         part = get.part
         status, index, varbinds = await ep.exchange(host, target.port, job.version, job.community, get.prefix,
                                                     part.body, target.timeout, target.retries, part.oids, part.tlvs)
-        if status == 0:
+        if status == 0 and varbinds is not None:
             result.update(varbinds)  # keyed by dotted OID already
             return
         oids = part.oids
@@ -247,17 +293,40 @@ class LeanSnmpClient:
 
     async def _walk(self, ep: Endpoint, host: str, target: Target, job: _Job,
                     result: dict[str, SnmpValue]) -> None:
+        agent = (host, target.port)
+        known = job.walked.get(agent)
+        if known is not None and known.shape is not None:
+            shape = known.shape
+            t = job.walk_request(shape.reps)
+            status, _, varbinds = await ep.exchange(host, target.port, job.version, job.community, t.prefix,
+                                                    t.suffix, target.timeout, target.retries, shape.names,
+                                                    shape.tlvs, expect=True)
+            if status == 0 and varbinds is not None and _take(varbinds, shape, result):
+                return  # the tables are laid out as last time: one request, nothing decoded twice
+        await self._walk_columns(ep, host, target, job, result, known)
+
+    async def _walk_columns(self, ep: Endpoint, host: str, target: Target, job: _Job,
+                            result: dict[str, SnmpValue], known: _Walked | None) -> None:
         bulk = job.version == 1
-        active = [_Column(self._raw(oid), self._raw(oid)) for oid in job.plan.columns]
-        reps = max(1, job.plan.max_repetitions) if bulk else 0
+        plan = job.plan
+        columns = [_Column(self._raw(oid), self._raw(oid)) for oid in plan.columns]
+        active = columns
+        top = max(1, plan.max_repetitions)
+        reps = (top if known is None else known.reps) if bulk else 0
         width = len(active)  # columns per request, halved on tooBig once repetitions are at 1
         cap = self._max_walk_rows
+        first: list[tuple[Any, SnmpValue]] | None = None  # the first answer, when it was the whole walk
+        keep: list[int] = []
+        ends: list[int] = []
+        requests = 0
         while active:
             batch = active[:width]
-            t = build_request(job.version, job.community, Pdu.GET_BULK if bulk else Pdu.GET_NEXT,
-                              [c.last for c in batch], 0, reps)
+            t = (job.walk_request(reps) if requests == 0 and width == len(columns) else
+                 build_request(job.version, job.community, Pdu.GET_BULK if bulk else Pdu.GET_NEXT,
+                               [c.last for c in batch], 0, reps))
             status, index, varbinds = await ep.exchange(host, target.port, job.version, job.community, t.prefix,
                                                         t.suffix, target.timeout, target.retries)
+            requests += 1
             if status == _TOO_BIG and (reps > 1 or width > 1):
                 if reps > 1:
                     reps //= 2
@@ -266,9 +335,11 @@ class LeanSnmpClient:
                 continue
             if status == _NO_SUCH_NAME and not bulk and 1 <= index <= len(batch):
                 batch[index - 1].done = True  # SNMPv1's way of saying end of MIB view
-            elif status:
+            elif status or varbinds is None:
                 raise _agent_error(status, index)
             else:
+                if requests == 1 and bulk and width == len(columns):
+                    first = varbinds
                 progress = False
                 n = len(batch)
                 for k, (raw, value) in enumerate(varbinds):
@@ -279,11 +350,14 @@ class LeanSnmpClient:
                     if (isinstance(value, SnmpException) or len(raw) <= len(c.root)
                             or not raw.startswith(c.root)):
                         c.done = True  # past the column, or the end of the agent's view
+                        if isinstance(value, SnmpException):
+                            ends.append(k)
                         continue
                     if raw in c.seen:
                         c.done = True  # the agent came back to a row it gave before: a loop
                         continue
-                    result[_decoded(raw)] = value
+                    result[self._name(raw)] = value
+                    keep.append(k)
                     c.seen.add(raw)
                     c.last = raw  # go on from here even when it is out of order, as snmpbulkwalk does
                     if len(c.seen) >= cap:
@@ -292,3 +366,59 @@ class LeanSnmpClient:
                     for c in batch:
                         c.done = True
             active = [c for c in active if not c.done]
+        if not bulk:
+            return
+        # the next walk asks for one row more than the longest column had: enough to see each
+        # column end in the same answer while the tables keep their size
+        rows = max(len(c.seen) for c in columns)
+        walked = _Walked(min(top, rows + 1), None)
+        if first is not None and requests == 1 and reps == walked.reps and rows < cap:
+            walked.shape = self._shape(reps, first, keep, ends)
+        if len(job.walked) > self._max_cached:
+            job.walked.clear()
+        job.walked[(host, target.port)] = walked
+
+    def _name(self, raw: bytes) -> str:
+        """The dotted form of an OID from a reply (validated; remembered, as walks repeat them)."""
+        name = self._names.get(raw)
+        if name is None:
+            try:
+                name = decode_oid(raw)
+            except DecodeError as e:
+                raise PollError(PollErrorKind.DECODE, f"bad OID in reply: {e.reason}") from None
+            if len(self._names) > self._max_cached:
+                self._names.clear()
+            self._names[raw] = name
+        return name
+
+    def _shape(self, reps: int, varbinds: list[tuple[Any, SnmpValue]], keep: list[int],
+               ends: list[int]) -> _Shape | None:
+        """The layout of a one-request walk's answer, shared by every agent that answers alike."""
+        try:
+            names = tuple(self._name(raw) for raw, _ in varbinds)
+        except PollError:  # an OID past a column that does not decode: no layout to expect
+            return None
+        tlvs = tuple(oid_tlv(raw) for raw, _ in varbinds)
+        shape = _Shape(reps, names, tlvs, tuple(keep), tuple(ends))
+        known = self._shapes.get(shape)
+        if known is None:
+            if len(self._shapes) > self._max_cached:
+                self._shapes.clear()
+            known = self._shapes[shape] = shape
+        return known
+
+
+def _take(varbinds: list[tuple[str, SnmpValue]], shape: _Shape, result: dict[str, SnmpValue]) -> bool:
+    """Store the rows of a walk answer laid out as ``shape``; False (nothing stored) when a value
+    says otherwise than last time: a row that became an exception, an end that no longer is one."""
+    for k in shape.ends:
+        if type(varbinds[k][1]) is not SnmpException:
+            return False
+    for k in shape.keep:
+        name, value = varbinds[k]
+        if type(value) is SnmpException:
+            for j in shape.keep:
+                result.pop(varbinds[j][0], None)
+            return False
+        result[name] = value
+    return True

@@ -29,6 +29,7 @@ from sitewatch.snmp.ber import (
     REQUEST_ID_RANGE,
     DecodeError,
     parse_envelope,
+    parse_expected_varbinds,
     parse_named_varbinds,
     parse_pdu,
     parse_varbinds,
@@ -43,8 +44,9 @@ DROP_REASONS = ("malformed", "unknown_request_id", "wrong_source", "wrong_commun
 #: How late a timeout may fire, at most.
 SWEEP_SECONDS = 0.02
 
-#: (error-status, error-index, [(dotted OID if names were given else OID content octets, value)])
-Reply = tuple[int, int, list[tuple[Any, SnmpValue]]]
+#: (error-status, error-index, [(dotted OID if names were given else OID content octets, value)]);
+#: the list is ``None`` when an ``expect``-ing exchange got other OIDs than the expected ones
+Reply = tuple[int, int, list[tuple[Any, SnmpValue]] | None]
 
 _RID_LOW = REQUEST_ID_RANGE[0]
 _RESPONSE = 0xA2
@@ -53,11 +55,12 @@ _RESPONSE = 0xA2
 class _Pending:
     """One request in flight (mutable: retries count down)."""
 
-    __slots__ = ("community", "data", "decode_error", "future", "host", "names", "port", "seq", "tlvs",
+    __slots__ = ("community", "data", "decode_error", "expect", "future", "host", "names", "port", "seq", "tlvs",
                  "tries_left", "version")
 
     def __init__(self, seq: int, future: asyncio.Future[Reply], host: str, port: int, version: int,
-                 community: bytes, data: bytes, retries: int, names: Sequence[str], tlvs: Sequence[bytes]) -> None:
+                 community: bytes, data: bytes, retries: int, names: Sequence[str], tlvs: Sequence[bytes],
+                 expect: bool) -> None:
         self.seq = seq  # tells this request from a later one that drew the same request-id
         self.future = future
         self.host = host
@@ -68,6 +71,7 @@ class _Pending:
         self.tries_left = retries
         self.names = names
         self.tlvs = tlvs
+        self.expect = expect
         self.decode_error = ""
 
 
@@ -97,12 +101,14 @@ class Endpoint(asyncio.DatagramProtocol):
 
     async def exchange(self, host: str, port: int, version: int, community: bytes, prefix: bytes,
                        suffix: bytes, wait: float, retries: int, names: Sequence[str] = (),
-                       tlvs: Sequence[bytes] = ()) -> Reply:
+                       tlvs: Sequence[bytes] = (), expect: bool = False) -> Reply:
         """Send ``prefix + request-id + suffix`` to (host, port); the reply, or ``PollError``.
 
         Each try waits ``wait`` seconds; ``retries`` more tries resend the same bytes (same
         request-id, so a late answer to an earlier try still counts). With ``names``/``tlvs``
-        (a GET's OIDs) the reply's varbinds come keyed by dotted OID, else by raw OID.
+        (a GET's OIDs) the reply's varbinds come keyed by dotted OID, else by raw OID. With
+        ``expect`` the reply must carry exactly the OIDs ``tlvs``, in order; if it does not, its
+        varbind list comes back as ``None`` (a well-formed reply all the same).
         """
         if self.closed:
             raise PollError(PollErrorKind.NETWORK, "client closed")
@@ -112,7 +118,7 @@ class Endpoint(asyncio.DatagramProtocol):
             rid = self._rand(31) | _RID_LOW
         data = prefix + rid.to_bytes(4, "big") + suffix
         p = _Pending(next(self._seq), self._loop.create_future(), host, port, version, community, data, retries,
-                     names, tlvs)
+                     names, tlvs, expect)
         pending[rid] = p
         try:
             self._send(data, (host, port))
@@ -211,8 +217,9 @@ class Endpoint(asyncio.DatagramProtocol):
             dropped["wrong_community"] += 1
             return
         try:
-            varbinds: list[tuple[Any, SnmpValue]] = (
-                parse_named_varbinds(data, i, j, p.names, p.tlvs) if p.names else parse_varbinds(data, i, j))
+            varbinds: list[tuple[Any, SnmpValue]] | None = (
+                (parse_expected_varbinds if p.expect else parse_named_varbinds)(data, i, j, p.names, p.tlvs)
+                if p.names else parse_varbinds(data, i, j))
         except DecodeError as e:
             # keep waiting: a genuine reply may still come; if none does, the request fails as DECODE
             dropped["malformed"] += 1
