@@ -35,6 +35,7 @@ from sitewatch.escalation.outbox import Outbox, OutboxEntry, OutboxItem
 from sitewatch.escalation.pipeline import Pipeline
 from sitewatch.escalation.state import Escalation, EscalationEvent, EscalationState, parse_key
 from sitewatch.escalation.targets import OnCall, contact_plan
+from sitewatch.escalation.worker import OutboxWorker
 from sitewatch.incidents.errors import InvalidTransition
 from sitewatch.incidents.lifecycle import IncidentChange
 from sitewatch.incidents.model import IncidentState
@@ -71,13 +72,15 @@ class EscalationEngine:
         self.audit_grace = audit_grace
         self.stats = EscalationStats()
         self.state = EscalationState(store)
-        self.outbox = Outbox(store=store, clock=clock, notifiers=notifiers, stats=self.stats,
-                             max_retry_time=config.notifications.max_retry_time,
-                             rate_limits={n: c.rate_limit for n, c in config.channels.items()}, rng=rng,
-                             on_dead=self._on_dead)
+        self.outbox = Outbox(store=store, clock=clock, stats=self.stats)
+        self.worker = OutboxWorker(outbox=self.outbox, clock=clock, notifiers=notifiers, stats=self.stats,
+                                   max_retry_time=config.notifications.max_retry_time,
+                                   rate_limits={n: c.rate_limit for n, c in config.channels.items()}, rng=rng,
+                                   on_dead=self._on_dead)
         self.composer = Composer(config, renderer=renderer, signer=signer)
         self.pipeline = Pipeline(config=config, state=self.state, outbox=self.outbox, stats=self.stats,
-                                 compose=self.composer.compose, on_call=on_call)
+                                 compose=self.composer.compose, on_call=on_call,
+                                 channels=lambda: self.worker.channels)
         self._incidents = incidents
 
     def collector(self) -> EscalationCollector:
@@ -90,8 +93,8 @@ class EscalationEngine:
         self.config = config
         self.composer.config = config
         self.pipeline.config = config
-        self.outbox.max_retry_time = config.notifications.max_retry_time
-        self.outbox.set_channels(notifiers if notifiers is not None else self.outbox.notifiers,
+        self.worker.max_retry_time = config.notifications.max_retry_time
+        self.worker.set_channels(notifiers if notifiers is not None else self.worker.notifiers,
                                  {n: c.rate_limit for n, c in config.channels.items()})
 
     # -- inputs -------------------------------------------------------------------------------
@@ -145,13 +148,13 @@ class EscalationEngine:
 
     async def run(self) -> None:
         """Send queued notifications until ``stop()``."""
-        await self.outbox.run()
+        await self.worker.run()
 
     async def stop(self) -> None:
-        """Let the send in progress finish, stop the worker, close the notifiers. The engine owns
+        """Let the sends in flight finish, stop the worker, close the notifiers. The engine owns
         the notifiers it is given (and those passed to ``set_config``: replaced ones are closed)."""
-        await self.outbox.stop()
-        await self.outbox.close()
+        await self.worker.stop()
+        await self.worker.close()
 
     # -- groups and acknowledgements -----------------------------------------------------------
 
@@ -187,7 +190,7 @@ class EscalationEngine:
         person cannot be reached."""
         now = self.clock.time() if now is None else now
         spec = self.config.people.get(person)
-        plan = contact_plan(spec, self.outbox.channels) if spec is not None else ()
+        plan = contact_plan(spec, self.worker.channels) if spec is not None else ()
         if spec is None or not plan:
             log.warning("shift notice for %s on %s: no usable contact", person, roster)
             return False

@@ -44,13 +44,16 @@ _STOPPED_BY_ACK = (MessageKind.PAGE, MessageKind.REMINDER, MessageKind.UPDATE)
 
 class Pipeline:
     def __init__(self, *, config: Config, state: EscalationState, outbox: Outbox, stats: EscalationStats,
-                 compose: Callable[[MessageRequest], Message], on_call: OnCall) -> None:
+                 compose: Callable[[MessageRequest], Message], on_call: OnCall,
+                 channels: Callable[[], frozenset[str]]) -> None:
         self.config = config
         self.state = state
         self.outbox = outbox
         self.stats = stats
         self.compose = compose
         self.on_call = on_call
+        #: the channels that can send now (a notifier is configured)
+        self.channels = channels
 
     # -- inhibit, route, group ----------------------------------------------------------------
 
@@ -83,14 +86,15 @@ class Pipeline:
         self.state.event(e.id, now, "joined", f"incident #{incident.id} ({incident.condition.value} at "
                                               f"{incident.site_id})")
         for old in self.state.of_incident(incident.id):
-            if old.status is Status.WITHDRAWN:
+            if old.status not in LIVE:
                 self._move(old, e, incident.id, now)
         return e
 
     def _move(self, old: Escalation, new: Escalation, incident_id: int, now: float) -> None:
-        """An incident pages again after its escalation was withdrawn (it was suppressed): it
-        moves to ``new``, and whoever was paged for it before is carried over (as level -1), so
-        they hear of its acknowledgement and end once, from ``new``."""
+        """An incident pages again after its escalation stopped without it (withdrawn while it
+        was suppressed, or acknowledged through its other members): it moves to ``new``, and
+        whoever was paged for it before is carried over (as level -1), so they hear of its
+        acknowledgement and end once, from ``new``."""
         for p in self.state.pages(old.id):
             self.state.record_page(new.id, p.person, -1, -1, p.at)
         self.state.remove_member(old.id, incident_id)
@@ -188,7 +192,7 @@ class Pipeline:
             level, round_ = nxt
             lv = e.policy.levels[level]
             found = resolve_targets(self.config, lv.targets, now, on_call=self.on_call,
-                                    channels=self.outbox.channels)
+                                    channels=self.channels())
             for u in found.unreachable:
                 self.state.event(e.id, now, "unreachable", str(u), level=level, round_=round_)
             e = replace(e, status=Status.ACTIVE, level=level, round=round_)
@@ -206,7 +210,7 @@ class Pipeline:
             self.state.event(e.id, now, "skipped", "nobody reachable; next level at once", level=level,
                              round_=round_)
             nxt = e.policy.after(level, round_)
-        if not self.state.paged_people(e.id):
+        if not any(p.level >= 0 for p in self.state.pages(e.id)):  # carried-over pages do not count
             # a gap in every roster is not a reason to give up: start over when someone may be on duty
             retry = now + max(RETRY_NOBODY, e.policy.levels[0].wait if e.policy.levels else 0.0)
             e = replace(e, status=Status.ACTIVE, level=-1, round=0, next_step_at=retry)
@@ -231,7 +235,7 @@ class Pipeline:
             message = self.compose(MessageRequest(kind=MessageKind.PAGE, person=pid, now=now, incidents=incidents,
                                                   group_key=e.key, level=e.level,
                                                   also_paged=tuple(p for p in paged if p != pid)))
-            plan = contact_plan(person, self.outbox.channels)
+            plan = contact_plan(person, self.channels())
             for p in plan:
                 items.append(self._item(e, f"page/L{e.level}R{e.round}", pid, p.contact, message, now + p.after))
                 if p.repeat is not None:
@@ -262,7 +266,7 @@ class Pipeline:
         nxt = r.next_at + r.every
         self.state.set_repeat(replace(r, next_at=nxt if nxt > now else now + r.every, sent=r.sent + 1))
         if person is None or r.contact >= len(person.contacts) or \
-                person.contacts[r.contact].channel not in self.outbox.channels:
+                person.contacts[r.contact].channel not in self.channels():
             return
         incidents = tuple(i for i in self.incidents(e) if i.state is not IncidentState.RESOLVED)
         message = self.compose(MessageRequest(kind=MessageKind.REMINDER, person=r.person, now=now,
@@ -306,7 +310,7 @@ class Pipeline:
         items: list[OutboxItem] = []
         for pid in dict.fromkeys(people):
             person = self.config.people.get(pid)
-            contacts = immediate_contacts(person, self.outbox.channels) if person is not None else ()
+            contacts = immediate_contacts(person, self.channels()) if person is not None else ()
             if not contacts:
                 self.state.event(e.id, now, "unreachable", f"no usable contact for the {kind.value} message",
                                  person=pid)
@@ -336,7 +340,7 @@ class Pipeline:
                              person=dead.person, level=dead.level, round_=dead.round)
             return
         used = {x.contact_index for x in same}
-        spare = [i for i, c in enumerate(person.contacts) if i not in used and c.channel in self.outbox.channels] \
+        spare = [i for i, c in enumerate(person.contacts) if i not in used and c.channel in self.channels()] \
             if person is not None else []
         if spare:
             self.outbox.enqueue([self._keyed(e, stem, dead.person, spare[0], dead.message, now, level=dead.level,

@@ -10,7 +10,7 @@ been paged, personal repeats still running, and what happened (events). Its stat
 
 Only a pending or active escalation takes new members (one per group key, enforced by a unique
 index); an incident paging again after its escalation was acknowledged or withdrawn starts a new
-one (or joins the live one of its group). From a withdrawn one it *moves*, taking the record of
+one (or joins the live one of its group). From the old one it *moves*, taking the record of
 who was paged with it, so nobody hears of its end twice.
 
 ``next_step_at`` is the one timer: the end of the group wait (pending), the next level (active),

@@ -141,7 +141,7 @@ class World:
         """Run due timers and send everything due now (and what sending made due now)."""
         self.engine.tick()
         for _ in range(20):
-            await self.engine.outbox.send_due()
+            await self.engine.worker.send_due()
             due = [e for e in self.engine.outbox.entries(status="pending") if e.due_at <= self.clock.time()]
             if not due:
                 return

@@ -106,7 +106,7 @@ async def test_a_restart_mid_escalation_resumes_and_the_auditor_runs_the_overdue
     store = IncidentStore(world.store.path)
     try:
         engine = EscalationEngine(store=store, config=world.config, clock=world.clock,
-                                  notifiers=world.engine.outbox.notifiers)
+                                  notifiers=world.engine.worker.notifiers)
         world.engine, world.store = engine, store
         assert engine.audit() == 1 and engine.stats.audit_overdue == 1
         await world.settle()

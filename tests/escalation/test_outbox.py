@@ -5,7 +5,9 @@ per-channel rate limits. Counted at the receiver."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import time
 from collections import Counter
 from typing import Any
 
@@ -116,7 +118,7 @@ async def test_rate_limit_spaces_sends_on_one_channel(make_world: WorldFactory) 
     outbox.enqueue([OutboxItem(key="test/sms", contact=Contact(channel="sms", address=AN), message=_message(99),
                                due_at=T0)])
     while outbox.depth():
-        await outbox.send_due()
+        await world.engine.worker.send_due()
         world.clock.advance(0.05)
     hook = world.http.delivered("/hook")
     assert [r.json()["key"] for r in hook] == [f"test/{n}" for n in range(8)]
@@ -134,3 +136,27 @@ async def test_a_cancelled_delivery_is_never_sent(world: World) -> None:
     await world.settle()
     assert world.sms() == [] and world.smtp.messages == []
     assert world.engine.stats.notifications[("sms", "cancelled")] == 1
+
+
+async def test_a_hanging_channel_does_not_hold_up_the_others(make_world: WorldFactory) -> None:
+    def slow_email(channels: dict[str, Any]) -> dict[str, Any]:
+        channels["email"]["settings"]["timeout"] = 1.5
+        return channels
+
+    world = make_world(channels=slow_email)
+    world.smtp.fail_with("timeout", count=1)  # the mail server accepts the message and says nothing
+    worker = asyncio.create_task(world.engine.run())
+    try:
+        world.open("BTS-HOSP")  # an: SMS and email
+        await world.http.wait_for(1, path="/sms", within=1.0)
+        world.engine.notify_shift("cuong", "directors", T0 + 60, T0 + 3600)  # an SMS queued meanwhile
+        started = time.monotonic()
+        await world.http.wait_for(2, path="/sms", within=1.0)
+        assert time.monotonic() - started < 0.5, "the SMS lane does not wait for the hanging email"
+        assert [e.status for e in world.engine.outbox.entries() if e.channel == "email"] == ["pending"]
+    finally:
+        await world.engine.stop()  # waits for the email attempt to time out and be recorded
+        await worker
+    [email] = [e for e in world.engine.outbox.entries() if e.channel == "email"]
+    assert email.status == "pending" and email.attempts == 1 and "no answer" in email.last_error
+    assert email.due_at > T0, "retried later, with backoff"
