@@ -26,6 +26,7 @@ import json
 import socket
 import ssl
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -274,6 +275,7 @@ class SmtpCapture:
         self._closing = asyncio.Event()
         self._arrived = asyncio.Condition()
         self._server: asyncio.Server | None = None
+        self._sessions: weakref.WeakSet[SMTP] = weakref.WeakSet()
         self.port = 0
         self.host = "127.0.0.1"
 
@@ -322,8 +324,10 @@ class SmtpCapture:
         if self._users:
             # implicit TLS is encrypted from the start, which aiosmtpd's auth_require_tls cannot see
             auth = {"authenticator": self._authenticate, "auth_required": starttls, "auth_require_tls": starttls}
-        return SMTP(self, hostname="localhost", tls_context=context if starttls else None, require_starttls=starttls,
-                    loop=asyncio.get_running_loop(), **auth)
+        protocol = SMTP(self, hostname="localhost", tls_context=context if starttls else None,
+                        require_starttls=starttls, loop=asyncio.get_running_loop(), **auth)
+        self._sessions.add(protocol)
+        return protocol
 
     async def start(self) -> None:
         ssl_context = self._tls.server_context() if self._tls is not None and self._implicit else None
@@ -331,9 +335,15 @@ class SmtpCapture:
         self.port = int(self._server.sockets[0].getsockname()[1])
 
     async def stop(self) -> None:
+        """Stop listening and drop the sessions still open (asyncio's ``Server.close`` leaves
+        them to leak past the event loop)."""
         self._closing.set()
         if self._server is not None:
             self._server.close()
+            for session in self._sessions:
+                if session.transport is not None:
+                    session.transport.close()
+            await asyncio.sleep(0)  # let the transports finish closing
             await self._server.wait_closed()
 
     async def __aenter__(self) -> Self:
