@@ -18,7 +18,8 @@ change that woke it, so the auditor can repair anything a crash made the engine 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 from sitewatch.config.schema import Config
@@ -171,19 +172,32 @@ class Pipeline:
         how many escalation steps ran."""
         steps = 0
         for due in self.state.due(now):
-            e = self.reevaluate(due.id, now)
-            if e.next_step_at is None or e.next_step_at > now:
-                continue
-            steps += 1
-            if e.status is Status.ACKNOWLEDGED:
-                self._renotify(e, now)
-            else:
-                self.advance(e, now)
+            with self._isolated(due.key):
+                e = self.reevaluate(due.id, now)
+                if e.next_step_at is None or e.next_step_at > now:
+                    continue
+                steps += 1
+                if e.status is Status.ACKNOWLEDGED:
+                    self._renotify(e, now)
+                else:
+                    self.advance(e, now)
         for e in self.state.updates_due(now):
-            self._update(e, now)
+            with self._isolated(e.key):
+                self._update(e, now)
         for r in self.state.due_repeats(now):
-            self._repeat(r, now)
+            with self._isolated(f"g{r.escalation_id}"):
+                self._repeat(r, now)
         return steps
+
+    @contextmanager
+    def _isolated(self, key: str) -> Iterator[None]:
+        """One escalation's step in a savepoint of its own: if it fails (a bug), it is undone and
+        logged, and the others still run."""
+        try:
+            with self.state.store.transaction():
+                yield
+        except Exception:
+            log.exception("escalation %s: step failed; it will be tried again", key)
 
     def advance(self, e: Escalation, now: float) -> Escalation:
         """Page the next level; a level that reaches nobody is recorded and passed over at once."""

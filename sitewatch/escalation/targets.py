@@ -10,6 +10,7 @@ in ``LevelTargets.unreachable`` for the engine to record and count before it mov
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
@@ -19,6 +20,8 @@ from sitewatch.oncall.schedule import team_members
 
 __all__ = ["ContactPlan", "LevelTargets", "OnCall", "Unreachable", "contact_plan", "immediate_contacts",
            "resolve_targets"]
+
+log = logging.getLogger(__name__)
 
 #: ``who_is_on_call(config, roster_id, at)`` → person ids on call (``sitewatch.oncall.schedule``)
 OnCall = Callable[[Config, str, float], tuple[str, ...]]
@@ -97,7 +100,12 @@ def resolve_targets(config: Config, targets: tuple[Target, ...], at: float, *, o
             if t.roster not in config.rosters:
                 unreachable.append(Unreachable(who=f"roster {t.roster}", reason="not configured"))
                 continue
-            on_duty = on_call(config, t.roster, at)
+            try:
+                on_duty = on_call(config, t.roster, at)
+            except Exception as exc:  # a roster that cannot be read must not stop the other targets
+                log.exception("who is on call for roster %s failed", t.roster)
+                unreachable.append(Unreachable(who=f"roster {t.roster}", reason=f"lookup failed: {exc}"))
+                continue
             if not on_duty:
                 unreachable.append(Unreachable(who=f"roster {t.roster}", reason="nobody on call"))
             for p in on_duty:

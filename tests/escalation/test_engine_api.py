@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from sitewatch.config.schema import Config
+from sitewatch.messages.context import MessageContext
+from sitewatch.notify.model import Message, MessageKind
 from sitewatch.notify.registry import build_notifiers
+from sitewatch.oncall.schedule import who_is_on_call
 from tests.escalation.conftest import MIN, T0, World
 
 AN, CUONG = "+84901000001", "+84901000003"
@@ -66,3 +70,25 @@ async def test_the_collector_exposes_the_self_metrics(world: World) -> None:
                  "sitewatch_time_to_acknowledge_seconds_count 1.0", "sitewatch_time_to_acknowledge_seconds_sum 90.0",
                  "sitewatch_escalation_audit_overdue_total 0.0", "sitewatch_route_unmatched_total 0.0"):
         assert line in text, line
+
+
+async def test_a_page_goes_out_even_when_rendering_and_a_roster_lookup_fail(world: World,
+                                                                            caplog: pytest.LogCaptureFixture) -> None:
+    def broken_renderer(ctx: MessageContext, language: str, kind: MessageKind) -> Message:
+        raise KeyError("template")
+
+    def broken_roster(config: Config, roster: str, at: float) -> tuple[str, ...]:
+        if roster == "chuse":
+            raise ValueError("bad rotation")
+        return who_is_on_call(config, roster, at)
+
+    world.engine.composer.renderer = broken_renderer
+    world.engine.pipeline.on_call = broken_roster
+    world.open("BTS-HOSP")
+    await world.settle()
+    # level 1's roster cannot be read: recorded, and level 2 is paged at once, with a bare message
+    [sms] = world.sms()
+    assert sms.json()["to"] == "+84901000002" and sms.json()["text"].startswith("sitewatch page: BTS-HOSP on_battery")
+    assert ("unreachable", "roster chuse: lookup failed: bad rotation") in [
+        (e.kind, e.text) for e in world.engine.history("g1")]
+    assert "rendering a page message for binh failed" in caplog.text
