@@ -1,7 +1,7 @@
 # sitewatch: the two commands a newcomer needs are `make demo` and `make test`.
 VENV ?= .venv
 PY   := $(VENV)/bin/python
-APT_PACKAGES := snmpd snmp prometheus
+APT_PACKAGES := snmpd snmp prometheus prometheus-alertmanager
 
 .PHONY: demo test lint typecheck unit system-deps bench clean
 

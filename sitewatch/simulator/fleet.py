@@ -136,14 +136,21 @@ class Fleet:
         answers. So when its port is held by another socket, or it stays silent, it is started
         again on another port."""
         community = next(iter(self.sites.values())).community if self.sites else "public"
+        deadline = asyncio.get_running_loop().time() + self.start_seconds
         for _ in range(attempts):
             backend = ("127.0.0.1", _free_udp_port())
             self._responder.start(backend[1])
             try:
-                await self._wait_answering({backend: community}, self.start_seconds / attempts)
+                # a slow start (indexing many sites on a busy machine) is waited for; only a
+                # port taken by another socket is a reason to start again elsewhere
+                await self._wait_answering({backend: community},
+                                           max(1.0, deadline - asyncio.get_running_loop().time()))
                 return backend
-            except (TimeoutError, _PortTaken):
+            except _PortTaken:
                 self._responder.stop_process()
+            except TimeoutError:
+                self._responder.stop_process()
+                break
         raise TimeoutError(f"snmpsim did not answer in {attempts} tries:\n{self._responder.log_tail()}")
 
     async def _wait_answering(self, agents: dict[tuple[str, int], str], seconds: float) -> None:
