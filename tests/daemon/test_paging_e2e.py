@@ -91,8 +91,10 @@ def _sms_to(sms: CaptureServer, phone: str) -> list[str]:
 
 
 async def _until(check: Any, within: float = 20.0) -> None:
-    async with asyncio.timeout(within):
-        while not check():
+    async with asyncio.timeout(within):  # the receivers are polled: they run in this loop
+        while True:
+            if check():
+                return
             await asyncio.sleep(0.1)
 
 
