@@ -87,6 +87,8 @@ class Daemon:
                                      now=self.clock.time, own=self.self_metrics.registry)
         self.scheduler = PollScheduler(poll=self._poll_site, interval=config.daemon.poll_interval,
                                        concurrency=config.daemon.concurrency, clock=self.clock)
+        # read when scraped, rather than moved up and down around every poll
+        self.self_metrics.running.set_function(lambda: self.scheduler.running)
         self._sites: dict[str, Site] = {}
         self._plans: dict[str, SitePlan] = {}
         self.poller: SitePoller
@@ -157,13 +159,10 @@ class Daemon:
         plan = self._plans.get(site_id)
         if plan is None:
             return
-        self.self_metrics.running.inc()
-        try:
-            result = await self.poller.poll(plan)
-        finally:
-            self.self_metrics.running.dec()
-        before = self.state.get(site_id)
-        self.state.record(result)
+        result = await self.poller.poll(plan)
+        state = self.state
+        before = state.get(site_id)
+        state.record(result)
         self.self_metrics.observe(result)
         self._log_change(before, result)
 

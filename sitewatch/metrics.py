@@ -221,14 +221,15 @@ class SelfMetrics:
                              registry=self.registry)
         self.poll_errors = Counter("sitewatch_poll_errors", "Failed site polls by reason", ["reason"],
                                    registry=self.registry)
-        for kind in PollErrorKind:
-            self.poll_errors.labels(kind.value)
+        # children looked up once: ``labels()`` takes a lock and builds a key on every call
+        self._ok, self._failed = self.polls.labels("ok"), self.polls.labels("error")
+        self._errors = {kind: self.poll_errors.labels(kind.value) for kind in PollErrorKind}
         self.sites = Gauge("sitewatch_sites_configured", "Sites in the configuration", registry=self.registry)
         self.running = Gauge("sitewatch_polls_in_progress", "Site polls running now", registry=self.registry)
         self.registry.register(_DroppedPackets(dropped))
 
     def observe(self, result: PollResult) -> None:
         self.poll_duration.observe(result.duration_seconds)
-        self.polls.labels("ok" if result.ok else "error").inc()
+        (self._ok if result.ok else self._failed).inc()
         if result.error is not None:
-            self.poll_errors.labels(result.error.value).inc()
+            self._errors[result.error].inc()

@@ -47,7 +47,7 @@ class PollScheduler:
         self._heap: list[tuple[float, str]] = []
         self._due: dict[str, float] = {}  # site -> its current entry in the heap (others are stale)
         self._running: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: dict[str, asyncio.Task[None]] = {}  # site -> its running poll
         self._urgent: set[str] = set()
         self._wanted: set[str] = set()
         self._stopped = False
@@ -90,19 +90,24 @@ class PollScheduler:
         """Start every due site for which a slot is free."""
         if self._stopped:
             return
-        now = self._clock.monotonic()
         heap = self._heap
-        while heap and len(self._running) < self.concurrency and heap[0][0] <= now:
+        running = self._running
+        if not heap or len(running) >= self.concurrency:
+            return  # the common case when a poll ends in a busy fleet: nothing to start
+        now = self._clock.monotonic()
+        if heap[0][0] > now:
+            return
+        due_of, tasks, create_task = self._due, self._tasks, asyncio.get_running_loop().create_task
+        while heap and len(running) < self.concurrency and heap[0][0] <= now:
             due, sid = heapq.heappop(heap)
-            if self._due.get(sid) != due:
+            if due_of.get(sid) != due:
                 continue  # stale entry (rescheduled or removed)
-            del self._due[sid]
-            self._running.add(sid)
+            del due_of[sid]
+            running.add(sid)
             self.dispatched += 1
             self.lag_sum += now - due
-            task = asyncio.get_running_loop().create_task(self._run(sid, due))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            # the task leaves ``_tasks`` at the end of its own run: no done-callback to schedule
+            tasks[sid] = create_task(self._run(sid, due))
 
     async def _run(self, site_id: str, due: float) -> None:
         try:
@@ -111,6 +116,7 @@ class PollScheduler:
             log.exception("poll of %s failed unexpectedly", site_id)
         finally:
             self._running.discard(site_id)
+            self._tasks.pop(site_id, None)
             now = self._clock.monotonic()
             if site_id not in self._wanted:
                 pass  # removed from the configuration while it was being polled
@@ -138,7 +144,8 @@ class PollScheduler:
     async def stop(self) -> None:
         """Cancel running polls and wait for them to finish; dispatch nothing more."""
         self._stopped = True
-        for t in list(self._tasks):
+        tasks = list(self._tasks.values())
+        for t in tasks:
             t.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -7,7 +7,7 @@ The poller writes it (``record``); metrics and the HTTP API only read it. Each s
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from types import MappingProxyType
 
 from sitewatch.model import PollErrorKind, PollResult, Reading
@@ -69,12 +69,16 @@ class FleetState:
         old = self._sites.get(result.site_id)
         if old is None:
             return None
+        # built directly (every field named: a new field must be added here too), as
+        # ``dataclasses.replace`` reads every field back first, on every poll
         if result.ok:
-            new = replace(old, last_result=result, readings=result.readings, readings_at=result.started_at,
-                          consecutive_failures=0, polls=old.polls + 1, version=old.version + 1)
+            new = SiteStatus(site_id=old.site_id, last_result=result, readings=result.readings,
+                             readings_at=result.started_at, consecutive_failures=0, polls=old.polls + 1,
+                             version=old.version + 1)
         else:
-            new = replace(old, last_result=result, consecutive_failures=old.consecutive_failures + 1,
-                          polls=old.polls + 1, version=old.version + 1)
+            new = SiteStatus(site_id=old.site_id, last_result=result, readings=old.readings,
+                             readings_at=old.readings_at, consecutive_failures=old.consecutive_failures + 1,
+                             polls=old.polls + 1, version=old.version + 1)
         self._sites[result.site_id] = new
         for listener in self._listeners:
             listener(new, result)

@@ -93,9 +93,11 @@ class CompiledProfiles:
         for x in emitted:
             x.dup = (names[x.name] > 1 and per_row[x.name] > 0) or (
                 not isinstance(x, Column) and fixed[(x.name, x.labels)] > 1)
-        self._scalars = tuple(scalars)
+        # a local reading that no rule reads (sysDescr kept only in the raw values, say) has no
+        # effect: it is fetched, not mapped. Table columns always are (``absent`` drops a row).
+        self._scalars = tuple(s for s in scalars if s.emit or s.feeds)
         self._tables = tuple(tables)
-        self._rules = tuple(rules)
+        self._rules = tuple(r for r in rules if r.emit or r.feeds)
         self._env_keys = tuple(sorted(needed))
         extra = [o for s in scalars for o in (s.alt, s.selector, *(x for _, i, a in s.info for x in (i, a))) if o]
         extra += [c.selector for t in tables for c in t.columns if c.selector]

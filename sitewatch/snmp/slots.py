@@ -91,7 +91,8 @@ class _Out:
 class Scalar(_Out):
     """One scalar OID → one reading."""
 
-    __slots__ = ("alt", "by_selector", "cache", "convert", "info", "labels", "oid", "plain", "selector", "volatile")
+    __slots__ = ("alt", "by_selector", "cache", "convert", "info", "info_oids", "labels", "oid", "plain", "selector",
+                 "volatile")
 
     def __init__(self, spec: ScalarSpec, env_key: str, feeds: bool) -> None:
         super().__init__(spec.reading, env_key, feeds)
@@ -102,6 +103,8 @@ class Scalar(_Out):
         self.by_selector = _by_selector(spec)
         self.selector = spec.scale_from.oid if spec.scale_from else None
         self.info = tuple((i.name, i.oid, i.oid[:-2] if i.instance_optional else None) for i in spec.info)
+        #: the info OIDs when none has a fallback (the common case: read with one lookup each)
+        self.info_oids = tuple(o for _, o, _ in self.info) if not any(a for _, _, a in self.info) else None
         self.plain = self.alt is None and self.selector is None and not self.info
         #: a value that changes on every poll (uptime) is not worth caching
         self.volatile = spec.type == "timeticks"
@@ -122,9 +125,13 @@ class Scalar(_Out):
             if w is not MISSING:
                 oid, v = self.alt, w
         sel = raw.get(self.selector, MISSING) if self.selector else None
-        info = tuple(_get(raw, o, alt) for _, o, alt in self.info)
+        if self.info_oids is not None:
+            get = raw.get
+            info = tuple([get(o, MISSING) for o in self.info_oids])
+        else:
+            info = tuple(_get(raw, o, alt) for _, o, alt in self.info)
         key = (v, oid, sel, *info)
-        if not all(type(x) in CACHEABLE for x in key):
+        if not CACHEABLE.issuperset(map(type, key)):
             return self._make(v, oid, sel, info, _NO_CACHE)
         r = self.cache.get(key)
         return r if r is not None else self._make(v, oid, sel, info, key)
@@ -200,7 +207,7 @@ class Column(_Out):
             extra = (raw.get(self.selector, MISSING),) if self.selector else (
                 cols[self.entity[0]].get(row.index, MISSING), cols[self.entity[1]].get(row.index, MISSING))  # type: ignore[index]
             key = (v, row, *extra)
-        if type(v) in CACHEABLE and all(type(x) in CACHEABLE for x in extra):
+        if type(v) in CACHEABLE and (not extra or CACHEABLE.issuperset(map(type, extra))):
             r = self.cache.get(key)
             if r is not None:
                 return r
