@@ -44,15 +44,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # APScheduler logs every job run at INFO: the dispatch tick would flood the journal
+    # APScheduler logs every job run at INFO: the dispatch tick would flood the journal;
     # and httpx one line per request, which would clutter the CLI's output
-    for noisy in ("apscheduler", "httpx"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
-    rc: int = args.func(args)
-    return rc
+    noisy = {name: logging.getLogger(name).level for name in ("apscheduler", "httpx")}
+    for name in noisy:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+    try:
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 2
+        rc: int = args.func(args)
+        return rc
+    finally:  # main() may be called in-process (tests, embedding): leave logging as it was
+        for name, level in noisy.items():
+            logging.getLogger(name).setLevel(level)
 
 
 if __name__ == "__main__":

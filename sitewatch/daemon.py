@@ -194,6 +194,16 @@ class Daemon:
             self.escalation.notify_shift(s.person, s.roster, s.start, s.end)
         self._shifts_checked_to = now + 60
 
+    def _ack_actor(self, grant: Any) -> str:
+        # the timeline shows the person's name; the id stays for matching the escalation's pages
+        person = self.config.people.get(grant.person)
+        return f"{person.name} ({grant.person}, ack link)" if person else f"{grant.person} (ack link)"
+
+    async def _prune(self) -> None:
+        pruned = self.escalation.prune()
+        if pruned:
+            log.info("pruned %d finished escalation record(s) older than 30 days", pruned)
+
     async def _heartbeat(self) -> None:
         if self.heartbeat is not None:
             await self.heartbeat.ping()
@@ -234,7 +244,7 @@ class Daemon:
                             *oncall_routes(lambda: self.config, self.clock.time),
                             *ack_routes(signer_getter=lambda: self.signer, acknowledge=self.acks.acknowledge,
                                         describe=self.acks.describe, now=self.clock.time,
-                                        timezone=self.config.daemon.timezone),
+                                        timezone=self.config.daemon.timezone, actor_for=self._ack_actor),
                         ])
         server = EmbeddedServer(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                                         lifespan="off"))
@@ -253,6 +263,7 @@ class Daemon:
                      coalesce=True)
         jobs.add_job(self._shift_notices, "interval", seconds=30, id="shift-notices", max_instances=1,
                      coalesce=True)
+        jobs.add_job(self._prune, "interval", hours=24, id="escalation-prune", max_instances=1, coalesce=True)
         if self.heartbeat is not None:
             jobs.add_job(self._heartbeat, "interval", seconds=self.heartbeat.interval, id="heartbeat",
                          max_instances=1, coalesce=True)

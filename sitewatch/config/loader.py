@@ -59,6 +59,7 @@ def load_config(path: str | Path, *, known_profiles: Collection[str] | None = No
             known_profiles=known_profiles,
         )
         issues += check_oncall(config, sources.locator.locate, data=sources.data)
+        issues += _channel_issues(config, sources.locator.locate)
         issues += resolve_secrets(config, sources.locator.locate, site_index=site_index)
     if issues or config is None:
         raise ConfigError(_in_file_order(issues, sources.files))
@@ -113,6 +114,13 @@ def _known(data: dict[str, Any]) -> Known:
     return Known(
         site_ids=frozenset(ids), credentials=keys("credentials"), utilities=keys("utilities"), teams=keys("teams")
     )
+
+
+def _channel_issues(config: Config, locate: Any) -> list[ConfigIssue]:
+    """Each channel's own settings model (unknown keys, bad URLs, templates), at file:line."""
+    from sitewatch.notify.registry import channel_issues  # notify imports config: import late
+
+    return [i for name, cfg in config.channels.items() for i in channel_issues(name, cfg, locate)]
 
 
 def _available_profiles(config: Config, sources: Sources, issues: list[ConfigIssue]) -> Collection[str] | None:
