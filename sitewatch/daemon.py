@@ -25,6 +25,7 @@ from sitewatch.config.loader import load_config
 from sitewatch.config.schema import Config, Site
 from sitewatch.errors import ConfigError
 from sitewatch.escalation.engine import EscalationEngine
+from sitewatch.gctune import tune_gc
 from sitewatch.heartbeat import Heartbeat
 from sitewatch.httpserver import EmbeddedServer
 from sitewatch.incidents.metrics import IncidentCollector
@@ -234,6 +235,7 @@ class Daemon:
 
     async def run(self) -> None:
         """Run until ``request_stop()`` (or SIGTERM/SIGINT when installed)."""
+        tune_gc()
         self._started_at = self.clock.monotonic()
         host, port = parse_listen(self.config.daemon.listen)
         app = build_app(state=self.state, sites=lambda: self._sites, exposition=self.exposition,

@@ -227,10 +227,12 @@ def parse_expected_varbinds(data: bytes, i: int, end: int, names: Sequence[str],
 def _varbinds(data: bytes, i: int, end: int, names: Sequence[str], oid_tlvs: Sequence[bytes],
               strict: bool) -> list[tuple[str | bytes, SnmpValue]] | None:
     # The hot loop of the client: TLV headers are read inline, not through _header, because a
-    # call per TLV would cost about as much as everything else here.
+    # call per TLV would cost about as much as everything else here; one-byte INTEGERs (states,
+    # small numbers) are read without slicing.
     out: list[tuple[str | bytes, SnmpValue]] = []
     add = out.append
     from_bytes = int.from_bytes
+    unsigned_max = UNSIGNED_MAX
     expected = len(oid_tlvs)
     pos = 0
     while i < end:
@@ -249,9 +251,9 @@ def _varbinds(data: bytes, i: int, end: int, names: Sequence[str], oid_tlvs: Seq
             raise DecodeError("truncated", i)
         # its OID: the one asked for at this position, or any other
         key: str | bytes
-        if pos < expected and data.startswith(oid_tlvs[pos], j):
+        if pos < expected and data.startswith(tlv := oid_tlvs[pos], j):
             key = names[pos]
-            oid_end = j + len(oid_tlvs[pos])
+            oid_end = j + len(tlv)
             if oid_end > vb_end:
                 raise DecodeError("truncated", j)
         else:
@@ -283,21 +285,28 @@ def _varbinds(data: bytes, i: int, end: int, names: Sequence[str], oid_tlvs: Seq
         if k + n != vb_end:
             raise DecodeError("truncated" if k + n > vb_end else "trailing_bytes", oid_end)
         if tag == 0x02:
-            if not 0 < n <= 9:
-                raise DecodeError("bad_integer", oid_end)
-            v = from_bytes(data[k:vb_end], "big", signed=True)
-            if n > 4 and not -0x8000_0000 <= v <= 0x7FFF_FFFF:
-                raise DecodeError("integer_range", oid_end)
-            add((key, v))
+            if n == 1:
+                v = data[k]
+                add((key, v - 0x100 if v & 0x80 else v))
+            else:
+                if not 0 < n <= 9:
+                    raise DecodeError("bad_integer", oid_end)
+                v = from_bytes(data[k:vb_end], "big", signed=True)
+                if n > 4 and not -0x8000_0000 <= v <= 0x7FFF_FFFF:
+                    raise DecodeError("integer_range", oid_end)
+                add((key, v))
         elif tag == 0x04 or tag == 0x44:
             add((key, data[k:vb_end]))
-        elif tag in UNSIGNED_MAX:
-            if not 0 < n <= 9:
-                raise DecodeError("bad_integer", oid_end)
-            v = from_bytes(data[k:vb_end], "big", signed=True)
-            if not 0 <= v <= UNSIGNED_MAX[tag]:
-                raise DecodeError("integer_range", oid_end)
-            add((key, v))
+        elif tag in unsigned_max:
+            if n == 1 and not data[k] & 0x80:
+                add((key, data[k]))
+            else:
+                if not 0 < n <= 9:
+                    raise DecodeError("bad_integer", oid_end)
+                v = from_bytes(data[k:vb_end], "big", signed=True)
+                if not 0 <= v <= unsigned_max[tag]:
+                    raise DecodeError("integer_range", oid_end)
+                add((key, v))
         elif tag in EXCEPTIONS:
             if n:
                 raise DecodeError("bad_exception", oid_end)

@@ -33,6 +33,7 @@ __all__ = ["SYSTEM_PROFILE", "CompiledProfiles", "compile_profiles"]
 #: the profile included in every compilation (sysUpTime → uptime_seconds, sysObjectID)
 SYSTEM_PROFILE: Final = "system"
 _CACHE_MAX: Final = 256
+_CELLS_MAX: Final = 65536
 
 
 class _Derived:
@@ -62,7 +63,7 @@ class CompiledProfiles:
     ``names``: the profiles, ``system`` first. ``plan``: what the client fetches.
     ``readings(raw)``: canonical readings from the client's raw values. Read-only."""
 
-    __slots__ = ("_env_keys", "_roots", "_rules", "_scalars", "_tables", "names", "plan")
+    __slots__ = ("_cells", "_env_keys", "_roots", "_rules", "_scalars", "_tables", "names", "plan")
 
     def __init__(self, profiles: Sequence[Profile], *, max_repetitions: int = 25, max_varbinds_per_get: int = 40
                  ) -> None:
@@ -102,8 +103,12 @@ class CompiledProfiles:
         extra = [o for s in scalars for o in (s.alt, s.selector, *(x for _, i, a in s.info for x in (i, a))) if o]
         extra += [c.selector for t in tables for c in t.columns if c.selector]
         columns = tuple(dict.fromkeys(o for t in tables for o in t.column_oids()))
-        self._roots = {a: tuple(dict.fromkeys(o for t in tables if t.arcs == a for o in t.column_oids()))
-                       for a in sorted({t.arcs for t in tables})}
+        by_arcs = {a: tuple(dict.fromkeys(o for t in tables if t.arcs == a for o in t.column_oids()))
+                   for a in sorted({t.arcs for t in tables})}
+        # each column root with the number of index arcs of its (last) table
+        self._roots = {root: a for a, roots in by_arcs.items() for root in roots}
+        #: raw key → the (column root, row index) it is a cell of; keys repeat poll after poll
+        self._cells: dict[str, tuple[tuple[str, str], ...]] = {}
         self.plan = FetchPlan(
             scalars=tuple(dict.fromkeys([*(s.oid for s in scalars), *extra])),
             columns=columns,
@@ -152,24 +157,14 @@ class CompiledProfiles:
 
     def _table_readings(self, raw: Mapping[str, SnmpValue], out: list[Reading], env: dict[str, list[Reading]],
                         seen: dict[tuple[str, tuple[tuple[str, str], ...]], Reading]) -> None:
-        cols: dict[str, dict[str, object]] = {}
-        for arcs, roots in self._roots.items():
-            found: dict[str, dict[str, object]] = {root: {} for root in roots}
-            if arcs == 1:
-                for k, v in raw.items():
-                    head, _, index = k.rpartition(".")
-                    d = found.get(head)
-                    if d is not None:
-                        d[index] = v
-            else:
-                for k, v in raw.items():
-                    cut = len(k)
-                    for _ in range(arcs):
-                        cut = k.rfind(".", 0, cut)
-                    d = found.get(k[:cut]) if cut > 0 else None
-                    if d is not None:
-                        d[k[cut + 1:]] = v
-            cols.update(found)
+        cols: dict[str, dict[str, object]] = {root: {} for root in self._roots}
+        cells = self._cells
+        for k, v in raw.items():
+            where = cells.get(k)
+            if where is None:
+                where = self._locate(k)
+            for root, index in where:
+                cols[root][index] = v
         for t in self._tables:
             rows = cols[t.index]
             if not rows:
@@ -198,6 +193,21 @@ class CompiledProfiles:
                             env[c.env_key].append(r)
                     if t.pick_first:
                         break
+
+
+    def _locate(self, key: str) -> tuple[tuple[str, str], ...]:
+        """Which column's cell a raw key is, and of which row (remembered; bounded)."""
+        where = []
+        for root, arcs in self._roots.items():
+            cut = len(key)
+            for _ in range(arcs):
+                cut = key.rfind(".", 0, cut)
+            if cut > 0 and key[:cut] == root:
+                where.append((root, key[cut + 1:]))
+        if len(self._cells) >= _CELLS_MAX:
+            self._cells.clear()
+        found = self._cells[key] = tuple(where)
+        return found
 
 
 def _emit(r: Reading, out: list[Reading], seen: dict[tuple[str, tuple[tuple[str, str], ...]], Reading]) -> None:
