@@ -6,7 +6,9 @@ own community), its ``PollScheduler`` dispatching at the configured concurrency,
 ``_poll_site`` calling ``SitePoller.poll`` (client fetch + profile mapping), its own metrics and
 ``FleetState.record`` with the listeners the daemon subscribes (incident evaluation, which keeps
 its state in the incident database, here in a temporary state directory). The HTTP listener
-and trap receiver are not started. The clock is the daemon's injected one (see ``BenchClock``).
+and trap receiver are not started. The clock is the daemon's injected one (see ``BenchClock``); the
+garbage collector is tuned as ``Daemon.run`` tunes it. ``--profiles``/``--profile-dir`` choose
+the work (``bench.works``).
 
 ``--mode client`` is the client alone: the same targets and fetch plan, fetched by
 ``--concurrency`` workers, no scheduling, mapping or snapshot.
@@ -35,6 +37,7 @@ from bench.agent import site_endpoints
 from sitewatch.config.schema import Config
 from sitewatch.daemon import Daemon, build_clients
 from sitewatch.errors import PollError
+from sitewatch.gctune import tune_gc
 from sitewatch.model import PollResult
 from sitewatch.snmp.client import FetchPlan, SnmpClient, Target
 from sitewatch.state import SiteStatus
@@ -65,13 +68,14 @@ class BenchClock:
 
 def fleet_config(*, endpoints: list[tuple[int, str]], client: str, distinct: bool, profiles: tuple[str, ...],
                  concurrency: int, interval: float, timeout: float, retries: int, listen: str, trap_listen: str,
-                 state_dir: str) -> Config:
+                 state_dir: str, profile_dirs: tuple[str, ...] = ()) -> Config:
     """One site per (agent port, community), as an operator would write them: a shared
     credential, or the site's own community when ``distinct``."""
     data: dict[str, Any] = {
         "daemon": {"listen": listen, "poll_interval": interval, "snmp_timeout": timeout, "snmp_retries": retries,
                    "concurrency": concurrency, "snmp_client": client, "state_dir": state_dir},
         "traps": {"listen": trap_listen},
+        "profile_dirs": list(profile_dirs),
         "credentials": {"bench": {"version": "2c", "community": {"value": "public"}}},
         "sites": [
             {"id": f"BTS-{i:05d}", "name": f"Bench BTS {i}", "kind": "bts", "province": "Gia Lai",
@@ -182,9 +186,11 @@ async def _run(args: argparse.Namespace, state_dir: str) -> dict[str, Any]:
                           concurrency=args.concurrency, interval=args.interval,
                           timeout=args.timeout, retries=args.retries,
                           listen=_free_listen(socket.SOCK_STREAM), trap_listen=_free_listen(socket.SOCK_DGRAM),
-                          state_dir=state_dir)
+                          state_dir=state_dir, profile_dirs=tuple(args.profile_dir))
     clock = BenchClock()
     daemon = Daemon(config, clock=clock if args.mode != "steady" else None, clients=build_clients(config))
+    if args.mode != "steady":
+        tune_gc()  # as ``Daemon.run`` does in the steady mode and in production
     startup = {"wall_seconds": time.perf_counter() - w0, "cpu_seconds": time.process_time() - c0}
     result: dict[str, Any] = {"sites": args.sites, "client": args.client, "mode": args.mode,
                               "communities": args.communities, "concurrency": args.concurrency, "startup": startup}
@@ -217,6 +223,7 @@ if __name__ == "__main__":
     p.add_argument("--communities", choices=("shared", "distinct"), default="shared")
     p.add_argument("--mode", choices=("daemon", "client", "steady"), default="daemon")
     p.add_argument("--profiles", default="ups-mib,if-mib")
+    p.add_argument("--profile-dir", action="append", default=[], help="extra device profile directory (repeatable)")
     p.add_argument("--cycles", type=int, default=2)
     p.add_argument("--concurrency", type=int, default=500)
     p.add_argument("--interval", type=float, default=60.0)
