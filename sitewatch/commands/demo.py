@@ -48,6 +48,9 @@ def run(args: argparse.Namespace) -> int:
     sim = subprocess.Popen([sys.executable, "-m", "sitewatch", "simulate", "--config", args.config,
                             "--state-dir", str(state / "simulator"), "--control", args.control,
                             "--write-config", str(fleet)])
+    # stands in for the SMS gateway, Telegram and SMTP the example's channels point at: the
+    # pages sitewatch sends are printed here, ack links and all
+    inbox = subprocess.Popen([sys.executable, "-m", "sitewatch.demo_inbox"])
     try:
         deadline = time.monotonic() + 120
         while not fleet.exists():
@@ -65,9 +68,10 @@ def run(args: argparse.Namespace) -> int:
         return run_daemon(fleet, listen=args.listen, state_dir=str(state / "state"),
                           poll_interval=args.poll_interval, traps_listen=args.traps_listen)
     finally:
-        if sim.poll() is None:
-            sim.send_signal(signal.SIGTERM)
-            try:
-                sim.wait(15)
-            except subprocess.TimeoutExpired:
-                os.kill(sim.pid, signal.SIGKILL)
+        for child in (sim, inbox):
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+                try:
+                    child.wait(15)
+                except subprocess.TimeoutExpired:
+                    os.kill(child.pid, signal.SIGKILL)
