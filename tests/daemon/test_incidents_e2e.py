@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import shutil
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -238,3 +239,48 @@ async def test_mains_flapping_at_every_poll_gives_one_flapping_incident(tmp_path
         assert "state resolved" in out
         out = await run(*cli, "list", "--site", "BC", "--state", "resolved")
         assert f"{inc}   resolved" in out
+
+
+async def test_maintenance_window_through_the_api_holds_pages_back(tmp_path: Path) -> None:
+    async with fleet_and_daemon(tmp_path, _config(tmp_path)) as (fleet, d, _):
+        await d.wait_for(lambda m: len(m.get("sitewatch_mains_ok", [])) == len(SITES))
+        auth = {"Authorization": f"Bearer {API_TOKEN}"}
+        window = {"site": "BTS1", "start": "2026-01-01T00:00:00+07:00", "end": "2099-01-01T00:00:00+07:00",
+                  "reason": "thay ắc quy", "author": "Lê Văn Cường"}
+        assert (await d.http.post("/api/v1/maintenance", json=window)).status_code == 401
+        bad = await d.http.post("/api/v1/maintenance", json={**window, "district": "Chư Sê"}, headers=auth)
+        assert bad.status_code == 400 and "exactly one" in bad.json()["error"]
+        created = await d.http.post("/api/v1/maintenance", json=window, headers=auth)
+        assert created.status_code == 201, created.text
+        wid = created.json()["id"]
+        listed = (await d.http.get("/api/v1/maintenance")).json()["windows"]
+        assert [w["id"] for w in listed] == [wid] and listed[0]["author"] == "Lê Văn Cường (api:noc)"
+
+        fleet.set_mains("BTS1", False)
+        found = await wait_incidents(d, lambda f: "mains_lost" in by_condition(f), site="BTS1", state="open")
+        inc = by_condition(found)["mains_lost"]
+        assert inc["maintenance_id"] == wid and inc["paging"] is False  # recorded and marked, not paged
+        assert (await d.http.delete(f"/api/v1/maintenance/{wid}", headers=auth)).status_code == 204
+        found = await wait_incidents(d, lambda f: by_condition(f)["mains_lost"]["paging"], site="BTS1",
+                                     state="open", within=20)
+        assert by_condition(found)["mains_lost"]["maintenance_id"] is None  # the window ended: it pages now
+        assert (await d.http.delete(f"/api/v1/maintenance/{wid + 100}", headers=auth)).status_code == 404
+
+
+async def test_hostile_datagrams_are_dropped_and_counted(tmp_path: Path) -> None:
+    async with fleet_and_daemon(tmp_path, _config(tmp_path)) as (_, d, _path):
+        await d.wait_for(lambda m: len(m.get("sitewatch_mains_ok", [])) == len(SITES))
+        port = d.daemon.clients.v1v2.local_port()  # type: ignore[attr-defined]
+        assert port
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            for junk in (b"\x30\x03\x02\x01", b"not snmp at all", b"\x30\x82\xff\xff" + b"\0" * 8):
+                sock.sendto(junk, ("127.0.0.1", port))
+        finally:
+            sock.close()
+        m = await d.wait_for(lambda m: sum(v for _, v in m.get("sitewatch_snmp_packets_dropped_total", [])) >= 3,
+                             within=5)
+        dropped = {lab["reason"]: v for lab, v in m["sitewatch_snmp_packets_dropped_total"]}
+        assert sum(dropped.values()) >= 3
+        # and polling goes on
+        assert all(v == 1 for _, v in m["sitewatch_site_up"])
