@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import shutil
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
