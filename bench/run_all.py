@@ -245,10 +245,10 @@ def notes(*, works: Sequence[Work], values: dict[str, tuple[str, str]], readings
     if late:
         out.append("pysnmp timeouts: with several ms of CPU per poll and hundreds of requests in flight, replies "
                    "wait in its queue longer than the 2 s timeout (" +
-                   ", ".join(f"{r.sites:,} sites, {r.poller}: {r.timeouts}" for r in late) + ").")
+                   ", ".join(f"{r.work}, {r.sites:,} sites, {r.poller}: {r.timeouts}" for r in late) + ").")
     busy = [r for r in rows if r.agent_busy >= 0.7]
     if busy:
-        out.append("Where the agent is ≥ 70 % busy (" + ", ".join(f"{r.sites:,} {r.poller}" for r in busy) +
+        out.append("Where the agent is ≥ 70 % busy (" + ", ".join(f"{r.work} {r.sites:,} {r.poller}" for r in busy) +
                    "), site-polls/s is the agent's pace rather than the poller's (it shares the 2 cores); "
                    "CPU per 1000 site-polls is measured either way.")
     out += [
