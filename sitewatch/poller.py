@@ -96,12 +96,17 @@ class _Budgets:
     def __init__(self) -> None:
         self._fifos: dict[float, deque[_Watch]] = {}
         self._timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def watch(self, budget: float) -> _Watch:
         loop = asyncio.get_running_loop()
         task = asyncio.current_task(loop)
         if task is None:
             raise RuntimeError("a poll runs in a task")
+        if loop is not self._loop:  # a poller used from another loop: the old one's polls are gone
+            self._fifos.clear()
+            self._timer = None
+            self._loop = loop
         w = _Watch(loop.time() + budget, task)
         fifo = self._fifos.get(budget)
         if fifo is None:
@@ -112,6 +117,8 @@ class _Budgets:
         return w
 
     def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        if loop is not self._loop:
+            return  # a timer of a loop this poller has left
         self._timer = None
         now = loop.time()
         for budget, fifo in list(self._fifos.items()):

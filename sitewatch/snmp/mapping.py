@@ -63,7 +63,7 @@ class CompiledProfiles:
     ``names``: the profiles, ``system`` first. ``plan``: what the client fetches.
     ``readings(raw)``: canonical readings from the client's raw values. Read-only."""
 
-    __slots__ = ("_cells", "_env_keys", "_roots", "_rules", "_scalars", "_tables", "names", "plan")
+    __slots__ = ("_cells", "_env_keys", "_groups", "_roots", "_rules", "_scalars", "_tables", "names", "plan")
 
     def __init__(self, profiles: Sequence[Profile], *, max_repetitions: int = 25, max_varbinds_per_get: int = 40
                  ) -> None:
@@ -107,6 +107,7 @@ class CompiledProfiles:
                    for a in sorted({t.arcs for t in tables})}
         # each column root with the number of index arcs of its (last) table
         self._roots = {root: a for a, roots in by_arcs.items() for root in roots}
+        self._groups = tuple((a, frozenset(r for r, n in self._roots.items() if n == a)) for a in by_arcs)
         #: raw key → the (column root, row index) it is a cell of; keys repeat poll after poll
         self._cells: dict[str, tuple[tuple[str, str], ...]] = {}
         self.plan = FetchPlan(
@@ -198,12 +199,12 @@ class CompiledProfiles:
     def _locate(self, key: str) -> tuple[tuple[str, str], ...]:
         """Which column's cell a raw key is, and of which row (remembered; bounded)."""
         where = []
-        for root, arcs in self._roots.items():
+        for arcs, roots in self._groups:
             cut = len(key)
             for _ in range(arcs):
                 cut = key.rfind(".", 0, cut)
-            if cut > 0 and key[:cut] == root:
-                where.append((root, key[cut + 1:]))
+            if cut > 0 and key[:cut] in roots:
+                where.append((key[:cut], key[cut + 1:]))
         if len(self._cells) >= _CELLS_MAX:
             self._cells.clear()
         found = self._cells[key] = tuple(where)
