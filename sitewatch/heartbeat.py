@@ -15,11 +15,11 @@ log = logging.getLogger(__name__)
 
 
 class Heartbeat:
-    def __init__(self, config: HeartbeatConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, config: HeartbeatConfig) -> None:
         self.url = config.url
         self.method = config.method
         self.interval = config.interval
-        self._http = httpx.AsyncClient(timeout=min(10.0, config.interval), transport=transport)
+        self._http = httpx.AsyncClient(timeout=min(10.0, config.interval))
         self._failing = False
         self.sent = 0
         self.failed = 0

@@ -52,8 +52,6 @@ class PollScheduler:
         self._wanted: set[str] = set()
         self._stopped = False
         self.dispatched = 0
-        #: how late polls started relative to their due time (seconds), summed and counted
-        self.lag_sum = 0.0
 
     def set_sites(self, site_ids: Iterable[str]) -> None:
         """Schedule exactly these sites; new ones get their offset in the current interval."""
@@ -105,7 +103,6 @@ class PollScheduler:
             del due_of[sid]
             running.add(sid)
             self.dispatched += 1
-            self.lag_sum += now - due
             # the task leaves ``_tasks`` at the end of its own run: no done-callback to schedule
             tasks[sid] = create_task(self._run(sid, due))
 
@@ -135,11 +132,6 @@ class PollScheduler:
     @property
     def running(self) -> int:
         return len(self._running)
-
-    def next_due(self) -> float | None:
-        while self._heap and self._due.get(self._heap[0][1]) != self._heap[0][0]:
-            heapq.heappop(self._heap)
-        return self._heap[0][0] if self._heap else None
 
     async def stop(self) -> None:
         """Cancel running polls and wait for them to finish; dispatch nothing more."""
