@@ -180,8 +180,7 @@ async def test_parent_outage_suppresses_children_reachability_not_power(tmp_path
             fleet.set_agent(sid, True)
         await wait_incidents(d, lambda f: not any(i["condition"] == "site_unreachable" for i in f), state="active")
         child_events = (await d.http.get(f"/api/v1/incidents/{unreachable['BTS1']['id']}")).json()["timeline"]
-        assert [e["kind"] for e in child_events][:2] == ["opened", "suppressed"] or \
-            any(e["kind"] == "suppressed" for e in child_events)
+        assert "suppressed" in [e["kind"] for e in child_events]
 
 
 @pytest.mark.skipif(shutil.which("snmptrap") is None, reason="net-snmp snmptrap (Debian package snmp) missing")
@@ -198,8 +197,7 @@ async def test_trap_opens_incident_without_waiting_for_a_poll(tmp_path: Path) ->
                                      within=5)
         assert asyncio.get_running_loop().time() - t0 < 5
         body = (await d.http.get(f"/api/v1/incidents/{by_condition(found)['on_battery']['id']}")).json()
-        assert "trap" in body["timeline"][0]["text"].lower() or any("trap" in e["text"].lower()
-                                                                    for e in body["timeline"])
+        assert any("trap" in e["text"].lower() for e in body["timeline"])
         m = await d.metrics()
         assert {lab["result"]: v for lab, v in m["sitewatch_traps_total"]}["accepted"] >= 1
         # a wrong community is dropped and counted, and opens nothing
