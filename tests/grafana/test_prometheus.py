@@ -244,7 +244,14 @@ async def check_fleet_after_failures(v: View, failed_at: float) -> None:
     # sitewatch's incidents: mains lost and on battery in Gia Lai, the uplink in Kon Tum
     opened = {r["metric"]["condition"] for r in await v.rows("Open incidents")}
     assert opened >= {"mains_lost", "on_battery", "link_down"}, opened
-    over_time = {r["metric"]["condition"]: float(r["values"][-1][1]) for r in await v.rows("Open incidents over time")}
+    # the range query's last step may end just before the scrape that saw the incidents: give it a few
+    deadline = time.monotonic() + 6
+    while True:
+        over_time = {r["metric"]["condition"]: float(r["values"][-1][1])
+                     for r in await v.rows("Open incidents over time")}
+        if over_time or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.5)
     assert over_time and set(over_time) <= opened and min(over_time.values()) >= 1, over_time
 
     # poll health: durations measured, the silent site's timeouts counted
