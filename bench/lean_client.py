@@ -1,6 +1,6 @@
 """Micro-benchmark of the lean SNMP client alone against net-snmp snmpd on 127.0.0.1.
 
-Work per fetch is "get36" (the measure of /work/shared/notes/snmp.md): one GET of 16 scalars
+Work per fetch is "get36" (the measure of docs/snmp-measurements.md): one GET of 16 scalars
 (system + UPS-MIB battery/input/output) and the 20 IF-MIB instances of 4 interfaces. Rounds of
 N = 1000 / 5000 / 10000 fetches at concurrency 500 (three runs each: median and spread), then
 10,000 targets each with its own community (first poll of each, then the next one; spread over

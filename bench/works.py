@@ -1,6 +1,6 @@
 """What one site-poll does in the benchmark: the issue's "get36", or the shipped profiles' plan.
 
-- **get36** (issue 3's measure, ``/work/shared/notes/snmp.md``): one GET of 16 scalars (system +
+- **get36** (issue 3's measure, ``docs/snmp-measurements.md``): one GET of 16 scalars (system +
   UPS-MIB battery/input/output) and the 20 IF-MIB instances of 4 interfaces, all by GET. Mapped
   by the bench profile ``bench/profiles/get36.yaml``, whose plan (with the shipped ``system``
   profile) is exactly those 36 OIDs.

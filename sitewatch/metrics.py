@@ -3,7 +3,7 @@
 Site metrics are rendered from the immutable ``FleetState`` snapshot at scrape time (a custom
 collector in effect: nothing is registered per site, so a removed site leaves no stale series).
 Building prometheus-client families for 10,000 sites costs ~1.3 CPU-s per scrape here
-(shared/notes/snmp.md), so each site's lines are rendered once per snapshot version and cached
+(docs/snmp-measurements.md), so each site's lines are rendered once per snapshot version and cached
 per family; a scrape joins cached bytes. Rarely changing metadata (name, coordinates, parent)
 lives in one info metric, ``sitewatch_site_info``.
 

@@ -1,6 +1,6 @@
 """When each site is polled: one heap of next-due times, not one job per site.
 
-One APScheduler job per site costs ~0.074 CPU-s per 1000 runs here (shared/notes/snmp.md),
+One APScheduler job per site costs ~0.074 CPU-s per 1000 runs here (docs/snmp-measurements.md),
 half the poll budget. Instead one periodic APScheduler job (``tick``) pops the sites that are
 due; a finished poll also dispatches the next due site at once, so free concurrency slots are
 never idle for a tick.

@@ -20,10 +20,8 @@ from types import TracebackType
 
 __all__ = ["FIXTURES", "SnmpdAgent", "SnmpsimAgent", "free_udp_port", "wait_snmp_ready"]
 
-#: The real-device recordings shared by the project (see SOURCES.md there).
-#: The checkout has ``shared/`` beside it (locally and in CI); SITEWATCH_FIXTURES overrides.
-FIXTURES = Path(os.environ.get("SITEWATCH_FIXTURES")
-                or Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "snmprec")
+#: The real-device recordings kept in the repository (provenance and licence in README.md there).
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "snmprec" / "librenms"
 
 
 def free_udp_port() -> int:

@@ -6,7 +6,7 @@ noc_building and post_office → ``ups``. A fleet file overrides it per site::
 
     sites:
       BTS-001: {generated: router}
-      NOC-01: {recording: /work/shared/fixtures/snmprec/deltaups.snmprec}
+      NOC-01: {recording: recordings/deltaups.snmprec}
       PO-07: {generated: ups, profiles: [ups-mib, if-mib]}
 
 Recording paths are relative to the fleet file. A recording gets ``profiles: []`` in the

@@ -3,7 +3,7 @@
 One ``PysnmpClient`` serves every site from one event loop: it builds its pysnmp engine lazily
 inside the running loop, keeps per-target sessions (credentials, resolved address) and per-plan
 ``ObjectType`` lists, and asks with ``lookupMib=False`` so no MIB lookups run on answers (the
-cost measured in /work/shared/notes/snmp.md). Scalars go out many to a GET and are split in
+cost measured in docs/snmp-measurements.md). Scalars go out many to a GET and are split in
 halves when the agent says tooBig; an SNMPv1 noSuchName marks the object it names and the rest
 are asked again. Columns are walked by ``pysnmp_walk``. Every failure is a ``PollError`` whose
 text names the agent but never a community or key.

@@ -1,6 +1,6 @@
 """What each recording must read as, shared by the unit and the end-to-end tests.
 
-Values for the real recordings come from /work/shared/fixtures/snmprec/SOURCES.md; values for
+Values for the real recordings come from tests/fixtures/snmprec/librenms/README.md; values for
 the recordings built from MIB text (``tests/fixtures/snmprec``) from the scenario in each file's
 header. ``None`` means the reading must be there and unknown; ``ABSENT`` that it must not be.
 """
