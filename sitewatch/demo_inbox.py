@@ -45,18 +45,30 @@ class Inbox:
 
 
 def sms_app(inbox: Inbox) -> Starlette:
+    """The SMS gateway: ``/sms`` with a number and a text (query, JSON or form) is a message;
+    anything else (a scanner, a stray ``/metrics``) is not found and prints nothing."""
+
     async def receive(request: Request) -> Response:
         data: dict[str, Any] = dict(request.query_params)
         body = await request.body()
         if body:
             try:
-                data.update(json.loads(body))
+                parsed = json.loads(body)
             except ValueError:
-                data.update((await request.form()).items())
-        inbox.show("SMS", str(data.get("to", "?")), str(data.get("text", body.decode(errors="replace"))))
+                parsed = dict((await request.form()).items())
+            if isinstance(parsed, dict):
+                data.update(parsed)
+        to, text = data.get("to"), data.get("text")
+        if not isinstance(to, str) or not isinstance(text, str) or not to or not text:
+            return JSONResponse({"status": "rejected", "error": "an SMS needs 'to' and 'text'"}, status_code=400)
+        inbox.show("SMS", to, text)
         return JSONResponse({"status": "queued"})
 
-    return Starlette(routes=[Route("/{path:path}", receive, methods=["GET", "POST"])])
+    async def not_found(request: Request) -> Response:
+        return JSONResponse({"error": "not an SMS gateway path; send to /sms"}, status_code=404)
+
+    return Starlette(routes=[Route("/sms", receive, methods=["GET", "POST"]),
+                             Route("/{path:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "HEAD"])])
 
 
 def telegram_app(inbox: Inbox) -> Starlette:
