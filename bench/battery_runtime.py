@@ -73,14 +73,14 @@ def simulator_discharge(capacity_ah: float, nominal_volts: float, load_watts: fl
                         ) -> Discharge:
     """A full discharge of the simulator's battery model under ``load_watts``."""
     spec = BatterySpec.of(capacity_ah=capacity_ah, nominal_volts=nominal_volts, load_watts=load_watts)
-    total = spec.runtime_seconds(1.0, None)
+    total = spec.runtime_seconds(1.0)
     points = []
     t = 0.0
     while t < total:
         c = spec.charge_after(1.0, t, ac_present=False, drain_per_minute=None)
-        points.append(_quantized(T0 + t, spec.runtime_seconds(c, None), c, spec.volts(c, ac_present=False),
-                                 spec.amperes(c, ac_present=False, drain_per_minute=None),
-                                 spec.runtime_seconds(c, None)))
+        points.append(_quantized(T0 + t, spec.runtime_seconds(c), c, spec.volts(c, ac_present=False),
+                                 spec.amperes(c, ac_present=False),
+                                 spec.runtime_seconds(c)))
         t += poll
     return Discharge(model="vrla-sim", name=f"{capacity_ah:g}Ah {nominal_volts:g}V {load_watts:g}W",
                      params=BatteryParams(capacity_ah=capacity_ah, nominal_volts=nominal_volts,

@@ -36,6 +36,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.set_defaults(func=run)
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory where it is inside it (what a user types)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def run(args: argparse.Namespace) -> int:
     if not Path(args.config).exists():
         print(f"sitewatch demo: no configuration at {args.config!r} (run from the repository, or pass --config)",
@@ -62,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
                 return 1
             time.sleep(0.2)
         print(f"sitewatch demo: simulated fleet up; metrics at http://{args.listen}/metrics, "
-              f"simulator control at http://{args.control}/sites", flush=True)
+              f"simulator control at http://{args.control}/sites\n"
+              f"sitewatch demo: the fleet's own configuration (every site on 127.0.0.1) is {_shown(fleet)}: "
+              f"use it with 'sitewatch poll SITE --config {_shown(fleet)}'", flush=True)
         from sitewatch.daemon import run_daemon
 
         return run_daemon(fleet, listen=args.listen, state_dir=str(state / "state"),

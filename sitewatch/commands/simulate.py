@@ -46,7 +46,8 @@ _CTL_USAGE = """\
   ctl status [SITE]                 every site (or one) as the simulator serves it
   ctl SITE mains off|on             mains fails / returns
   ctl SITE battery [--drain R] [--charge C]
-                                    drain rate on battery (charge ratio per minute), charge now (0..1)
+                                    fast-forward the discharge (charge ratio per minute; the load,
+                                    current and the device's runtime stay the site's), charge now (0..1)
   ctl SITE link IFNAME down|up      an interface goes down / up (ifOperStatus)
   ctl SITE generator on|off         the site's generator starts / stops
   ctl SITE agent off|on             the site's agent stops answering / answers again
@@ -73,7 +74,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     c = ctl_sub.add_parser("ctl", help="change a running simulated fleet", usage="sitewatch simulate ctl ...",
                            description=_CTL_USAGE, formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("--control", dest="ctl_control", help=f"simulator control API (default {DEFAULT_CONTROL})")
-    c.add_argument("--drain", type=float, help="battery drain while on battery, charge ratio per minute")
+    c.add_argument("--drain", type=float,
+                   help="fast-forward the discharge while on battery: charge ratio lost per minute")
     c.add_argument("--charge", type=float, help="battery charge now, 0..1")
     c.add_argument("words", nargs="+", help="status [SITE] | SITE mains|battery|link|generator|agent ...")
     c.set_defaults(func=run_ctl)
@@ -189,7 +191,10 @@ def _line(st: dict[str, Any]) -> str:
     down = [name for name, up in st["links"].items() if not up]
     return (f"{st['id']:<16} {st['source'].split(':', 1)[0][:9]:<9} {st['host']}:{st['port']:<6} "
             f"{'answering' if st['answering'] else 'SILENT':<9}  {power}; battery {b['charge_ratio']:.0%} "
-            f"{b['voltage_volts']:.1f} V {b['status']}, runtime {_duration(b['runtime_seconds'])}"
+            f"{b['voltage_volts']:.1f} V {b['status']} {b['current_amperes']:+.1f} A, "
+            f"runtime {_duration(b['runtime_seconds'])}"
+            + (f" (empty in {_duration(b['empty_in_seconds'])} at the set drain)"
+               if st["on_battery"] and b["empty_in_seconds"] != b["runtime_seconds"] else "")
             + (f"; links down: {', '.join(down)}" if down else ""))
 
 

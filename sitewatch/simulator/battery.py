@@ -9,21 +9,23 @@ and from whether AC (mains or generator) is present:
 
       drain_per_minute = load_watts / (capacity_ah * nominal_volts * 60)
 
-  Setting a drain rate is the same as setting the load:
-  ``load_watts = drain_per_minute * 60 * capacity_ah * nominal_volts``.
+  An explicit drain rate **fast-forwards** the discharge (a demo cannot wait five hours): the
+  charge falls faster, while the load, and so the current and the device's own runtime figure,
+  stay those of the site. Charge, voltage and runtime fall together; nothing jumps.
 * **Recharge** (AC present, ``c < 1``): ``c`` rises at ``RECHARGE_PER_MINUTE`` (a 0.1 C charge
   current, i.e. empty to full in 10 hours), charge current ``0.1 * capacity_ah`` amperes.
-* **Runtime** remaining (what ``upsEstimatedMinutesRemaining`` reports)::
+* **Runtime** remaining (what ``upsEstimatedMinutesRemaining`` reports: the device computes it
+  from its present load)::
 
       runtime_seconds = c * capacity_ah * nominal_volts / load_watts * 3600
-                      = c / drain_per_minute * 60
 
 * **Voltage**: on AC the rectifier/charger holds the string at float, ``FLOAT_VOLTS_PER_CELL``
   (2.25 V/cell, 54.0 V for 24 cells). On battery the voltage follows ``DISCHARGE_CURVE``
   (volts per cell against charge, linear between points), from 2.08 V/cell full to the
   end-of-discharge 1.75 V/cell (42.0 V) at ``c = 0``. A device recorded at a different float
   voltage is scaled: ``volts = recorded_float_volts * curve(c) / FLOAT_VOLTS_PER_CELL``.
-* **Current**: discharging ``-load_watts / volts`` (negative = discharging); recharging
+* **Current**: discharging ``-load_watts / volts`` (negative = discharging; -25 A for a 1.2 kW
+  BTS on a 48 V string); recharging
   ``+0.1 * capacity_ah``; 0 on float.
 * **Status**: ``normal`` while ``c >= LOW_CHARGE`` (0.2), ``low`` below it, ``depleted`` at 0.
   A depleted UPS switches its output off (``upsOutputSource`` none).
@@ -100,12 +102,6 @@ class BatterySpec:
         """The drain the load alone causes, charge ratio per minute."""
         return self.load_watts / (self.capacity_ah * self.nominal_volts * 60)
 
-    def load_for(self, drain_per_minute: float | None) -> float:
-        """The load in watts that drains at ``drain_per_minute`` (the spec's own load if None)."""
-        if drain_per_minute is None:
-            return self.load_watts
-        return drain_per_minute * 60 * self.capacity_ah * self.nominal_volts
-
     def drain(self, drain_per_minute: float | None) -> float:
         return self.load_drain_per_minute if drain_per_minute is None else drain_per_minute
 
@@ -119,16 +115,17 @@ class BatterySpec:
         per_cell = FLOAT_VOLTS_PER_CELL if ac_present else volts_per_cell(charge)
         return self.float_volts * per_cell / FLOAT_VOLTS_PER_CELL
 
-    def amperes(self, charge: float, *, ac_present: bool, drain_per_minute: float | None) -> float:
-        """Battery current, negative while discharging."""
+    def amperes(self, charge: float, *, ac_present: bool) -> float:
+        """Battery current, negative while discharging: the site's load at the string's voltage."""
         if ac_present:
             return 0.1 * self.capacity_ah if charge < 1.0 else 0.0
         if charge <= 0.0:
             return 0.0
-        return -self.load_for(drain_per_minute) / self.volts(charge, ac_present=False)
+        return -self.load_watts / self.volts(charge, ac_present=False)
 
-    def runtime_seconds(self, charge: float, drain_per_minute: float | None) -> float:
-        drain = self.drain(drain_per_minute)
+    def runtime_seconds(self, charge: float) -> float:
+        """What the device reports as runtime left: the charge at its present load."""
+        drain = self.load_drain_per_minute
         return charge / drain * 60 if drain > 0 else 0.0
 
     @staticmethod

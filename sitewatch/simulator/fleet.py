@@ -294,9 +294,11 @@ class Fleet:
             "battery": {
                 "charge_ratio": round(state.charge, 4), "status": b.status(state.charge).name.lower(),
                 "voltage_volts": round(b.volts(state.charge, ac_present=ac), 2),
-                "current_amperes": round(b.amperes(state.charge, ac_present=ac, drain_per_minute=drain), 1),
-                "runtime_seconds": round(b.runtime_seconds(state.charge, drain)),
-                "drain_per_minute": round(b.drain(drain), 6), "load_watts": round(b.load_for(drain), 1),
+                "current_amperes": round(b.amperes(state.charge, ac_present=ac), 1),
+                "runtime_seconds": round(b.runtime_seconds(state.charge)),
+                # when the charge runs out at the drain set (a fast-forward), as against the device's figure
+                "empty_in_seconds": round(state.charge / b.drain(drain) * 60) if b.drain(drain) > 0 else 0,
+                "drain_per_minute": round(b.drain(drain), 6), "load_watts": round(b.load_watts, 1),
                 "capacity_ah": round(b.capacity_ah, 1), "nominal_volts": b.nominal_volts,
             },
             "links": {name: name not in state.links_down for name in interface_names(sim.table)},

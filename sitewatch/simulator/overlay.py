@@ -106,14 +106,13 @@ def _ups(o: _Overlay) -> None:
     s, b = o.state, o.battery
     ac, charge = s.ac_present, s.charge
     output_on = ac or charge > 0
-    drain = s.drain_per_minute
     o.set(f"{UPS}.4.1.0", 3 if ac else 5 if output_on else 2)
     o.set(f"{UPS}.2.1.0", b.status(charge).value)
     o.set(f"{UPS}.2.2.0", round(s.seconds_on_battery()) if s.on_battery else 0)
-    o.set(f"{UPS}.2.3.0", round(b.runtime_seconds(charge, drain) / 60))
+    o.set(f"{UPS}.2.3.0", round(b.runtime_seconds(charge) / 60))
     o.set(f"{UPS}.2.4.0", round(charge * 100))
     o.set(f"{UPS}.2.5.0", round(b.volts(charge, ac_present=ac) * 10))
-    o.set(f"{UPS}.2.6.0", round(b.amperes(charge, ac_present=ac, drain_per_minute=drain) * 10))
+    o.set(f"{UPS}.2.6.0", round(b.amperes(charge, ac_present=ac) * 10))
     if f"{UPS}.3.1.0" in o.base:
         o.set(f"{UPS}.3.1.0", _number(o.base[f"{UPS}.3.1.0"]) + s.mains_failures)
     for column in (2, 3, 4, 5):  # input frequency, voltage, current, true power
@@ -136,14 +135,14 @@ def _eltek(o: _Overlay, generator_installed: bool) -> None:
         oid = f"{ELTEK}.6.{phase}.0"
         o.set(oid, _number(o.base.get(oid, ("2", "0"))) if ac else 0)
     volts = b.volts(charge, ac_present=ac)
-    amps = b.amperes(charge, ac_present=ac, drain_per_minute=s.drain_per_minute)
+    amps = b.amperes(charge, ac_present=ac)
     o.set(f"{ELTEK}.3.2.0", round(volts * 100))
     o.set(f"{ELTEK}.3.3.0", round(amps))
     load_amps = _number(o.base.get(f"{ELTEK}.4.1.0", ("2", "0")))
     o.set(f"{ELTEK}.5.3.0", load_amps + max(0, round(amps)) if ac else 0)
     o.set(f"{ELTEK}.7.1.11.0", 0 if ac else 1)  # alarmACmains
     o.set(f"{ELTEK}.3.17.1.0", 1 if charge <= 0 else 0)  # batteryLVDStatus: disconnected when empty
-    o.set(f"{ELTEK}.3.20.1.0", round(b.runtime_seconds(charge, s.drain_per_minute) / 60))
+    o.set(f"{ELTEK}.3.20.1.0", round(b.runtime_seconds(charge) / 60))
     total = o.base.get(f"{ELTEK}.3.20.4.0")
     if total is not None:
         o.set(f"{ELTEK}.3.20.2.0", round(charge * _number(total)))
@@ -168,7 +167,7 @@ def _algcom(o: _Overlay) -> None:
     o.set(f"{ALGCOM}.2.3.0", 5 if ac else 6 if charge < LOW_CHARGE else 2)  # chargerStatus
     o.set(f"{ALGCOM}.2.1.0", round(volts * 10))
     o.set(f"{ALGCOM}.1.1.0", round(volts * 10) if ac or charge > 0 else 0)
-    o.set(f"{ALGCOM}.2.2.0", round(b.amperes(charge, ac_present=ac, drain_per_minute=s.drain_per_minute) * 1000))
+    o.set(f"{ALGCOM}.2.2.0", round(b.amperes(charge, ac_present=ac) * 1000))
 
 
 def _sitemonitor(o: _Overlay, generator_installed: bool) -> None:

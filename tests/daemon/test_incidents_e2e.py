@@ -101,7 +101,8 @@ async def test_mains_failure_battery_drain_and_restoration(tmp_path: Path) -> No
         assert await incidents(d, state="active") == []
         t_fail = fleet.clock.time()
         fleet.set_mains("BTS1", False)
-        fleet.set_battery("BTS1", drain_per_minute=0.05)  # 20 minutes from full: below the 30 min threshold
+        # 7 % of an 8 h battery (34 min) falling 5 % a minute: below the 30 min threshold within seconds
+        fleet.set_battery("BTS1", charge=0.07, drain_per_minute=0.05)
         found = await wait_incidents(d, lambda f: {"mains_lost", "on_battery"} <= set(by_condition(f)),
                                      site="BTS1", state="open")
         c = by_condition(found)

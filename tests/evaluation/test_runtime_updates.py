@@ -11,15 +11,15 @@ SPEC = BatterySpec.of(capacity_ah=100, nominal_volts=48, load_watts=2400)  # 2 h
 UPDATED = TransitionKind.UPDATED
 
 
-def _discharge(feed: Feed, start: float, stop: float, charge: float, drain: float | None = None) -> float:
+def _discharge(feed: Feed, start: float, stop: float, charge: float, spec: BatterySpec = SPEC) -> float:
     """Polls every 60 s on battery from ``start`` to ``stop`` (the simulator's readings, no
-    device runtime); returns the charge at ``stop``."""
+    device runtime) under ``spec``'s load; returns the charge at ``stop``."""
     t = start
     while t < stop:
         feed.poll(t, mains_ok=0.0, on_battery=1.0, battery_charge_ratio=round(charge, 2),
-                  battery_voltage_volts=round(SPEC.volts(charge, ac_present=False), 1),
-                  battery_current_amperes=round(SPEC.amperes(charge, ac_present=False, drain_per_minute=drain), 1))
-        charge = SPEC.charge_after(charge, 60, ac_present=False, drain_per_minute=drain)
+                  battery_voltage_volts=round(spec.volts(charge, ac_present=False), 1),
+                  battery_current_amperes=round(spec.amperes(charge, ac_present=False), 1))
+        charge = spec.charge_after(charge, 60, ac_present=False, drain_per_minute=None)
         t += 60
     return charge
 
@@ -49,7 +49,8 @@ def test_a_load_step_updates_the_open_incident() -> None:
     feed = Feed(context(capacity_ah=100, nominal_voltage=48, load_watts=2400))
     charge = _discharge(feed, 0, 1800, 1.0)
     before = len(feed.log)
-    _discharge(feed, 1800, 2700, charge, drain=3 * SPEC.load_drain_per_minute)  # the load triples
+    tripled = BatterySpec.of(capacity_ah=100, nominal_volts=48, load_watts=3 * 2400)
+    _discharge(feed, 1800, 2700, charge, tripled)  # the load triples
     updates = [t for t in feed.log[before:] if t.condition is Condition.ON_BATTERY and t.kind is UPDATED]
     assert updates, "the predicted depletion moved by far more than 20 %"
     assert updates[-1].runtime is not None and updates[-1].runtime.seconds < 0.5 * (7200 - 2700)

@@ -11,11 +11,20 @@ SPEC = BatterySpec.of(capacity_ah=200, nominal_volts=48, load_watts=1200)  # 9.6
 
 
 def test_runtime_is_charge_times_capacity_over_load() -> None:
-    assert SPEC.runtime_seconds(1.0, None) == pytest.approx(8 * 3600)
-    assert SPEC.runtime_seconds(0.5, None) == pytest.approx(4 * 3600)
-    # an explicit drain is the same as a heavier load: 0.02/min → 50 min at full charge
-    assert SPEC.runtime_seconds(1.0, 0.02) == pytest.approx(50 * 60)
-    assert SPEC.load_for(0.02) == pytest.approx(0.02 * 60 * 200 * 48)
+    assert SPEC.runtime_seconds(1.0) == pytest.approx(8 * 3600)
+    assert SPEC.runtime_seconds(0.5) == pytest.approx(4 * 3600)
+
+
+def test_a_fast_forwarded_drain_moves_charge_voltage_and_runtime_together() -> None:
+    # the demo's --drain 0.05: the charge falls 5 % a minute, but the load stays the site's, so the
+    # current is the BTS's own (not hundreds of amperes) and the runtime falls with the charge
+    before = SPEC.runtime_seconds(1.0)
+    charge = SPEC.charge_after(1.0, 60, ac_present=False, drain_per_minute=0.05)
+    assert charge == pytest.approx(0.95)
+    assert SPEC.runtime_seconds(charge) == pytest.approx(0.95 * before)
+    assert SPEC.volts(charge, ac_present=False) < SPEC.volts(1.0, ac_present=False)
+    assert SPEC.amperes(charge, ac_present=False) == pytest.approx(-1200 / SPEC.volts(charge, ac_present=False))
+    assert -30 < SPEC.amperes(charge, ac_present=False) < -20
 
 
 def test_voltage_runs_from_float_to_end_of_discharge() -> None:
@@ -30,9 +39,9 @@ def test_voltage_runs_from_float_to_end_of_discharge() -> None:
 def test_status_and_current() -> None:
     assert [SPEC.status(c) for c in (1.0, 0.2, 0.19, 0.0)] == [
         BatteryStatus.NORMAL, BatteryStatus.NORMAL, BatteryStatus.LOW, BatteryStatus.DEPLETED]
-    assert SPEC.amperes(1.0, ac_present=True, drain_per_minute=None) == 0.0  # float
-    assert SPEC.amperes(0.5, ac_present=True, drain_per_minute=None) == pytest.approx(20.0)  # 0.1 C recharge
-    assert SPEC.amperes(0.5, ac_present=False, drain_per_minute=None) == pytest.approx(-1200 / (24 * 1.98))
+    assert SPEC.amperes(1.0, ac_present=True) == 0.0  # float
+    assert SPEC.amperes(0.5, ac_present=True) == pytest.approx(20.0)  # 0.1 C recharge
+    assert SPEC.amperes(0.5, ac_present=False) == pytest.approx(-1200 / (24 * 1.98))
 
 
 def test_state_drains_while_on_battery_and_recharges_on_ac() -> None:
