@@ -5,8 +5,9 @@ same host); AUTH when ``username`` is set, with ``secrets.password``. The certif
 verified unless ``tls_verify: false``; ``ca_file`` trusts a private CA. The message is plain
 text with an optional HTML alternative (escaped where it is laid out); headers are UTF-8 (RFC
 2047: Vietnamese subjects survive any relay), and the subject stays on one line whatever it
-holds (a line break in it would start another header). ``Message-ID`` derives from the delivery key, so a retry after a lost
-answer carries the same id and mail systems can drop the duplicate.
+holds (a line break in it would start another header). ``Message-ID`` derives from the
+delivery key, so a retry after a lost answer carries the same id and mail systems can drop the
+duplicate.
 
 SMTP replies classify themselves: 4xx retryable, 5xx permanent; connection failures and
 timeouts retryable; a server without STARTTLS or AUTH, or an untrusted certificate, is an

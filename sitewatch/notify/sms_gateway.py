@@ -16,9 +16,10 @@ Placeholders: ``{to}`` (the contact's number; ``phone_format: digits`` drops the
 spaces), ``{text}`` (``message.short``), ``{key}`` (the idempotency key, for providers that
 dedupe on a client reference), ``{secret:NAME}``. A value filled into the URL is
 percent-encoded (a ``&`` or ``=`` in a site name stays inside its parameter), one filled into a
-header stays on one line; ``params`` are added to any query the URL already has. Many gateways answer 200 with the failure
-in the body, so success is the HTTP status *and*, optionally, a JSON field's value or a regex
-over the body; a refusal in the body is permanent unless its value is in ``retry_equals``.
+header stays on one line; ``params`` are added to any query the URL already has. Many gateways
+answer 200 with the failure in the body, so success is the HTTP status *and*, optionally, a JSON
+field's value or a regex over the body; a refusal in the body is permanent unless its value is
+in ``retry_equals``.
 """
 
 from __future__ import annotations

@@ -206,7 +206,7 @@ def obeyed_markup(case: Case, got: CapturedRequest | CapturedMail, sent: Deliver
     """What the receiving client would act on instead of showing: mentions, links, tags,
     extra recipients or parameters."""
     if isinstance(got, CapturedMail):
-        found = [f"header {h}" for h in got.message.keys() if h.lower() in ("bcc", "cc")]
+        found = [f"header {h}" for h in got.message if h.lower() in ("bcc", "cc")]
         found += [f"recipients {got.rcpt_tos}"] if list(got.rcpt_tos) != [case.address] else []
         found += ["a line break in the subject"] if "\n" in str(got.message["Subject"]) else []
         html_part = got.message.get_body(("html",))

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from sitewatch.devicetext import LIMIT
+from sitewatch.snmp.client import Target
 from sitewatch.snmp.lean_client import LeanSnmpClient
 from sitewatch.snmp.profiles import compile_profiles, load_profiles
-from sitewatch.snmp.client import Target
 from tests.agents import SnmpsimAgent
 
 IF, IFX = "1.3.6.1.2.1.2.2.1", "1.3.6.1.2.1.31.1.1.1"
