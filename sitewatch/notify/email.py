@@ -3,9 +3,11 @@
 STARTTLS on 587 by default, implicit TLS (``security: tls``, 465) or none (a relay on the
 same host); AUTH when ``username`` is set, with ``secrets.password``. The certificate is
 verified unless ``tls_verify: false``; ``ca_file`` trusts a private CA. The message is plain
-text with an optional HTML alternative; headers are UTF-8 (RFC 2047: Vietnamese subjects
-survive any relay). ``Message-ID`` derives from the delivery key, so a retry after a lost
-answer carries the same id and mail systems can drop the duplicate.
+text with an optional HTML alternative (escaped where it is laid out); headers are UTF-8 (RFC
+2047: Vietnamese subjects survive any relay), and the subject stays on one line whatever it
+holds (a line break in it would start another header). ``Message-ID`` derives from the
+delivery key, so a retry after a lost answer carries the same id and mail systems can drop the
+duplicate.
 
 SMTP replies classify themselves: 4xx retryable, 5xx permanent; connection failures and
 timeouts retryable; a server without STARTTLS or AUTH, or an untrusted certificate, is an
@@ -29,6 +31,7 @@ from sitewatch.notify.channel import ChannelSettings, ChannelType, Problem, Secr
 from sitewatch.notify.http import excerpt, untrusted_certificate
 from sitewatch.notify.model import Delivery
 from sitewatch.notify.redact import Redactor
+from sitewatch.notify.template import header_value
 
 __all__ = ["CHANNEL", "EmailNotifier", "EmailSettings", "build_message"]
 
@@ -63,7 +66,7 @@ def build_message(delivery: Delivery, sender: str, reply_to: str | None = None) 
     msg["To"] = delivery.contact.address
     if reply_to:
         msg["Reply-To"] = reply_to
-    msg["Subject"] = m.subject
+    msg["Subject"] = header_value(m.subject)
     msg["Date"] = formatdate(usegmt=True)
     msg["Message-ID"] = f"<{hashlib.sha256(delivery.key.encode()).hexdigest()[:32]}@{domain}>"
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to the daemon

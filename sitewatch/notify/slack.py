@@ -3,12 +3,14 @@
 Only what both accept: ``text`` plus one legacy ``attachment`` (colour by kind, the subject
 as a title linked to the acknowledge page). No blocks (Mattermost ignores them), and the
 acknowledge link is a bare URL in the text (both auto-link it; their link markups differ).
+Every text is ``markup_safe``: what a device named an interface is shown, never obeyed.
 The hook URL carries the token, so it normally comes from ``secrets.url``; a contact address,
 when given, overrides the hook's channel ("#noc", "@duty-officer").
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sitewatch.notify.channel import (
@@ -23,10 +25,11 @@ from sitewatch.notify.channel import (
 from sitewatch.notify.http import HttpNotifier, json_bytes
 from sitewatch.notify.model import Delivery, Message, MessageKind
 
-__all__ = ["CHANNEL", "SlackNotifier", "SlackSettings", "payload"]
+__all__ = ["CHANNEL", "SlackNotifier", "SlackSettings", "markup_safe", "payload"]
 
 _COLOURS = {MessageKind.PAGE: "#d00000", MessageKind.UPDATE: "#d00000", MessageKind.REMINDER: "#e8a317",
             MessageKind.ACKNOWLEDGED: "#e8a317", MessageKind.RESOLVED: "#2eb886"}
+_MENTION = re.compile(r"@(?=(?:channel|here|all|everyone)\b)", re.IGNORECASE)
 
 
 class SlackSettings(ChannelSettings):
@@ -36,13 +39,23 @@ class SlackSettings(ChannelSettings):
     icon_emoji: str | None = None
 
 
+def markup_safe(text: str) -> str:
+    """``text`` shown as itself by Slack and Mattermost: ``&<>`` escaped as Slack asks (so
+    ``<!channel>`` and ``<url|label>`` are not a mention or a link; Mattermost's Markdown
+    decodes the same entities), and a word joiner, invisible in both, breaks what Mattermost
+    alone would read as markup: an ``@channel``/``@here``/``@all`` mention, a ``[label](url)`` link."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MENTION.sub("@\u2060", text).replace("](", "]\u2060(")
+
+
 def payload(message: Message, channel: str, settings: SlackSettings) -> dict[str, Any]:
     """The incoming-webhook JSON for one message."""
-    text = message.subject
+    subject = markup_safe(message.subject)
+    text = subject
     if message.ack_url:
         text += f"\n{ack_label(message.language)}: {message.ack_url}"
-    attachment: dict[str, Any] = {"fallback": message.subject, "color": _COLOURS.get(message.kind, "#808080"),
-                                  "title": message.subject, "text": message.text, "footer": "sitewatch"}
+    attachment: dict[str, Any] = {"fallback": subject, "color": _COLOURS.get(message.kind, "#808080"),
+                                  "title": subject, "text": markup_safe(message.text), "footer": "sitewatch"}
     if message.ack_url:
         attachment["title_link"] = message.ack_url
     body: dict[str, Any] = {"text": text, "attachments": [attachment]}

@@ -14,17 +14,22 @@
 
 Placeholders: ``{to}`` (the contact's number; ``phone_format: digits`` drops the ``+`` and
 spaces), ``{text}`` (``message.short``), ``{key}`` (the idempotency key, for providers that
-dedupe on a client reference), ``{secret:NAME}``. Many gateways answer 200 with the failure
-in the body, so success is the HTTP status *and*, optionally, a JSON field's value or a regex
-over the body; a refusal in the body is permanent unless its value is in ``retry_equals``.
+dedupe on a client reference), ``{secret:NAME}``. A value filled into the URL is
+percent-encoded (a ``&`` or ``=`` in a site name stays inside its parameter), one filled into a
+header stays on one line; ``params`` are added to any query the URL already has. Many gateways
+answer 200 with the failure in the body, so success is the HTTP status *and*, optionally, a JSON
+field's value or a regex over the body; a refusal in the body is permanent unless its value is
+in ``retry_equals``.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any, Literal
 
+import httpx
 from pydantic import model_validator
 
 from sitewatch.config.base import Strict
@@ -33,7 +38,15 @@ from sitewatch.errors import PermanentSendError, RetryableSendError
 from sitewatch.notify.channel import ChannelSettings, ChannelType, Problem, Secrets
 from sitewatch.notify.http import HttpNotifier, excerpt
 from sitewatch.notify.model import Delivery
-from sitewatch.notify.template import fill, fill_all, strings_in, template_problems, unused_secrets
+from sitewatch.notify.template import (
+    fill,
+    fill_all,
+    header_value,
+    strings_in,
+    template_problems,
+    unused_secrets,
+    url_value,
+)
 
 __all__ = ["CHANNEL", "SmsGatewayNotifier", "SmsGatewaySettings", "SuccessRule"]
 
@@ -96,6 +109,15 @@ class SmsGatewaySettings(ChannelSettings):
         return found + list(strings_in(self.body, ("settings", "body")))
 
 
+def request_url(settings: SmsGatewaySettings, values: Mapping[str, str], secrets: Secrets) -> str:
+    """The URL with its placeholders filled (percent-encoded) and ``params`` added to the query
+    it already has (httpx would replace that query, even with no params at all)."""
+    url = httpx.URL(fill(settings.url, values, secrets, url_value))
+    if settings.params:
+        url = url.copy_merge_params({k: fill(v, values, secrets) for k, v in settings.params.items()})
+    return str(url)
+
+
 class SmsGatewayNotifier(HttpNotifier):
     def __init__(self, name: str, settings: SmsGatewaySettings, secrets: Secrets) -> None:
         super().__init__(name, timeout=settings.timeout, secrets=secrets.values())
@@ -107,14 +129,14 @@ class SmsGatewayNotifier(HttpNotifier):
         to = delivery.contact.address
         values = {"to": re.sub(r"\D", "", to) if s.phone_format == "digits" else to,
                   "text": delivery.message.short, "key": delivery.key}
-        kwargs: dict[str, Any] = {
-            "headers": {k: fill(v, values, secrets) for k, v in s.headers.items()},
-            "params": {k: fill(v, values, secrets) for k, v in s.params.items()},
-        }
+        kwargs: dict[str, Any] = {"headers": {k: fill(v, values, secrets, header_value) for k, v in s.headers.items()}}
         if s.body is not None:
             body = fill_all(s.body, values, secrets)
             kwargs["json" if s.encoding == "json" else "data"] = body
-        url = fill(s.url, values, secrets)
+        try:
+            url = request_url(s, values, secrets)
+        except httpx.InvalidURL:
+            raise self.fail(PermanentSendError, s.url, "invalid URL") from None
         response = await self.request(s.method, url, **kwargs)
         rule = s.success
         if rule.status and response.status_code not in rule.status and response.is_success:

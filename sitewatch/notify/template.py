@@ -3,32 +3,53 @@
 Every SMS provider spells its API differently, so the operator writes the request and we fill
 in the blanks. Only ``{name}`` and ``{secret:NAME}`` are placeholders; any other brace is left
 alone, so a literal ``{`` in a header value needs no escaping. Placeholders are checked at
-load: an unknown field or secret name fails there, not at 3 a.m.
+load: an unknown field or secret name fails there, not at 3 a.m. A value filled into a URL is
+percent-encoded and one filled into a header kept on one line; JSON and form bodies are
+encoded by their serialiser.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any
+from urllib.parse import quote
 
 from sitewatch.config.locations import ConfigPath
 from sitewatch.notify.channel import Problem, Secrets
 
-__all__ = ["fill", "fill_all", "strings_in", "template_problems", "unused_secrets"]
+__all__ = ["fill", "fill_all", "header_value", "strings_in", "template_problems", "unused_secrets", "url_value"]
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([A-Za-z0-9_.-]*))?\}")
 
 
-def fill(template: str, values: Mapping[str, str], secrets: Secrets) -> str:
-    """Substitute fields and secrets (names were checked at load)."""
+def fill(template: str, values: Mapping[str, str], secrets: Secrets,
+         encode: Callable[[str], str] | None = None) -> str:
+    """Substitute fields and secrets (names were checked at load), each passed through
+    ``encode`` when given (``url_value`` for a URL, ``header_value`` for a header)."""
 
     def one(m: re.Match[str]) -> str:
         if m[1] == "secret":
-            return secrets[m[2]]
-        return values.get(m[1], m[0])
+            value = secrets[m[2]]
+        elif m[1] in values:
+            value = values[m[1]]
+        else:
+            return m[0]
+        return encode(value) if encode is not None else value
 
     return _PLACEHOLDER.sub(one, template)
+
+
+def url_value(value: str) -> str:
+    """A value percent-encoded for any part of a URL: ``&``, ``=``, ``?``, ``#``, ``/`` and
+    spaces in a text or a key cannot start another parameter or change the path."""
+    return quote(value, safe="")
+
+
+def header_value(value: str) -> str:
+    """A value on one header line: line breaks and other controls become spaces (a CR LF
+    would otherwise end the header and start another, or make the HTTP library refuse it)."""
+    return "".join(c if c.isprintable() else " " for c in value)
 
 
 def fill_all(value: Any, values: Mapping[str, str], secrets: Secrets) -> Any:

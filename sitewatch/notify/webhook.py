@@ -3,10 +3,17 @@
     POST url
     Content-Type: application/json
     Idempotency-Key: <delivery key>           same key on every retry: the receiver can dedupe
-    X-Sitewatch-Signature: sha256=<hex>       HMAC-SHA256 of the body with secrets.hmac_secret
+    X-Sitewatch-Signature: t=<unix seconds>,v1=<hex>   with secrets.hmac_secret
 
     {"key", "kind", "language", "subject", "short", "text", "ack_url",
      "recipient": {"channel", "address", "person"}, "data": {...incident data...}}
+
+The signature (as Stripe and Slack sign theirs) is HMAC-SHA256, keyed with the secret, of the
+timestamp, a full stop and the raw body: ``f"{t}.".encode() + body``. A receiver recomputes it,
+compares in constant time, and refuses a request whose ``t`` is more than ``TOLERANCE`` (5
+minutes) away from its own clock: a captured request replayed later fails the check. Each
+attempt is signed anew (a retry carries a fresh ``t``); the ``Idempotency-Key`` stays the same,
+so a receiver that also remembers keys for the 5 minutes drops a replay inside the window too.
 
 Header values may use ``{secret:NAME}`` (an ``Authorization`` header, say); the URL may be
 given as ``secrets.url`` when it carries a token.
@@ -16,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from typing import Any
 
 from sitewatch.notify.channel import ChannelSettings, ChannelType, Problem, Secrets, url_from, url_problems
@@ -23,9 +31,11 @@ from sitewatch.notify.http import HttpNotifier, json_bytes
 from sitewatch.notify.model import Delivery
 from sitewatch.notify.template import fill, template_problems, unused_secrets
 
-__all__ = ["CHANNEL", "SIGNATURE_HEADER", "WebhookNotifier", "WebhookSettings", "sign"]
+__all__ = ["CHANNEL", "SIGNATURE_HEADER", "TOLERANCE", "WebhookNotifier", "WebhookSettings", "sign"]
 
 SIGNATURE_HEADER = "X-Sitewatch-Signature"
+#: seconds a receiver accepts between the signed ``t`` and its own clock, either way
+TOLERANCE = 300
 
 
 class WebhookSettings(ChannelSettings):
@@ -33,9 +43,9 @@ class WebhookSettings(ChannelSettings):
     headers: dict[str, str] = {}
 
 
-def sign(secret: str, body: bytes) -> str:
-    """The signature header value a receiver recomputes to check a request came from us."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(secret: str, body: bytes, at: int) -> str:
+    """The signature header value for ``body`` sent at ``at`` (Unix seconds)."""
+    return f"t={at},v1={hmac.new(secret.encode(), f'{at}.'.encode() + body, hashlib.sha256).hexdigest()}"
 
 
 def payload(delivery: Delivery) -> dict[str, Any]:
@@ -59,7 +69,7 @@ class WebhookNotifier(HttpNotifier):
         body = json_bytes(payload(delivery))
         headers = {**self._headers, "Content-Type": "application/json", "Idempotency-Key": delivery.key}
         if self._hmac is not None:
-            headers[SIGNATURE_HEADER] = sign(self._hmac, body)
+            headers[SIGNATURE_HEADER] = sign(self._hmac, body, int(time.time()))
         response = await self.request("POST", self._url, content=body, headers=headers)
         self.raise_for_status(response)
 

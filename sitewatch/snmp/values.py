@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Final
 
+from sitewatch.devicetext import device_text
 from sitewatch.model import Reading, SnmpException
 
 __all__ = [
@@ -65,12 +66,10 @@ _EXC_NAMES: Final = {
 
 
 def text_of(raw: object) -> str | None:
-    """Text of an OCTET STRING (NUL padding and surrounding blanks removed), an OID or an
-    integer; None for anything else (NULL, exceptions, missing)."""
-    if type(raw) is bytes:
-        return raw.decode("utf-8", "replace").replace("\x00", "").strip()
-    if type(raw) is str:
-        return raw.replace("\x00", "").strip()
+    """Text of an OCTET STRING (made safe: ``sitewatch.devicetext``), an OID or an integer;
+    None for anything else (NULL, exceptions, missing)."""
+    if type(raw) is bytes or type(raw) is str:
+        return device_text(raw)
     if type(raw) is int:
         return str(raw)
     return None

@@ -42,6 +42,7 @@ from pysnmp.proto import rfc1902
 
 from sitewatch.clock import Clock, SystemClock
 from sitewatch.config.schema import Config
+from sitewatch.devicetext import device_text
 from sitewatch.errors import PollError
 from sitewatch.incidents.model import TrapEvent
 from sitewatch.model import SnmpException
@@ -79,21 +80,22 @@ def _host_port(host: str, port: int) -> str:
 
 
 def printable(value: Any) -> str:
-    """A varbind value as text: numbers, dotted OIDs, dotted-quad IpAddress, text, or 0x-hex."""
+    """A varbind value as text: numbers, dotted OIDs, dotted-quad IpAddress, text, or 0x-hex
+    (``device_text``: capped, nothing unprintable)."""
     if value.tagSet == rfc1902.IpAddress.tagSet:
         return ".".join(str(b) for b in bytes(value.asOctets()))
     try:
         raw = to_snmp_value(value, "")
     except PollError:
-        return str(value.prettyPrint())
+        return device_text(str(value.prettyPrint()))
     if isinstance(raw, bytes):
         text = raw.rstrip(b"\x00")
         try:
             decoded = text.decode("utf-8")
         except UnicodeDecodeError:
-            return "0x" + raw.hex()
-        return decoded if decoded.isprintable() else "0x" + raw.hex()
-    return render(raw) if raw is None or isinstance(raw, SnmpException) else str(raw)
+            decoded = ""
+        return device_text(decoded if decoded.isprintable() else "0x" + raw.hex())
+    return render(raw) if raw is None or isinstance(raw, SnmpException) else device_text(str(raw))
 
 
 class TrapReceiver:

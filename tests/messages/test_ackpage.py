@@ -222,3 +222,17 @@ async def test_without_a_secret_the_page_says_links_are_not_configured(desk: Des
     r = await desk.client.post(desk.path(url), data={"token": url.rsplit("/", 1)[1]})
     assert r.status_code == 503 and "not configured" in text_of(r.text)
     assert [desk.state(i)[0] for i in ids] == [IncidentState.OPEN] * 2
+
+
+async def test_a_hostile_interface_name_is_shown_not_obeyed(desk: Desk) -> None:
+    # as stored before device text was cleaned at the edge: the page must still escape it
+    hostile = '<a href="https://evil.example/ack">eth9</a><script>alert(1)</script>'
+    desk.service.on_trap(TrapEvent(site_id="BTS-HOSP", received_at=T0, trap_oid="1.3.6.1.6.3.1.1.5.3",
+                                   name="linkDown", source="127.0.0.1:1162",
+                                   asserts=((Condition.LINK_DOWN, hostile, True),)))
+    ids = [i.id for i in desk.store.open_incidents(["BTS-HOSP"])]
+    r = await desk.client.get(desk.path(SIGNER.link(BASE_URL, incident_ids=ids, person="hoa", now=T0,
+                                                    language="vi")))
+    assert r.status_code == 200
+    assert "evil.example" in r.text and "<a " not in r.text and "<script" not in r.text
+    assert hostile in text_of(r.text)

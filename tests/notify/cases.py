@@ -7,7 +7,9 @@ Each case uses every kind of secret its channel takes, so the leak checks mean s
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -57,9 +59,11 @@ class Endpoint:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Case:
     """One channel type against a receiver: ``settings`` points the channel at an endpoint;
-    a secret may say ``{endpoint}`` for the receiver's base URL."""
+    a secret may say ``{endpoint}`` for the receiver's base URL. A type may have several cases
+    (``name``: an SMS gateway with placeholders in its body, another in its URL)."""
 
     type: str
+    name: str = ""
     settings: Callable[[Endpoint], dict[str, Any]]
     secrets: Mapping[str, str]
     address: str = ""
@@ -73,6 +77,8 @@ class Case:
     permanent: tuple[int, ...] = (400, 401, 404)
     #: fragments of secrets that must not appear either (a hook URL's token part)
     fragments: tuple[str, ...] = field(default=())
+    #: the receiving client's markup, undone: what a person reads (Slack entities, Telegram HTML)
+    reads: Callable[[str], str] = str
 
     def leak_markers(self) -> list[str]:
         """Each secret as written and as it would look inside a URL."""
@@ -100,9 +106,9 @@ async def open_notifier(type_: str, settings: dict[str, Any], secrets: Mapping[s
 
 def seen_text(item: CapturedRequest | CapturedMail) -> str:
     """Every piece of text a receiver got, decoded: JSON strings, form and query values, or the
-    subject and text parts of an email."""
+    recipients, subject and text parts of an email."""
     if isinstance(item, CapturedMail):
-        parts = [str(item.message["Subject"])]
+        parts = [*item.rcpt_tos, str(item.message["Subject"])]
         parts += [p.get_content() for p in item.message.walk() if p.get_content_maintype() == "text"]
         return "\n".join(parts)
     texts = [v for _, v in item.query]
@@ -125,7 +131,7 @@ def _strings(doc: Any) -> Any:
             yield from _strings(v)
 
 
-CASES: dict[str, Case] = {c.type: c for c in [
+CASES: dict[str, Case] = {c.name or c.type: c for c in [
     Case(type="webhook", settings=lambda e: {"url": f"{e.url}/hook", "timeout": 0.5,
                                                "headers": {"Authorization": "Bearer {secret:token}"}},
          secrets={"hmac_secret": "hmac-K3y-never-shown", "token": "webhook-B3arer-never-shown"}),
@@ -133,11 +139,16 @@ CASES: dict[str, Case] = {c.type: c for c in [
          settings=lambda e: {"url": f"{e.url}/sms/send", "timeout": 0.5, "params": {"key": "{secret:api_key}"},
                                "body": {"to": "{to}", "text": "{text}"}},
          secrets={"api_key": "sms+Api/K3y never&shown"}, address="+84905123456"),
+    Case(type="sms_gateway", name="sms_gateway_url",
+         settings=lambda e: {"url": f"{e.url}/sms?to={{to}}&text={{text}}&key={{secret:api_key}}", "method": "GET",
+                             "timeout": 0.5, "params": {"ref": "{key}"}},
+         secrets={"api_key": "sms+Api/K3y never&shown"}, address="+84905123456"),
     Case(type="telegram", settings=lambda e: {"api_url": e.url, "timeout": 0.5},
          secrets={"bot_token": "123456789:AAF-t0ken_never-shown"}, address="-1001234567890",
-         ok_json={"ok": True, "result": {"message_id": 1}}),
+         ok_json={"ok": True, "result": {"message_id": 1}}, reads=lambda t: html.unescape(re.sub(r"</?b>", "", t))),
     Case(type="slack", settings=lambda e: {"timeout": 0.5},
-         secrets={"url": "{endpoint}/hooks/T0001/B0002/XoxbSl4ckPathT0ken"}, fragments=("XoxbSl4ckPathT0ken",)),
+         secrets={"url": "{endpoint}/hooks/T0001/B0002/XoxbSl4ckPathT0ken"}, fragments=("XoxbSl4ckPathT0ken",),
+         reads=lambda t: html.unescape(t).replace("\u2060", "")),
     Case(type="alertmanager", settings=lambda e: {"url": e.url, "timeout": 0.5, "username": "sitewatch"},
          secrets={"password": "am-Basic-passw0rd"}),
     Case(type="email", smtp=True, address="an.nguyen@vnpt-gialai.vn",

@@ -5,7 +5,9 @@ whether to retry (and when), and never lets a secret out through an error, a rep
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 import time
 import traceback
 from collections.abc import AsyncIterator
@@ -14,7 +16,8 @@ from dataclasses import dataclass
 import pytest
 
 from sitewatch.errors import PermanentSendError, RetryableSendError, SendError
-from sitewatch.notify.model import Notifier
+from sitewatch.messages.layout import Document, Fact, to_html, to_text
+from sitewatch.notify.model import Delivery, Notifier
 from sitewatch.notify.registry import CHANNELS, build_notifier
 from tests.notify.cases import (
     ACK_URL,
@@ -35,12 +38,15 @@ from tests.notify.receivers import CapturedMail, CapturedRequest, CaptureServer,
 SERVER_LOGGERS = ("mail.log", "uvicorn")
 
 
-@pytest.fixture(params=sorted(CHANNELS))
+@pytest.fixture(params=sorted(CASES))
 def case(request: pytest.FixtureRequest) -> Case:
-    found = CASES.get(request.param)
-    if found is None:
-        pytest.fail(f"channel type {request.param!r} has no conformance case: add one to tests/notify/cases.py")
-    return found
+    return CASES[request.param]
+
+
+@pytest.mark.parametrize("channel_type", sorted(CHANNELS))
+def test_every_channel_type_has_a_case(channel_type: str) -> None:
+    assert any(c.type == channel_type for c in CASES.values()), \
+        f"channel type {channel_type!r} has no conformance case: add one to tests/notify/cases.py"
 
 
 @dataclass
@@ -109,9 +115,10 @@ async def test_delivers_what_the_on_call_must_read(case: Case, receiver: Receive
                                                    caplog: pytest.LogCaptureFixture) -> None:
     await notifier.send(page(case.address))
     [got] = receiver.delivered()
-    text = seen_text(got)
+    text = case.reads(seen_text(got))
     assert VIETNAMESE in text and SITE in text
     assert ACK_URL in text
+    assert case.address in text  # the number, the mailbox, the chat: the receiver knows whom to tell
     assert any(r.name == "httpx" for r in caplog.records) or case.smtp  # the log check below saw real lines
     assert_no_secret(case, caplog, notifier)
 
@@ -174,3 +181,58 @@ def test_config_and_validation_messages_hide_secrets(case: Case) -> None:
     shown = repr(cfg) + str(cfg.model_dump()) + cfg.model_dump_json()
     for secret in case.leak_markers():
         assert secret not in shown
+
+
+#: an interface name as a hostile v2c sender could set it: a Slack mention and a fake acknowledge
+#: link, Mattermost's Markdown forms of both, HTML for Telegram, query parameters for an SMS URL,
+#: and a mail header (the edge cleans device text; a channel must still be safe on its own)
+HOSTILE = ('eth9 <!channel> <https://evil.example/ack|Acknowledge> @here [Acknowledge](https://evil.example/ack) '
+           '<a href="https://evil.example/ack">Acknowledge</a> &to=+84999999999&text=x# \r\nBcc: x@evil.example')
+#: pieces of ``HOSTILE`` the on-call must read as written, whatever a channel does with line breaks
+HOSTILE_SHOWN = ("eth9 <!channel> <https://evil.example/ack|Acknowledge> @here [Acknowledge](https://evil.example/ack)",
+                 '<a href="https://evil.example/ack">Acknowledge</a> &to=+84999999999&text=x#', "Bcc: x@evil.example")
+
+
+def hostile_page(address: str) -> Delivery:
+    d = page(address)
+    subject = f"[SỰ CỐ] {SITE}: mất kết nối truyền dẫn ({HOSTILE})"
+    doc = Document(subject=subject, intro=(f"Giao diện {HOSTILE}",), footer=(Fact(label="Xác nhận", url=ACK_URL),))
+    message = dataclasses.replace(d.message, subject=subject, short=f"{SITE}: {HOSTILE}. Xác nhận: {ACK_URL}",
+                                  text=to_text(doc), html=to_html(doc))
+    return dataclasses.replace(d, message=message)
+
+
+def obeyed_markup(case: Case, got: CapturedRequest | CapturedMail, sent: Delivery) -> list[str]:
+    """What the receiving client would act on instead of showing: mentions, links, tags,
+    extra recipients or parameters."""
+    if isinstance(got, CapturedMail):
+        found = [f"header {h}" for h in got.message if h.lower() in ("bcc", "cc")]
+        found += [f"recipients {got.rcpt_tos}"] if list(got.rcpt_tos) != [case.address] else []
+        found += ["a line break in the subject"] if "\n" in str(got.message["Subject"]) else []
+        html_part = got.message.get_body(("html",))
+        found += ["a link in the HTML part"] if html_part and "evil.example/ack\"" in html_part.get_content() else []
+        return found
+    if case.type == "slack":
+        texts = [got.json()["text"], *(a[k] for a in got.json()["attachments"] for k in ("title", "text", "fallback"))]
+        return [m for t in texts for m in re.findall(r"<[^>]*>|@(?:channel|here|all)\b|\]\(", t)]
+    if case.type == "telegram":
+        return [tag for tag in re.findall(r"<[^>]*>", got.json()["text"]) if tag not in ("<b>", "</b>")]
+    if case.type == "sms_gateway":
+        numbers = [v for k, v in got.query if k == "to"] + ([got.json()["to"]] if got.body else [])
+        return [f"numbers {numbers}"] if numbers != [case.address] else []
+    doc = got.json()  # JSON is inert by construction: the text arrives exactly as it was
+    subject = doc["subject"] if case.type == "webhook" else doc[0]["annotations"]["summary"]
+    return [] if subject == sent.message.subject else [f"subject {subject!r}"]
+
+
+async def test_hostile_device_text_arrives_inert_and_delivered(
+        case: Case, receiver: Receiver, notifier: Notifier, caplog: pytest.LogCaptureFixture) -> None:
+    sent = hostile_page(case.address)
+    await notifier.send(sent)
+    [got] = receiver.delivered()
+    assert obeyed_markup(case, got, sent) == []
+    shown = case.reads(seen_text(got))
+    for piece in HOSTILE_SHOWN:
+        assert piece in shown, f"{case.name or case.type}: the on-call cannot read {piece!r}"
+    assert ACK_URL in shown and case.address in shown
+    assert_no_secret(case, caplog, notifier)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 from typing import Any
 
 import pytest
@@ -59,6 +60,19 @@ async def test_get_provider_with_query_parameters(capture: CaptureServer) -> Non
     p = r.params
     assert p["password"] == KEY and p["to"] == "+84905123456" and p["username"] == "vnpt-gl"
     assert VIETNAMESE in p["text"] and ACK_URL in p["text"]
+
+
+async def test_placeholders_in_the_url_reach_the_gateway_whole(capture: CaptureServer) -> None:
+    # a site name or a comment with &, =, # or + must not cut the text or add a parameter
+    style = {"url": f"{capture.url}/sms?user=vnpt-gl&to={{to}}&text={{text}}", "method": "GET",
+             "params": {"key": "{secret:api_key}"}}
+    delivery = page("+84905123456")
+    short = f"Tram A&B=1 #2 +3/4? {delivery.message.short}"
+    async with open_notifier("sms_gateway", style, {"api_key": KEY}) as n:
+        await n.send(dataclasses.replace(delivery, message=dataclasses.replace(delivery.message, short=short)))
+    [r] = capture.requests
+    assert r.path == "/sms"
+    assert r.query == (("user", "vnpt-gl"), ("to", "+84905123456"), ("text", short), ("key", KEY))
 
 
 async def test_form_post_with_basic_auth_header(capture: CaptureServer) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
+from sitewatch.devicetext import LIMIT
 from sitewatch.incidents.model import Condition
 from sitewatch.traps.sources import SourceEntry, TrapSources
 from tests.traps.conftest import Running
@@ -50,6 +51,21 @@ async def test_link_down_names_the_interface_by_ifname(rx: Running) -> None:
     assert (down.name, down.asserts) == ("linkDown", ((Condition.LINK_DOWN, "ge-0/0/1", True),))
     # no ifName/ifDescr: the interface is named by its ifIndex, as the if-mib profile names it
     assert (up.name, up.asserts) == ("linkUp", ((Condition.LINK_DOWN, "7", False),))
+
+
+async def test_a_hostile_interface_name_becomes_one_clean_capped_line(rx: Running) -> None:
+    # any v2c sender with the site's community can name an interface anything
+    hostile = b"eth10\r\nBcc: x@evil.example <!channel>\x1b[31m\xe2\x80\xae" + b"A" * 300
+    rc, err = await net_snmp("snmptrap", "-v2c", "-c", "c-bts1", rx.port, "", "1.3.6.1.6.3.1.1.5.3",
+                             "1.3.6.1.2.1.2.2.1.1.3", "i", "3", "1.3.6.1.2.1.2.2.1.7.3", "i", "1",
+                             "1.3.6.1.2.1.2.2.1.8.3", "i", "2", "1.3.6.1.2.1.31.1.1.1.1.3", "x", hostile.hex())
+    assert rc == 0, err
+    await rx.until(lambda: len(rx.events) == 1)
+    [(condition, subject, asserted)] = rx.events[0].asserts
+    assert (condition, asserted) == (Condition.LINK_DOWN, True)
+    assert subject.startswith("eth10 Bcc: x@evil.example <!channel> [31m AAAA") and subject.endswith("…")
+    assert len(subject) == LIMIT and subject.isprintable()
+    assert all(len(v) <= LIMIT and v.isprintable() for v in rx.events[0].varbinds.values())
 
 
 async def test_alarm_table_added_and_removed(rx: Running) -> None:
