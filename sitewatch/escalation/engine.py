@@ -85,7 +85,9 @@ class EscalationEngine:
 
     def collector(self) -> EscalationCollector:
         """The Prometheus collector for the daemon's registry."""
-        return EscalationCollector(self.stats, self.outbox.depth)
+        return EscalationCollector(self.stats, self.outbox.depth,
+                                   channels=lambda: self.worker.health.states(self.worker.channels),
+                                   oldest_waiting=self.outbox.oldest_waiting, now=self.clock.time)
 
     def set_config(self, config: Config, notifiers: Mapping[str, Notifier] | None = None) -> None:
         """Adopt a reloaded config (and rebuilt notifiers, if given). Escalations under way keep

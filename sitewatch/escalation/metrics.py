@@ -8,10 +8,12 @@ depth read from the store at scrape time. The daemon registers the collector in 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from sitewatch.escalation.channel_health import ChannelState
 
 __all__ = ["ACK_BUCKETS", "EscalationCollector", "EscalationStats"]
 
@@ -52,9 +54,18 @@ class EscalationStats:
 
 
 class EscalationCollector(Collector):
-    def __init__(self, stats: EscalationStats, outbox_depth: Callable[[], int]) -> None:
+    """``channels``: every configured channel's health; ``oldest_waiting``: per channel, since when
+    its longest-waiting due delivery waits (unix time); ``now``: the clock."""
+
+    def __init__(self, stats: EscalationStats, outbox_depth: Callable[[], int], *,
+                 channels: Callable[[], Sequence[ChannelState]] = list,
+                 oldest_waiting: Callable[[float], Mapping[str, float]] = lambda now: {},
+                 now: Callable[[], float] | None = None) -> None:
         self._stats = stats
         self._depth = outbox_depth
+        self._channels = channels
+        self._oldest = oldest_waiting
+        self._now = now
 
     def collect(self) -> Iterable[Metric]:
         s = self._stats
@@ -64,6 +75,7 @@ class EscalationCollector(Collector):
             sent.add_metric([channel, result], n)
         yield sent
         yield GaugeMetricFamily("sitewatch_outbox_depth", "Notifications waiting in the outbox", value=self._depth())
+        yield from self._channel_families()
         yield CounterMetricFamily("sitewatch_dead_letters", "Notifications given up on (permanent failure or "
                                   "retries exhausted)", value=s.dead_letters)
         reached = CounterMetricFamily("sitewatch_escalation_level_reached", "Escalation levels paged, by level "
@@ -86,3 +98,31 @@ class EscalationCollector(Collector):
                                   "overdue and ran", value=s.audit_overdue)
         yield CounterMetricFamily("sitewatch_route_unmatched", "Incidents no route matched (paged through the "
                                   "last route)", value=s.route_unmatched)
+
+    def _channel_families(self) -> Iterable[Metric]:
+        states = self._channels()
+        up = GaugeMetricFamily("sitewatch_channel_up", "1 while the channel delivers, 0 while it is down "
+                               "(failures in a row; one probe message at a time)", labels=["channel"])
+        success = GaugeMetricFamily("sitewatch_channel_last_success_timestamp_seconds", "When the channel last "
+                                    "accepted a message (absent before its first)", labels=["channel"])
+        failures = GaugeMetricFamily("sitewatch_channel_failures_in_a_row", "Retryable failures since the "
+                                     "channel's last success", labels=["channel"])
+        for s in states:
+            up.add_metric([s.channel], 1.0 if s.up else 0.0)
+            failures.add_metric([s.channel], s.failures)
+            if s.last_success is not None:
+                success.add_metric([s.channel], s.last_success)
+        yield up
+        yield success
+        yield failures
+        if self._now is None:
+            return
+        now = self._now()
+        waited = GaugeMetricFamily("sitewatch_outbox_oldest_waiting_seconds", "How long the longest-waiting "
+                                   "due notification of each channel has waited (0 when none waits)",
+                                   labels=["channel"])
+        oldest = self._oldest(now)
+        for s in states:
+            since = oldest.get(s.channel)
+            waited.add_metric([s.channel], max(0.0, now - since) if since is not None else 0.0)
+        yield waited

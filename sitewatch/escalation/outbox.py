@@ -188,6 +188,17 @@ class Outbox:
                 "UPDATE notification_outbox SET due_at = ?, attempts = ?, first_attempt_at = ?, last_error = ? "
                 "WHERE id = ? AND status = 'pending'", (due_at, attempts, first_attempt_at, error, e.id)).rowcount)
 
+    def release(self, channel: str, now: float) -> int:
+        """The channel went down or came back: its deliveries waiting out a retry backoff are due
+        now, in their place in the queue; returns how many deliveries of the channel are due now."""
+        with self.store.transaction():
+            self.store.connection.execute(
+                "UPDATE notification_outbox SET due_at = ? WHERE channel = ? AND status = 'pending' AND attempts > 0 "
+                "AND due_at > ?", (now, channel, now))
+        self.woken()
+        return int(self._rows("SELECT count(*) AS n FROM notification_outbox WHERE channel = ? AND status = 'pending' "
+                              "AND due_at <= ?", (channel, now))[0]["n"])
+
     def prune(self, before: float) -> int:
         """Forget deliveries finished before ``before`` (sent, dead, cancelled) and their sent-log
         entries; returns how many rows went. Keys embed the escalation id, which is never reused,
@@ -218,7 +229,8 @@ class Outbox:
         return str(rows[0]["status"]) if rows else None
 
     def due(self, now: float, channels: Iterable[str] = ()) -> dict[str, list[OutboxEntry]]:
-        """Pending deliveries due at ``now``, per channel, oldest first (at most ``BATCH`` each);
+        """Pending deliveries due at ``now``, per channel, oldest first (in the order they were
+        queued, so a recipient gets them in order after an outage; at most ``BATCH`` each);
         ``channels``: leave these out (busy)."""
         skip = set(channels)
         out: dict[str, list[OutboxEntry]] = {}
@@ -227,7 +239,7 @@ class Outbox:
             if r["channel"] not in skip:
                 out[r["channel"]] = [_entry(x) for x in self._rows(
                     f"SELECT {_COLUMNS} FROM notification_outbox WHERE status = 'pending' AND due_at <= ? "
-                    f"AND channel = ? ORDER BY due_at, id LIMIT {BATCH}", (now, r["channel"]))]
+                    f"AND channel = ? ORDER BY id LIMIT {BATCH}", (now, r["channel"]))]
         return out
 
     def next_due(self, after: float) -> float | None:
@@ -239,6 +251,19 @@ class Outbox:
     def depth(self) -> int:
         """Deliveries waiting to be sent (due or not)."""
         return int(self._rows("SELECT count(*) AS n FROM notification_outbox WHERE status = 'pending'")[0]["n"])
+
+    def waiting(self, channel: str) -> int:
+        """Deliveries of ``channel`` waiting to be sent."""
+        return int(self._rows("SELECT count(*) AS n FROM notification_outbox WHERE channel = ? AND status = 'pending'",
+                              (channel,))[0]["n"])
+
+    def oldest_waiting(self, now: float) -> dict[str, float]:
+        """Per channel, since when its longest-waiting due delivery has waited (queued, or due if it
+        was queued for later): what a "pages waiting too long" alert reads."""
+        return {r["channel"]: float(r["since"]) for r in self._rows(
+            "SELECT channel, min(CASE WHEN attempts > 0 THEN created_at ELSE due_at END) AS since "
+            "FROM notification_outbox WHERE status = 'pending' AND (due_at <= ? OR attempts > 0) GROUP BY channel",
+            (now,))}
 
     def was_sent(self, key: str) -> bool:
         return bool(self._rows("SELECT 1 FROM notification_sent WHERE key = ?", (key,)))

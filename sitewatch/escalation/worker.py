@@ -1,13 +1,16 @@
 """The outbox worker: sends due deliveries through the notifiers, one lane per channel.
 
-    due (per channel) ──token?──▶ re-read row, check sent log ──▶ Notifier.send ──▶ sent (one commit)
+    due (per channel) ──up or probe?──token?──▶ re-read row, check sent log ──▶ Notifier.send ──▶ sent
                                        retryable ──▶ backoff with jitter (≥ Retry-After) until max_retry_time
                                        permanent, or retries exhausted ──▶ dead + on_dead (the takeover)
 
 Each channel is its own lane: an SMTP server that hangs for its whole timeout delays email, not
 SMS. Within a lane deliveries go one at a time, oldest first, as the channel's token bucket
-allows. ``run()`` is the daemon's task; ``send_due(now)`` is one pass over every channel (tests
-drive it with an injected clock).
+allows. A channel that keeps failing is **down** (``channel_health``): while down it gets one
+probe message at a time instead of every message on its own backoff, and the first success makes
+everything waiting for it due at once, oldest first (a gateway back up is used again at once).
+``run()`` is the daemon's task; ``send_due(now)`` is one pass over every channel (tests drive it
+with an injected clock).
 
 The worker owns the notifiers it is given: replaced ones (a config reload) are closed once no
 send is in flight, and ``close()`` closes the rest.
@@ -22,6 +25,7 @@ from collections.abc import Callable, Mapping
 
 from sitewatch.clock import Clock
 from sitewatch.errors import PermanentSendError, RetryableSendError
+from sitewatch.escalation.channel_health import ChannelHealth
 from sitewatch.escalation.metrics import EscalationStats
 from sitewatch.escalation.outbox import Outbox, OutboxEntry
 from sitewatch.escalation.ratelimit import TokenBucket, retry_delay
@@ -53,6 +57,7 @@ class OutboxWorker:
         self._notifiers: Mapping[str, Notifier] = notifiers
         self._retired: list[Notifier] = []
         self._buckets: dict[str, TokenBucket] = {}
+        self.health = ChannelHealth()
         self.set_channels(notifiers, rate_limits or {})
         self._wake = asyncio.Event()
         self._stopping = False
@@ -66,6 +71,7 @@ class OutboxWorker:
         """Adopt (re)configured channels; a channel keeps its bucket if its rate is unchanged."""
         self._retired += [n for name, n in self._notifiers.items() if notifiers.get(name) is not n]
         self._notifiers = notifiers
+        self.health.forget(set(notifiers))
         now = self.clock.monotonic()
         buckets: dict[str, TokenBucket] = {}
         for name, rate in rate_limits.items():
@@ -113,30 +119,38 @@ class OutboxWorker:
         return min([*later, *([nxt] if nxt is not None else [])], default=now + IDLE_WAKE)
 
     async def _lane(self, entries: list[OutboxEntry]) -> float | None:
-        """Send one channel's due entries in order; returns when its bucket has a token again if
-        it ran out."""
-        bucket = self._buckets.get(entries[0].channel)
-        for e in entries:
+        """Send one channel's due entries in order; returns when to look at the channel again if
+        it stopped early (its bucket ran out, it is down, or it just came back)."""
+        channel = entries[0].channel
+        bucket = self._buckets.get(channel)
+        for i, e in enumerate(entries):
+            if not self.health.may_send(channel, self.clock.time()):
+                self._expire_held(entries[i:])
+                return self.health.probe_at(channel)
             if bucket is not None:
                 wait = bucket.take(self.clock.monotonic())
                 if wait > 0:
                     return self.clock.time() + wait
             try:
-                await self._send_one(e)
+                recovered = await self._send_one(e)
             except Exception:  # a bug in one delivery must not stop the others
                 log.exception("outbox: delivery %s failed unexpectedly", e.key)
+                continue
+            if recovered:  # what waited for the channel is due now: the next pass takes it, oldest first
+                return self.clock.time()
         return None
 
-    async def _send_one(self, e: OutboxEntry) -> None:
+    async def _send_one(self, e: OutboxEntry) -> bool:
+        """Send one delivery; True when its success ended an outage of the channel."""
         if self.outbox.status(e.id) != "pending":  # cancelled, or finished by another pass
-            return
+            return False
         if self.outbox.was_sent(e.key):  # confirmed by a run that died before updating the row
             self.outbox.finish(e, "sent", self.clock.time())
-            return
+            return False
         notifier = self._notifiers.get(e.channel)
         if notifier is None:
             self._dead(e, f"channel {e.channel!r} is not configured", attempted=False)
-            return
+            return False
         # nothing awaits between the checks above and the send starting: a cancel cannot slip in
         try:
             async with asyncio.timeout(SEND_TIMEOUT):
@@ -151,19 +165,51 @@ class OutboxWorker:
             log.exception("outbox: channel %s raised an unclassified error", e.channel)
             self._retry(e, f"unexpected {type(exc).__name__}", None)
         else:
-            self.outbox.finish(e, "sent", self.clock.time(), attempted=True)
+            now = self.clock.time()
+            self.outbox.finish(e, "sent", now, attempted=True)
+            return self._channel_works(e.channel, now)
+        return False
+
+    def _channel_works(self, channel: str, now: float) -> bool:
+        outage = self.health.succeeded(channel, now)
+        if outage is None:
+            return False
+        released = self.outbox.release(channel, now)
+        down_for = now - (outage.down_since if outage.down_since is not None else now)
+        log.info("channel %s is up again after %.0f s down; %d waiting message(s) go now, oldest first",
+                 channel, down_for, released + 1)
+        return True
 
     def _retry(self, e: OutboxEntry, reason: str, retry_after: float | None) -> None:
         now = self.clock.time()
+        went_down = self.health.failed(e.channel, now, reason, retry_after)
+        if went_down:  # its messages wait for the channel now, not each for its own backoff
+            self.outbox.release(e.channel, now)
+            log.warning("channel %s is down: %d failures in a row, the last: %s; %d message(s) waiting; "
+                        "probing it with one message at a time until it answers", e.channel,
+                        self.health.state(e.channel).failures, reason, self.outbox.waiting(e.channel))
         first = e.first_attempt_at if e.first_attempt_at is not None else now
         attempts = e.attempts + 1
-        delay = retry_delay(attempts, retry_after, self._rng)
-        if now + delay - first > self.max_retry_time:
+        # a message of a down channel stays due, in its place in the queue: the probes pace the channel
+        probe_at = self.health.probe_at(e.channel)
+        delay = retry_delay(attempts, retry_after, self._rng) if probe_at is None else 0.0
+        if max(now + delay, probe_at or now) - first > self.max_retry_time:
             self._dead(e, f"gave up after {attempts} attempts in {now - first:.0f} s: {reason}")
         elif self.outbox.reschedule(e, due_at=now + delay, attempts=attempts, first_attempt_at=first, error=reason):
             self.stats.notification(e.channel, "retry")
-            log.info("outbox: %s via %s failed (%s); retry %d in %.0f s", e.kind.value, e.channel, reason, attempts,
-                     delay)
+            # one line per outage (above), not one per retry
+            log.debug("outbox: %s via %s failed (%s); retry %d in %.0f s", e.kind.value, e.channel, reason, attempts,
+                      delay)
+
+    def _expire_held(self, entries: list[OutboxEntry]) -> None:
+        """While a channel is down its messages wait unsent; one that has waited longer than
+        ``max_retry_time`` is given up on, so the person's next contact takes over."""
+        now = self.clock.time()
+        for e in entries:
+            since = e.first_attempt_at if e.first_attempt_at is not None else e.due_at
+            if now - since > self.max_retry_time:
+                self._dead(e, f"channel {e.channel} down; gave up after waiting {now - since:.0f} s: "
+                              f"{self.health.state(e.channel).last_error}")
 
     def _dead(self, e: OutboxEntry, reason: str, *, attempted: bool = True) -> None:
         now = self.clock.time()
