@@ -23,7 +23,7 @@ __all__ = ["DOWN_AFTER", "PROBE_BASE", "PROBE_CAP", "ChannelHealth", "ChannelSta
 DOWN_AFTER = 3
 #: first probe of a down channel after about this long; doubles up to ``PROBE_CAP``
 PROBE_BASE = 5.0
-PROBE_CAP = 30.0
+PROBE_CAP = 10.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
