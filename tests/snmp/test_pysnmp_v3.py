@@ -169,10 +169,10 @@ class CorruptingRelay(asyncio.DatagramProtocol):
 
     def from_agent(self, data: bytes, addr: tuple[str, int]) -> None:
         assert self.front is not None and self.client is not None
-        bad = corrupt(data)
+        bad, value_broken = corrupt(data)
         self.front.sendto(bad, self.client)
         self.corrupted += 1
-        self.values_broken += bad[-1] == data[-1]
+        self.values_broken += value_broken
         if not self.only_corrupted:
             self.front.sendto(data, self.client)
 
@@ -190,13 +190,14 @@ SYS_OBJECT_ID = f"{SYS}.2.0"
 _OID_TLV = bytes.fromhex("06082b06010201010200")
 
 
-def corrupt(data: bytes) -> bytes:
-    """Break a reply after its message and request ids: in plaintext, sysObjectID's value gets a
-    tag that is no tag (0x1f opens a long tag whose length then overruns); an encrypted one gets
-    its last ciphertext byte flipped (its digest no longer matches)."""
+def corrupt(data: bytes) -> tuple[bytes, bool]:
+    """Break a reply after its message and request ids, and say whether its value was the part
+    broken: in plaintext, sysObjectID's value gets a tag that is no tag (0x1f opens a long tag
+    whose length then overruns); otherwise (encrypted, or no such value) the last byte is flipped
+    (an encrypted reply's digest no longer matches)."""
     if _OID_TLV + b"\x06" in data:
-        return data.replace(_OID_TLV + b"\x06", _OID_TLV + b"\x1f")
-    return data[:-1] + bytes([data[-1] ^ 0xFF])
+        return data.replace(_OID_TLV + b"\x06", _OID_TLV + b"\x1f"), True
+    return data[:-1] + bytes([data[-1] ^ 0xFF]), False
 
 
 @pytest.mark.parametrize("name", ["plain", "shaaes"])
