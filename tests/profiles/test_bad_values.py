@@ -247,3 +247,17 @@ def test_sp2_value_with_a_status_saying_no_sensor_is_unknown(status: int | None,
     if status is not None:
         raw[SP2_TEMP_STATUS] = status
     assert value(compiled("eltek-sp2"), raw, "battery_temperature_celsius") == pytest.approx(want)
+
+
+@pytest.mark.parametrize(("profile", "left", "total", "extra"), [
+    ("eltek-smartpack", "1.3.6.1.4.1.12148.9.3.20.2.0", "1.3.6.1.4.1.12148.9.3.20.4.0", {}),
+    ("eltek-sp2", "1.3.6.1.4.1.12148.10.10.9.5.0", "1.3.6.1.4.1.12148.10.10.11.5.0",
+     {"1.3.6.1.4.1.12148.10.2.17.0": 0}),  # capacity in Ah: left / total
+])
+def test_a_total_capacity_of_zero_gives_no_charge_ratio(profile: str, left: str, total: str,
+                                                         extra: dict[str, SnmpValue]) -> None:
+    c = compiled(profile)
+    for raw_total, want in [(0, None), (400, 0.5)]:
+        readings = read(c, {left: 200, total: raw_total, **extra})
+        assert readings[key("battery_charge_ratio")].value == want
+        assert readings[key("battery_status")].value == (None if want is None else "normal")
