@@ -35,7 +35,7 @@ from typing import Any
 
 from sitewatch.errors import PollError
 from sitewatch.model import PollErrorKind, SnmpException, SnmpValue
-from sitewatch.snmp.ber import DecodeError, Pdu, decode_oid
+from sitewatch.snmp.ber import Pdu, decode_oid
 from sitewatch.snmp.ber_encode import (
     RequestTemplate,
     build_request,
@@ -220,7 +220,7 @@ class LeanSnmpClient:
             fut = self._opening[family] = asyncio.ensure_future(open_endpoint(
                 family, self._dropped, receive_buffer=self._receive_buffer,
                 max_response_size=self._max_response_size,
-                bind_host="0.0.0.0" if family == socket.AF_INET else "::"))
+                bind_host="0.0.0.0" if family == socket.AF_INET else "::", oid_name=self._name))
         try:
             ep = await asyncio.shield(fut)
         except OSError as e:
@@ -379,25 +379,20 @@ class LeanSnmpClient:
         job.walked[(host, target.port)] = walked
 
     def _name(self, raw: bytes) -> str:
-        """The dotted form of an OID from a reply (validated; remembered, as walks repeat them)."""
+        """The dotted form of an OID from a reply (validated; remembered, as walks repeat them).
+        ``DecodeError`` for one that is not valid: the endpoint drops the reply holding it."""
         name = self._names.get(raw)
         if name is None:
-            try:
-                name = decode_oid(raw)
-            except DecodeError as e:
-                raise PollError(PollErrorKind.DECODE, f"bad OID in reply: {e.reason}") from None
+            name = decode_oid(raw)
             if len(self._names) > self._max_cached:
                 self._names.clear()
             self._names[raw] = name
         return name
 
     def _shape(self, reps: int, varbinds: list[tuple[Any, SnmpValue]], keep: list[int],
-               ends: list[int]) -> _Shape | None:
+               ends: list[int]) -> _Shape:
         """The layout of a one-request walk's answer, shared by every agent that answers alike."""
-        try:
-            names = tuple(self._name(raw) for raw, _ in varbinds)
-        except PollError:  # an OID past a column that does not decode: no layout to expect
-            return None
+        names = tuple(self._name(raw) for raw, _ in varbinds)  # valid: the endpoint checked them
         tlvs = tuple(oid_tlv(raw) for raw, _ in varbinds)
         shape = _Shape(reps, names, tlvs, tuple(keep), tuple(ends))
         known = self._shapes.get(shape)

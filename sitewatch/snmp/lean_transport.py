@@ -7,6 +7,11 @@ request only if it decodes, is a Response, carries a pending request-id, and com
 address, port, version and community the request went to. Everything else is dropped and
 counted by reason (``DROP_REASONS``); nothing a datagram holds can raise out of here.
 
+A reply that matches its request but is broken after the request-id (a value or an OID that
+does not decode) is dropped as ``malformed`` too, and the request keeps waiting: whoever
+guessed a request-id must not be able to fail a site's poll. If no good reply comes, the
+request times out like any unanswered one (its message says how many were dropped).
+
 Timeouts: requests with the same per-try timeout expire in the order they were sent, so each
 timeout value keeps a FIFO of deadlines swept every ``SWEEP_SECONDS`` — no timer object per
 request, and nothing to cancel when a reply arrives.
@@ -20,7 +25,7 @@ import os
 import random
 import socket
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from sitewatch.errors import PollError
@@ -55,8 +60,8 @@ _RESPONSE = 0xA2
 class _Pending:
     """One request in flight (mutable: retries count down)."""
 
-    __slots__ = ("community", "data", "decode_error", "expect", "future", "host", "names", "port", "seq", "tlvs",
-                 "tries_left", "version")
+    __slots__ = ("community", "corrupted", "data", "decode_error", "expect", "future", "host", "names", "port",
+                 "seq", "tlvs", "tries_left", "version")
 
     def __init__(self, seq: int, future: asyncio.Future[Reply], host: str, port: int, version: int,
                  community: bytes, data: bytes, retries: int, names: Sequence[str], tlvs: Sequence[bytes],
@@ -72,14 +77,17 @@ class _Pending:
         self.names = names
         self.tlvs = tlvs
         self.expect = expect
-        self.decode_error = ""
+        self.corrupted = 0  # matching replies dropped because they do not decode
+        self.decode_error = ""  # why the last of them did not
 
 
 class Endpoint(asyncio.DatagramProtocol):
     """A bound UDP socket, its pending requests by request-id, and the drop counters."""
 
-    def __init__(self, sock: socket.socket, dropped: dict[str, int], max_response_size: int) -> None:
+    def __init__(self, sock: socket.socket, dropped: dict[str, int], max_response_size: int,
+                 oid_name: Callable[[bytes], str]) -> None:
         self._sock = sock
+        self._oid_name = oid_name  # validates (and names) the OIDs of a walk answer; DecodeError if bad
         self._dropped = dropped
         self._max_size = max_response_size
         self._loop = asyncio.get_running_loop()
@@ -170,8 +178,11 @@ class Endpoint(asyncio.DatagramProtocol):
                 p.future.set_exception(e)
                 return
             self._expire_at(wait, rid, p)
-        elif p.decode_error:
-            p.future.set_exception(PollError(PollErrorKind.DECODE, f"undecodable reply: {p.decode_error}"))
+        elif p.corrupted:
+            n = p.corrupted
+            p.future.set_exception(PollError(
+                PollErrorKind.TIMEOUT, f"no valid reply from {p.host}:{p.port} ({n} corrupted "
+                f"{'reply' if n == 1 else 'replies'} dropped, the last one: {p.decode_error})"))
         else:
             p.future.set_exception(PollError(PollErrorKind.TIMEOUT, f"no reply from {p.host}:{p.port}"))
 
@@ -217,12 +228,19 @@ class Endpoint(asyncio.DatagramProtocol):
             dropped["wrong_community"] += 1
             return
         try:
-            varbinds: list[tuple[Any, SnmpValue]] | None = (
-                (parse_expected_varbinds if p.expect else parse_named_varbinds)(data, i, j, p.names, p.tlvs)
-                if p.names else parse_varbinds(data, i, j))
+            varbinds: list[tuple[Any, SnmpValue]] | None
+            if p.names:
+                varbinds = (parse_expected_varbinds if p.expect else parse_named_varbinds)(
+                    data, i, j, p.names, p.tlvs)
+            else:
+                varbinds = parse_varbinds(data, i, j)
+                name = self._oid_name
+                for raw, _ in varbinds:
+                    name(raw)
         except DecodeError as e:
-            # keep waiting: a genuine reply may still come; if none does, the request fails as DECODE
+            # keep waiting: the genuine reply may still come; if none does, the request times out
             dropped["malformed"] += 1
+            p.corrupted += 1
             p.decode_error = e.reason
             return
         del self._pending[rid]
@@ -255,8 +273,11 @@ class Endpoint(asyncio.DatagramProtocol):
 
 
 async def open_endpoint(family: int, dropped: dict[str, int], *, receive_buffer: int,
-                        max_response_size: int, bind_host: str) -> Endpoint:
-    """Bind a UDP socket with a large receive buffer and wrap it in an ``Endpoint``."""
+                        max_response_size: int, bind_host: str, oid_name: Callable[[bytes], str]) -> Endpoint:
+    """Bind a UDP socket with a large receive buffer and wrap it in an ``Endpoint``.
+
+    ``oid_name`` gives the dotted form of an OID's content octets, ``DecodeError`` if they are
+    not a valid OID: a walk answer holding one is dropped as corrupted."""
     sock = socket.socket(family, socket.SOCK_DGRAM)
     try:
         force = getattr(socket, "SO_RCVBUFFORCE", None)
@@ -267,7 +288,7 @@ async def open_endpoint(family: int, dropped: dict[str, int], *, receive_buffer:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         sock.bind((bind_host, 0))
         sock.setblocking(False)
-        endpoint = Endpoint(sock, dropped, max_response_size)
+        endpoint = Endpoint(sock, dropped, max_response_size, oid_name)
         await asyncio.get_running_loop().create_datagram_endpoint(lambda: endpoint, sock=sock)
     except BaseException:
         sock.close()

@@ -100,8 +100,9 @@ class CompiledProfiles:
         self._tables = tuple(tables)
         self._rules = tuple(r for r in rules if r.emit or r.feeds)
         self._env_keys = tuple(sorted(needed))
-        extra = [o for s in scalars for o in (s.alt, s.selector, *(x for _, i, a in s.info for x in (i, a))) if o]
-        extra += [c.selector for t in tables for c in t.columns if c.selector]
+        extra = [o for s in scalars for o in (s.alt, s.selector, *(x for _, i, a in s.info for x in (i, a)),
+                                              *s.guard_oids) if o]
+        extra += [o for t in tables for o in t.scalar_oids()]
         columns = tuple(dict.fromkeys(o for t in tables for o in t.column_oids()))
         by_arcs = {a: tuple(dict.fromkeys(o for t in tables if t.arcs == a for o in t.column_oids()))
                    for a in sorted({t.arcs for t in tables})}
@@ -171,7 +172,10 @@ class CompiledProfiles:
             if not rows:
                 continue
             columns = [(c, cols[c.oid]) for c in t.columns]
+            limit = t.max_index(raw) if t.limit_oid else None
             for index in (sorted(rows, key=_index_key) if t.pick_first else rows):
+                if limit is not None and _index_key(index)[0] > limit:
+                    continue  # a row beyond the count the device declares (a phase it does not have)
                 if t.where and not t.passes(index, cols):
                     continue
                 row = t.row(index, cols)

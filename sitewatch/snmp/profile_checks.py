@@ -58,6 +58,9 @@ class _Checker:
                 yield (*path, "enum"), "enum keys must not be empty"
         if not in_table and ABSENT_ROW in targets:
             yield (*path, "enum"), f"{ABSENT_ROW!r} (drop the row) is only for table columns"
+        for k, u in enumerate(s.unknown_when):
+            if u.column is not None and not in_table:
+                yield (*path, "unknown_when", k, "column"), "column is for table columns; a scalar names an oid"
         targets = [t for t in targets if t != ABSENT_ROW]
         if is_local(s.reading):
             if not LOCAL_NAME.match(s.reading):

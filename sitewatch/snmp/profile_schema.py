@@ -31,6 +31,7 @@ __all__ = [
     "ScalarSpec",
     "ScaleFromSpec",
     "TableSpec",
+    "UnknownWhenSpec",
     "ValueSpec",
     "ValueType",
     "WhereSpec",
@@ -107,6 +108,26 @@ class EntityScaleSpec(_Spec):
     precision: Oid
 
 
+class UnknownWhenSpec(_Spec):
+    """Another object saying a reading's value is not a measurement (a sensor the controller
+    reports as notPresent, a phase a single-phase plant does not have): the value is unknown
+    while the scalar ``oid`` (or, for a table column, the same row's ``column``) is ``in`` the
+    list, and, when ``value_in`` is given, the reading's own raw value is one of those too."""
+
+    oid: Oid | None = None
+    column: Oid | None = None
+    in_: tuple[Text, ...] = Field(alias="in")
+    value_in: tuple[Number, ...] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> UnknownWhenSpec:
+        if (self.oid is None) == (self.column is None):
+            raise ValueError("unknown_when needs exactly one of oid (a scalar) or column (of the same row)")
+        if not self.in_:
+            raise ValueError("unknown_when needs a non-empty 'in' list")
+        return self
+
+
 class ValueSpec(_Spec):
     oid: Oid
     #: a canonical reading name, or a profile-local name starting with ``_`` (for ``derive``)
@@ -117,6 +138,8 @@ class ValueSpec(_Spec):
     enum: dict[Text, EnumTarget] = {}
     #: raw values that mean "unknown" (checked before scaling)
     unknown: tuple[Number, ...] = ()
+    #: other objects whose value makes this one unknown
+    unknown_when: tuple[UnknownWhenSpec, ...] = ()
     #: valid range of the final value in base units; outside = unknown
     range: tuple[Number, Number] | None = None
     #: use the magnitude (a -48 V plant reporting -53500 mV → 53.5 V)
@@ -167,18 +190,20 @@ class LabelSpec(_Spec):
 
 
 class WhereSpec(_Spec):
-    """A row filter: the column's value must be ``in`` the list and/or ``contain`` the text
-    (case-insensitive). ``missing_ok`` keeps rows whose agent does not report the column."""
+    """A row filter: the column's value must be ``in`` the list, not ``not_in`` it, and/or
+    ``contain`` the text (case-insensitive). ``missing_ok`` keeps rows whose agent does not
+    report the column."""
 
     column: Oid
     in_: tuple[Text, ...] | None = Field(default=None, alias="in")
+    not_in: tuple[Text, ...] | None = None
     contains: str | None = None
     missing_ok: bool = False
 
     @model_validator(mode="after")
     def _one(self) -> WhereSpec:
-        if self.in_ is None and self.contains is None:
-            raise ValueError("a where clause needs 'in' or 'contains'")
+        if self.in_ is None and self.not_in is None and self.contains is None:
+            raise ValueError("a where clause needs 'in', 'not_in' or 'contains'")
         return self
 
 
@@ -196,12 +221,17 @@ class TableSpec(_Spec):
     where: tuple[WhereSpec, ...] = ()
     #: ``first``: only the first row (lowest index) passing ``where`` produces readings
     pick: Literal["all", "first"] = "all"
+    #: a scalar holding how many rows the device has (upsInputNumLines): rows with a higher
+    #: index do not exist, whatever they read; without a usable value every row counts
+    max_index_from: Oid | None = None
     columns: tuple[ColumnSpec, ...]
 
     @model_validator(mode="after")
     def _info(self) -> TableSpec:
         if any(i.instance_optional for i in self.info):
             raise ValueError("instance_optional is for scalars, not table columns")
+        if self.max_index_from is not None and self.index_arcs != 1:
+            raise ValueError("max_index_from needs a table indexed by one number (index_arcs: 1)")
         return self
 
 

@@ -20,6 +20,7 @@ Format (one file per profile, named ``<name>.yaml``; see ``sitewatch/profiles/RE
         scale: 0.1                         # value = raw x scale + offset
         offset: 0
         unknown: [-1, 4294967295]          # sentinels (raw, before scaling)
+        unknown_when: [{oid: ..., in: [4, 6]}]   # another object says it is no measurement
         range: [0, 1000]                   # valid range in base units, outside = unknown
         labels: {phase: "1"}               # as CANONICAL declares for the reading
         enum: {1: unknown, 2: normal}      # enum/bool: raw → state, true/false, number, null
@@ -32,7 +33,8 @@ Format (one file per profile, named ``<name>.yaml``; see ``sitewatch/profiles/RE
         labels: {interface: {from: [<ifName col>, <ifDescr col>]}}   # or {from: index}
         info: [{name: alias, oid: <ifAlias col>}]
         index_info: ifIndex
-        where: [{column: ..., in: [4], missing_ok: true}, {column: ..., contains: batt}]
+        where: [{column: ..., in: [4], missing_ok: true}, {column: ..., not_in: [6]}, {column: ..., contains: batt}]
+        max_index_from: 1.3.6.1.2.1.33.1.3.2.0   # rows beyond this scalar's count do not exist
         pick: all                          # or first: only the lowest-index row passing `where`
         columns:
           - {oid: 1.3.6.1.2.1.2.2.1.8, reading: link_up, type: enum, enum: {1: true, 2: false, 6: absent}}
@@ -47,7 +49,8 @@ Format (one file per profile, named ``<name>.yaml``; see ``sitewatch/profiles/RE
 Values that are not usable — wrong type, NULL, noSuchObject/noSuchInstance, a sentinel, text
 that is not a number, out of range, an unmapped enum value — give ``value=None`` (unknown).
 Text numbers (``"54.01"``) parse; NUL padding is stripped; Gauge32 in place of INTEGER is fine.
-An enum target ``absent`` drops the whole table row (an interface that is ``notPresent``).
+An enum target ``absent`` drops the whole table row (an interface that is ``notPresent``), as
+does an index beyond ``max_index_from`` (a phase a single-phase UPS does not have).
 """
 
 from __future__ import annotations

@@ -12,7 +12,15 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from sitewatch.model import CANONICAL, Reading, SnmpException
-from sitewatch.snmp.profile_schema import ColumnSpec, LabelSpec, ScalarSpec, TableSpec, WhereSpec, is_local
+from sitewatch.snmp.profile_schema import (
+    ColumnSpec,
+    LabelSpec,
+    ScalarSpec,
+    TableSpec,
+    UnknownWhenSpec,
+    WhereSpec,
+    is_local,
+)
 from sitewatch.snmp.values import (
     ABSENT,
     CACHEABLE,
@@ -47,6 +55,38 @@ def empty(v: object) -> bool:
 def scale_key(raw: object) -> int | str | None:
     """A raw value as a key of an ``enum``-like map (ints as ints, other values as text)."""
     return raw if type(raw) is int else text_of(raw)
+
+
+def _match_keys(texts: tuple[str, ...]) -> frozenset[int | str]:
+    """Profile list entries as the raw values they match (see ``scale_key``)."""
+    return frozenset(int(a) if a.strip().lstrip("-").isdigit() else a.strip() for a in texts)
+
+
+class _Guard:
+    """An ``unknown_when`` clause: another object (a scalar, or a column of the same row) whose
+    value makes a reading unknown, optionally only while the reading's raw value is one of
+    ``values``."""
+
+    __slots__ = ("allowed", "column", "oid", "values")
+
+    def __init__(self, spec: UnknownWhenSpec) -> None:
+        self.column = spec.column is not None
+        self.oid: str = spec.column if spec.column is not None else spec.oid  # type: ignore[assignment]
+        self.allowed = _match_keys(spec.in_)
+        self.values = frozenset(spec.value_in) if spec.value_in is not None else None
+
+    def says_unknown(self, own: object, other: object) -> bool:
+        if empty(other) or scale_key(other) not in self.allowed:
+            return False
+        return self.values is None or (type(own) is int and own in self.values)
+
+
+def _guarded(guards: tuple[_Guard, ...], own: object, others: tuple[object, ...]) -> bool:
+    return any(g.says_unknown(own, x) for g, x in zip(guards, others, strict=True))
+
+
+def _guard_source(guards: tuple[_Guard, ...], others: tuple[object, ...]) -> str:
+    return "".join(f" {g.oid}={render(x)}" for g, x in zip(guards, others, strict=True))
 
 
 def _converter(spec: ScalarSpec | ColumnSpec, scale: float, offset: float) -> Convert:
@@ -91,8 +131,8 @@ class _Out:
 class Scalar(_Out):
     """One scalar OID → one reading."""
 
-    __slots__ = ("alt", "by_selector", "cache", "convert", "info", "info_oids", "labels", "oid", "plain", "selector",
-                 "volatile")
+    __slots__ = ("alt", "by_selector", "cache", "convert", "guard_oids", "guards", "info", "info_oids", "labels",
+                 "oid", "plain", "selector", "volatile")
 
     def __init__(self, spec: ScalarSpec, env_key: str, feeds: bool) -> None:
         super().__init__(spec.reading, env_key, feeds)
@@ -105,7 +145,9 @@ class Scalar(_Out):
         self.info = tuple((i.name, i.oid, i.oid[:-2] if i.instance_optional else None) for i in spec.info)
         #: the info OIDs when none has a fallback (the common case: read with one lookup each)
         self.info_oids = tuple(o for _, o, _ in self.info) if not any(a for _, _, a in self.info) else None
-        self.plain = self.alt is None and self.selector is None and not self.info
+        self.guards = tuple(_Guard(u) for u in spec.unknown_when)
+        self.guard_oids = tuple(g.oid for g in self.guards)
+        self.plain = self.alt is None and self.selector is None and not self.info and not self.guards
         #: a value that changes on every poll (uptime) is not worth caching
         self.volatile = spec.type == "timeticks"
         self.cache: dict[object, Reading] = {}
@@ -130,19 +172,25 @@ class Scalar(_Out):
             info = tuple([get(o, MISSING) for o in self.info_oids])
         else:
             info = tuple(_get(raw, o, alt) for _, o, alt in self.info)
-        key = (v, oid, sel, *info)
+        others = tuple([raw.get(o, MISSING) for o in self.guard_oids]) if self.guards else ()
+        key = (v, oid, sel, *info, *others)
         if not CACHEABLE.issuperset(map(type, key)):
-            return self._make(v, oid, sel, info, _NO_CACHE)
+            return self._make(v, oid, sel, info, _NO_CACHE, others)
         r = self.cache.get(key)
-        return r if r is not None else self._make(v, oid, sel, info, key)
+        return r if r is not None else self._make(v, oid, sel, info, key, others)
 
-    def _make(self, v: object, oid: str, sel: object, info: tuple[object, ...], key: object) -> Reading:
+    def _make(self, v: object, oid: str, sel: object, info: tuple[object, ...], key: object,
+              others: tuple[object, ...] = ()) -> Reading:
         convert: Convert | None = self.convert
         source = f"{oid}={render(v)}"
         if self.by_selector is not None:
             convert = self.by_selector.get(scale_key(sel))  # type: ignore[arg-type]
             source += f" {self.selector}={render(sel)}"
         value = convert(v) if convert is not None else None
+        if others:
+            source += _guard_source(self.guards, others)
+            if _guarded(self.guards, v, others):
+                value = None
         texts = ((name, text_of(x)) for (name, _, _), x in zip(self.info, info, strict=True))
         r = make_reading(self.name, value if value is not ABSENT else None, self.labels,  # type: ignore[arg-type]
                          source, tuple((n, t) for n, t in texts if t))
@@ -181,7 +229,8 @@ class Row:
 class Column(_Out):
     """One table column → one reading per row."""
 
-    __slots__ = ("by_selector", "cache", "convert", "entity", "oid", "plain", "scales", "selector", "spec", "static")
+    __slots__ = ("by_selector", "cache", "convert", "dynamic", "entity", "guards", "oid", "plain", "scales", "selector",
+                 "spec", "static")
 
     def __init__(self, spec: ColumnSpec, env_key: str, feeds: bool) -> None:
         super().__init__(spec.reading, env_key, feeds)
@@ -193,8 +242,11 @@ class Column(_Out):
         self.selector = spec.scale_from.oid if spec.scale_from else None
         self.entity = (spec.entity_scale.scale, spec.entity_scale.precision) if spec.entity_scale else None
         self.scales: dict[tuple[int, int], Convert] = {}
+        self.guards = tuple(_Guard(u) for u in spec.unknown_when)
+        #: the conversion depends on other values (a unit selector, entity scale and precision)
+        self.dynamic = self.entity is not None or self.selector is not None
         #: the reading depends on the value and the row only (cache key ``(value, row)``)
-        self.plain = self.entity is None and self.selector is None
+        self.plain = not self.dynamic and not self.guards
         self.cache: dict[object, object] = {}
 
     def reading(self, v: object, row: Row, cols: Mapping[str, Mapping[str, object]],
@@ -204,8 +256,13 @@ class Column(_Out):
             key: object = (v, row)
             extra: tuple[object, ...] = ()
         else:
+            index = row.index
             extra = (raw.get(self.selector, MISSING),) if self.selector else (
-                cols[self.entity[0]].get(row.index, MISSING), cols[self.entity[1]].get(row.index, MISSING))  # type: ignore[index]
+                (cols[self.entity[0]].get(index, MISSING), cols[self.entity[1]].get(index, MISSING))
+                if self.entity else ())
+            if self.guards:
+                extra += tuple([cols[g.oid].get(index, MISSING) if g.column else raw.get(g.oid, MISSING)
+                                for g in self.guards])
             key = (v, row, *extra)
         if type(v) in CACHEABLE and (not extra or CACHEABLE.issuperset(map(type, extra))):
             r = self.cache.get(key)
@@ -213,7 +270,7 @@ class Column(_Out):
                 return r
         else:
             key = _NO_CACHE
-        convert = self._dynamic(extra) if extra else self.convert
+        convert = self._dynamic(extra) if self.dynamic else self.convert
         value = convert(v) if convert is not None else None
         if value is ABSENT:
             _remember(self.cache, key, ABSENT, _ROWS_MAX)
@@ -223,6 +280,11 @@ class Column(_Out):
             source += f" {self.selector}={render(extra[0])}"
         elif self.entity:
             source += f" scale={render(extra[0])} precision={render(extra[1])}"
+        if self.guards:
+            others = extra[len(extra) - len(self.guards):]
+            source += _guard_source(self.guards, others)
+            if _guarded(self.guards, v, others):
+                value = None
         labels = tuple((n, self.static[n] if n in self.static else row.labels[n]) for n in self.label_names)
         r = make_reading(self.name, value, labels, source, row.info)  # type: ignore[arg-type]
         _remember(self.cache, key, r, _ROWS_MAX)
@@ -231,7 +293,7 @@ class Column(_Out):
     def _dynamic(self, extra: tuple[object, ...]) -> Convert | None:
         if self.by_selector is not None:
             return self.by_selector.get(scale_key(extra[0]))  # type: ignore[arg-type]
-        scale, precision = extra
+        scale, precision = extra[0], extra[1]
         if type(scale) is not int or type(precision) is not int or not (1 <= scale <= 17 and -8 <= precision <= 9):
             return None
         convert = self.scales.get((scale, precision))
@@ -243,12 +305,12 @@ class Column(_Out):
 
 
 class _Where:
-    __slots__ = ("allowed", "column", "contains", "missing_ok")
+    __slots__ = ("allowed", "column", "contains", "excluded", "missing_ok")
 
     def __init__(self, spec: WhereSpec) -> None:
         self.column = spec.column
-        self.allowed = (frozenset(int(a) if a.strip().lstrip("-").isdigit() else a.strip() for a in spec.in_)
-                        if spec.in_ is not None else None)
+        self.allowed = _match_keys(spec.in_) if spec.in_ is not None else None
+        self.excluded = _match_keys(spec.not_in) if spec.not_in is not None else None
         self.contains = spec.contains.lower() if spec.contains is not None else None
         self.missing_ok = spec.missing_ok
 
@@ -256,6 +318,8 @@ class _Where:
         if empty(v):
             return self.missing_ok
         if self.allowed is not None and scale_key(v) not in self.allowed:
+            return False
+        if self.excluded is not None and scale_key(v) in self.excluded:
             return False
         if self.contains is not None:
             text = text_of(v)
@@ -266,8 +330,8 @@ class _Where:
 class Table:
     """A table: its rows, their labels and info, and its columns."""
 
-    __slots__ = ("arcs", "columns", "ctx_cols", "index", "index_info", "info_cols", "label_specs", "pick_first",
-                 "rows", "where")
+    __slots__ = ("arcs", "columns", "ctx_cols", "index", "index_info", "info_cols", "label_specs", "limit_oid",
+                 "pick_first", "rows", "where")
 
     def __init__(self, spec: TableSpec, column: Callable[[ColumnSpec], Column]) -> None:
         self.index = spec.index
@@ -280,12 +344,25 @@ class Table:
         self.ctx_cols = tuple(dict.fromkeys([*label_cols, *(i.oid for i in spec.info)]))
         self.info_cols = tuple((i.name, i.oid) for i in spec.info)
         self.columns = tuple(column(c) for c in spec.columns)
+        self.limit_oid = spec.max_index_from
         self.rows: dict[object, Row] = {}
 
     def column_oids(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys([self.index, *self.ctx_cols, *(w.column for w in self.where),
                                     *(c.oid for c in self.columns),
-                                    *(o for c in self.columns if c.entity for o in c.entity)]))
+                                    *(o for c in self.columns if c.entity for o in c.entity),
+                                    *(g.oid for c in self.columns for g in c.guards if g.column)]))
+
+    def scalar_oids(self) -> tuple[str, ...]:
+        """The scalars the table reads besides its columns (row count, unit selectors, guards)."""
+        return tuple(dict.fromkeys([*((self.limit_oid,) if self.limit_oid else ()),
+                                    *(c.selector for c in self.columns if c.selector),
+                                    *(g.oid for c in self.columns for g in c.guards if not g.column)]))
+
+    def max_index(self, raw: Mapping[str, object]) -> int | None:
+        """The highest row index the device declares (``max_index_from``), or None: no limit."""
+        v = raw.get(self.limit_oid) if self.limit_oid else None
+        return v if type(v) is int and v >= 0 else None
 
     def row(self, index: str, cols: Mapping[str, Mapping[str, object]]) -> Row:
         """The row's labels and info, shared by its columns (cached by the raw values behind

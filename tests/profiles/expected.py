@@ -49,6 +49,17 @@ DETECTED: Final[Mapping[str, tuple[str, ...]]] = {
     "eltek-sp2": ("eltek-sp2",),
     "vertiv-ees": ("vertiv-ees",),
     "huawei-site-monitor": ("huawei-site-monitor",),
+    # built with the values devices send for what they do not have (one per profile)
+    "ups-mib-sentinels": ("ups-mib",),
+    "if-mib-sentinels": ("if-mib",),
+    "entity-sensor-sentinels": ("entity-sensor",),
+    "eltek-smartpack-sentinels": ("eltek-smartpack",),
+    "eltek-sp2-sentinels": ("eltek-sp2",),
+    "vertiv-ees-sentinels": ("vertiv-ees",),
+    "vertiv-netsure-sentinels": ("vertiv-netsure",),
+    "huawei-site-monitor-sentinels": ("huawei-site-monitor",),
+    "algcom-dc-ups-sentinels": ("algcom-dc-ups",),
+    "packetflux-sitemonitor-sentinels": ("packetflux-sitemonitor",),
 }
 RECORDINGS: Final = tuple(DETECTED)
 
@@ -196,6 +207,111 @@ EXPECTED: Final[Mapping[str, Mapping[Key, object]]] = {
         key("alarm_active", alarm="AC Power Failure"): 1.0,
         key("alarm_active", alarm="Door Alarm"): 0.0,
         key("alarms_present"): 2.0,
+    },
+    # A value the device does not have reads as unknown (None), a row it does not have as absent:
+    # never a plausible number.
+    "ups-mib-sentinels": {
+        key("battery_current_amperes"): None,  # -1: not supported (not -0.1 A)
+        key("battery_temperature_celsius"): None,  # 2147483647
+        key("battery_runtime_seconds"): None,  # -1
+        key("battery_charge_ratio"): None,  # 4294967295 = -1 as Gauge32
+        key("battery_voltage_volts"): 54.5,
+        key("battery_status"): "normal",
+        key("input_voltage_volts", phase="1"): 229.0,
+        key("input_voltage_volts", phase="2"): ABSENT,  # beyond upsInputNumLines 1 (not 0 V)
+        key("input_voltage_volts", phase="3"): ABSENT,
+        key("mains_ok"): 1.0,
+        key("on_battery"): 0.0,
+        key("alarms_present"): 0.0,
+    },
+    "if-mib-sentinels": {
+        key("link_up", interface="1"): 1.0,  # empty ifName, NUL-only ifDescr: named by ifIndex
+        key("link_up", interface="radio0"): None,  # ifOperStatus 0
+        key("link_admin_up", interface="radio0"): None,  # ifAdminStatus 0
+        key("link_up", interface="sfp0"): ABSENT,  # notPresent
+        key("link_admin_up", interface="sfp0"): ABSENT,
+        key("link_up", interface="eth1"): None,  # unknown(4)
+    },
+    "entity-sensor-sentinels": {
+        key("battery_voltage_volts"): 48.25,  # sensor 1 is unavailable(2) and reads 0: skipped
+        key("battery_temperature_celsius"): ABSENT,  # the battery sensor is nonoperational(3)
+    },
+    "eltek-smartpack-sentinels": {
+        key("input_voltage_volts", phase="1"): 231.0,
+        key("input_voltage_volts", phase="2"): None,  # 0 V while alarmACmains is normal: no such phase
+        key("input_voltage_volts", phase="3"): None,
+        key("mains_ok"): 1.0,
+        key("battery_runtime_seconds"): None,  # -1
+        key("battery_charge_ratio"): None,  # -1 of -1
+        key("battery_status"): None,
+        key("battery_voltage_volts"): 53.5,
+        key("rectifier_failed"): 0.0,  # slot 2 notPresent: not a rectifier
+        key("lvd_open"): 0.0,
+    },
+    "eltek-sp2-sentinels": {
+        key("input_voltage_volts", phase="1"): 230.0,
+        key("input_voltage_volts", phase="2"): ABSENT,  # mainsVoltageStatus notPresent(6)
+        key("input_voltage_volts", phase="3"): ABSENT,
+        key("mains_ok"): 1.0,
+        key("on_battery"): 0.0,
+        key("battery_current_amperes"): None,  # batteryCurrentsStatus disabled(4), reads 0
+        key("battery_temperature_celsius"): None,  # batteryTemperaturesStatus notPresent(6), reads 0
+        key("battery_runtime_seconds"): None,  # -1
+        key("battery_voltage_volts"): 54.2,
+        key("battery_charge_ratio"): 0.96,
+        key("fuel_level_ratio"): ABSENT,  # tank 1 notPresent(6), reads 0
+        key("generator_running"): 0.0,
+        key("rectifier_failed"): 0.0,
+    },
+    "vertiv-ees-sentinels": {
+        key("battery_voltage_volts"): None,  # psBatteryVoltage and systemVoltage 2147483647
+        key("battery_current_amperes"): None,
+        key("battery_charge_ratio"): None,
+        key("battery_status"): None,
+        key("battery_temperature_celsius"): None,  # the battery probe reads 2147483647
+        key("input_voltage_volts", phase="1"): 230.0,
+        key("input_voltage_volts", phase="2"): None,
+        key("input_voltage_volts", phase="3"): None,
+        key("mains_ok"): 1.0,  # battery mode unknown(1): from line A
+        key("on_battery"): None,
+        key("alarm_active", alarm="7"): 1.0,  # empty alarmDescription: named by alarmIndex
+    },
+    "vertiv-netsure-sentinels": {
+        key("battery_voltage_volts"): 53.9,
+        key("battery_current_amperes"): None,  # empty text
+        key("battery_runtime_seconds"): None,  # NUL padding
+        key("lvd_open"): 0.0,  # circuit A none(3); B noreply(1) says nothing
+        key("rectifier_failed"): 0.0,
+    },
+    "huawei-site-monitor-sentinels": {
+        key("battery_voltage_volts"): 53.6,
+        key("battery_current_amperes"): None,  # 2147483647
+        key("battery_runtime_seconds"): None,  # 4294967295
+        key("battery_charge_ratio"): None,  # 2147483647
+        key("battery_status"): None,
+        key("battery_temperature_celsius"): None,  # -99999: sensor not configured
+        key("on_battery"): None,  # hwBattsChargeStatus unknown(255)
+        key("generator_running"): None,  # hwSiteDGWorkStatus unknown(255)
+        key("input_voltage_volts", phase="1"): 230.0,
+        key("input_voltage_volts", phase="2"): None,  # 2147483647
+        key("input_voltage_volts", phase="3"): None,
+        key("mains_ok"): 1.0,
+        key("rectifier_failed"): 0.0,  # slot 2 noConfig(7): not a rectifier
+        key("alarm_active", alarm="4"): 0.0,  # empty hwAlarmText: named by hwAlarmIndex
+    },
+    "algcom-dc-ups-sentinels": {
+        key("input_voltage_volts", phase="1"): None,  # supplyVoltage 0: no sensor
+        key("battery_status"): "unknown",  # incompatible battery(1)
+        key("battery_voltage_volts"): 54.1,
+        key("battery_current_amperes"): 1.2,
+        key("mains_ok"): 1.0,
+        key("on_battery"): 0.0,
+        key("alarms_present"): 0.0,
+    },
+    "packetflux-sitemonitor-sentinels": {
+        key("battery_voltage_volts"): None,  # 1000 tenths: full scale, nothing connected
+        key("mains_ok"): None,  # switch input 3 not answered
+        key("on_battery"): None,
     },
 }
 

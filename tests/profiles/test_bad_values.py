@@ -10,7 +10,7 @@ import pytest
 from sitewatch.model import Reading, SnmpException, SnmpValue
 from sitewatch.snmp.profiles import CompiledProfiles, compile_profiles, load_profiles
 from sitewatch.snmp.values import make_reading
-from tests.profiles.expected import key
+from tests.profiles.expected import ABSENT, key
 
 UPS = "1.3.6.1.2.1.33.1"
 IF = "1.3.6.1.2.1.2.2.1"
@@ -178,3 +178,86 @@ def test_make_reading_is_a_reading() -> None:
     made = make_reading(**args)  # type: ignore[arg-type]
     assert made == Reading(**args)  # type: ignore[arg-type]
     assert hash(made) == hash(Reading(**args))  # type: ignore[arg-type]
+
+
+UPS_LINES, UPS_INPUT = f"{UPS}.3.2.0", f"{UPS}.3.3.1.3"
+
+
+@pytest.mark.parametrize(("lines", "phases"), [
+    (1, {"1": 229.0}),  # a single-phase UPS answering rows 2 and 3 at 0 V: they do not exist
+    (3, {"1": 229.0, "2": 0.0, "3": 0.0}),  # a three-phase UPS that lost two phases: 0 V is real
+    (0, {}),
+    (None, {"1": 229.0, "2": 0.0, "3": 0.0}),  # no upsInputNumLines: every row the agent has counts
+    (-1, {"1": 229.0, "2": 0.0, "3": 0.0}),
+    (b"1", {"1": 229.0, "2": 0.0, "3": 0.0}),
+])
+def test_ups_input_rows_beyond_the_declared_line_count_do_not_exist(lines: SnmpValue,
+                                                                     phases: dict[str, float]) -> None:
+    c = compiled("ups-mib")
+    raw: dict[str, SnmpValue] = {f"{UPS_INPUT}.1": 229, f"{UPS_INPUT}.2": 0, f"{UPS_INPUT}.3": 0}
+    if lines is not None:
+        raw[UPS_LINES] = lines
+    got = {dict(r.labels)["phase"]: r.value for r in c.readings(raw) if r.name == "input_voltage_volts"}
+    assert got == phases
+    assert UPS_LINES in c.plan.scalars
+
+
+ELTEK_AC2, ELTEK_MAINS_ALARM = "1.3.6.1.4.1.12148.9.6.2.0", "1.3.6.1.4.1.12148.9.7.1.11.0"
+
+
+def test_eltek_phase_at_zero_is_unknown_only_while_the_controller_reports_no_mains_alarm() -> None:
+    c = compiled("eltek-smartpack")
+    for alarm, volts, want in [(0, 0, None), (1, 0, 0.0), (0, 231, 231.0), (None, 0, 0.0), (0, 0, None)]:
+        raw: dict[str, SnmpValue] = {ELTEK_AC2: volts}
+        if alarm is not None:
+            raw[ELTEK_MAINS_ALARM] = alarm
+        r = read(c, raw)[key("input_voltage_volts", phase="2")]
+        assert r.value == want, (alarm, volts, r)  # the same compiled profile, poll after poll
+        assert r.source == f"{ELTEK_AC2}={volts} {ELTEK_MAINS_ALARM}={'missing' if alarm is None else alarm}"
+
+
+SP2_PHASE_STATUS, SP2_PHASE = "1.3.6.1.4.1.12148.10.3.4.1.2", "1.3.6.1.4.1.12148.10.3.4.1.6"
+SP2_TEMP_STATUS, SP2_TEMP, SP2_TEMP_SCALE = ("1.3.6.1.4.1.12148.10.10.7.1.0", "1.3.6.1.4.1.12148.10.10.7.5.0",
+                                             "1.3.6.1.4.1.12148.10.2.16.0")
+
+
+@pytest.mark.parametrize(("status", "want"), [
+    (1, 0.0), (3, 0.0), (8, 0.0),  # normal and alarm levels: a measured 0 V
+    (0, None), (5, None),  # error, disconnected: the phase is there, its value is not a measurement
+    (4, ABSENT), (6, ABSENT),  # disabled, notPresent: no such phase
+    (None, 0.0),  # no status column: the value stands
+])
+def test_sp2_phase_reads_by_its_own_status(status: int | None, want: object) -> None:
+    c = compiled("eltek-sp2")
+    raw: dict[str, SnmpValue] = {f"{SP2_PHASE}.1": 230, f"{SP2_PHASE}.2": 0}
+    if status is not None:
+        raw[f"{SP2_PHASE_STATUS}.2"] = status
+    readings = read(c, raw)
+    assert readings[key("input_voltage_volts", phase="1")].value == 230.0
+    if want is ABSENT:
+        assert key("input_voltage_volts", phase="2") not in readings
+    else:
+        assert readings[key("input_voltage_volts", phase="2")].value == want
+
+
+@pytest.mark.parametrize(("status", "want"), [(1, 25.0), (2, 25.0), (0, None), (4, None), (5, None), (6, None),
+                                              (None, 25.0)])
+def test_sp2_value_with_a_status_saying_no_sensor_is_unknown(status: int | None, want: float | None) -> None:
+    raw: dict[str, SnmpValue] = {SP2_TEMP: 77, SP2_TEMP_SCALE: 1}  # 77 F
+    if status is not None:
+        raw[SP2_TEMP_STATUS] = status
+    assert value(compiled("eltek-sp2"), raw, "battery_temperature_celsius") == pytest.approx(want)
+
+
+@pytest.mark.parametrize(("profile", "left", "total", "extra"), [
+    ("eltek-smartpack", "1.3.6.1.4.1.12148.9.3.20.2.0", "1.3.6.1.4.1.12148.9.3.20.4.0", {}),
+    ("eltek-sp2", "1.3.6.1.4.1.12148.10.10.9.5.0", "1.3.6.1.4.1.12148.10.10.11.5.0",
+     {"1.3.6.1.4.1.12148.10.2.17.0": 0}),  # capacity in Ah: left / total
+])
+def test_a_total_capacity_of_zero_gives_no_charge_ratio(profile: str, left: str, total: str,
+                                                         extra: dict[str, SnmpValue]) -> None:
+    c = compiled(profile)
+    for raw_total, want in [(0, None), (400, 0.5)]:
+        readings = read(c, {left: 200, total: raw_total, **extra})
+        assert readings[key("battery_charge_ratio")].value == want
+        assert readings[key("battery_status")].value == (None if want is None else "normal")

@@ -97,6 +97,16 @@ def test_missing_directory(tmp_path: Path) -> None:
     ("name: bad\ndescription: x\nderive:\n  - reading: mains_ok\n    any: [{of: on_battery, eq: true, gt: 1}]\n",
      "bad.yaml:5: derive[0].any[0]", "exactly one of eq, ne, in, gt, ge, lt, le"),
     (GOOD.format(name="other"), "bad.yaml:1: name", "must be in a file named other.yaml"),
+    (GOOD.format(name="bad") + "    unknown_when: [{in: [4]}]\n", "bad.yaml:8: scalars[0].unknown_when[0]",
+     "exactly one of oid (a scalar) or column"),
+    (GOOD.format(name="bad") + "    unknown_when: [{column: 1.3.6.1.4.1.99.2.1, in: [4]}]\n",
+     "bad.yaml:8: scalars[0].unknown_when[0].column", "column is for table columns"),
+    ("name: bad\ndescription: x\ntables:\n  - name: t\n    index: 1.3.6.1.4.1.99.2.1\n    index_arcs: 2\n"
+     "    max_index_from: 1.3.6.1.4.1.99.1.0\n    columns: [{oid: 1.3.6.1.4.1.99.2.1, reading: alarm_active,"
+     " type: present}]\n", "bad.yaml:4: tables[0]", "max_index_from needs a table indexed by one number"),
+    ("name: bad\ndescription: x\ntables:\n  - name: t\n    index: 1.3.6.1.4.1.99.2.1\n"
+     "    where: [{column: 1.3.6.1.4.1.99.2.2}]\n    columns: [{oid: 1.3.6.1.4.1.99.2.1, reading: alarm_active,"
+     " type: present}]\n", "bad.yaml:6: tables[0].where[0]", "needs 'in', 'not_in' or 'contains'"),
     ("name: bad\ndescription: x\ndescription: y\n", "bad.yaml:3: description", "given twice"),
 ])
 def test_errors_name_file_line_and_field(tmp_path: Path, text: str, where: str, says: str) -> None:

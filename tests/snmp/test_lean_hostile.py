@@ -14,11 +14,13 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from prometheus_client import generate_latest
 
 from sitewatch.errors import PollError
+from sitewatch.metrics import SelfMetrics
 from sitewatch.model import PollErrorKind, SnmpValue
 from sitewatch.snmp.ber import Message, Pdu, Tag, decode_message
-from sitewatch.snmp.ber_encode import encode_message
+from sitewatch.snmp.ber_encode import encode_message, encode_oid_tlv
 from sitewatch.snmp.client import FetchPlan, Target
 from sitewatch.snmp.lean_client import LeanSnmpClient
 from sitewatch.snmp.lean_transport import DROP_REASONS
@@ -159,16 +161,57 @@ async def test_host_name_is_resolved(client: LeanSnmpClient) -> None:
         agent.close()
 
 
-async def test_undecodable_reply_from_the_agent_fails_as_decode(agent: ScriptedAgent, client: LeanSnmpClient) -> None:
-    fetch = asyncio.create_task(client.fetch(target(agent, timeout=0.3), FetchPlan(scalars=(SYSNAME,))))
+def corrupted(genuine: bytes) -> bytes:
+    """The genuine reply with its value broken: a 3-byte IpAddress and a stray byte, every length
+    still consistent, so the envelope, request-id and community all match the request."""
+    return genuine.replace(bytes.fromhex("400401020304"), bytes.fromhex("400301020300"))
+
+
+IP_REPLY = [(SYSNAME, Tag.IP_ADDRESS, b"\x01\x02\x03\x04")]
+
+
+async def test_corrupted_matching_reply_is_dropped_and_the_genuine_one_still_counts(
+        agent: ScriptedAgent, client: LeanSnmpClient) -> None:
+    fetch = asyncio.create_task(client.fetch(target(agent), FetchPlan(scalars=(SYSNAME,))))
     req, addr = await agent.request()
-    good = reply(req, [(SYSNAME, Tag.IP_ADDRESS, b"\x01\x02\x03\x04")])
-    # a 3-byte IpAddress followed by a stray byte, lengths otherwise consistent
-    agent.sock.sendto(good.replace(bytes.fromhex("400401020304"), bytes.fromhex("400301020300")), addr)
+    good = reply(req, IP_REPLY)
+    agent.sock.sendto(corrupted(good), addr)  # a spoofer who guessed the request-id, or line noise
+    await until(lambda: client.dropped["malformed"] == 1)
+    assert not fetch.done()
+    agent.sock.sendto(good, addr)
+    assert await fetch == {SYSNAME: b"\x01\x02\x03\x04"}
+    metrics = SelfMetrics(dropped=lambda: [client.dropped])
+    assert 'sitewatch_snmp_packets_dropped_total{reason="malformed"} 1.0' in generate_latest(metrics.registry).decode()
+
+
+async def test_only_a_corrupted_matching_reply_is_a_timeout_not_a_decode_error(
+        agent: ScriptedAgent, client: LeanSnmpClient) -> None:
+    t = Target(host="127.0.0.1", port=agent.port, community=b"public", timeout=0.2, retries=1)
+    fetch = asyncio.create_task(client.fetch(t, FetchPlan(scalars=(SYSNAME,))))
+    for _ in range(2):  # the first try and its retry: each answered with the corrupted reply only
+        req, addr = await agent.request()
+        agent.sock.sendto(corrupted(reply(req, IP_REPLY)), addr)
     with pytest.raises(PollError) as e:
         await fetch
-    assert e.value.kind is PollErrorKind.DECODE
-    assert client.dropped["malformed"] == 1
+    assert e.value.kind is PollErrorKind.TIMEOUT
+    assert "2 corrupted replies dropped" in str(e.value)
+    assert client.dropped["malformed"] == 2
+
+
+async def test_walk_reply_with_a_broken_oid_is_dropped_and_the_genuine_one_still_counts(
+        agent: ScriptedAgent, client: LeanSnmpClient) -> None:
+    fetch = asyncio.create_task(client.fetch(target(agent), FetchPlan(columns=(ROOT,), max_repetitions=1)))
+    req, addr = await agent.request()
+    good = reply(req, [(f"{ROOT}.1", Tag.INTEGER, 1)])
+    # the row's OID with its last sub-identifier cut short (0x81 says "more to come")
+    oid = encode_oid_tlv(f"{ROOT}.1")
+    agent.sock.sendto(good.replace(oid, oid[:-1] + b"\x81"), addr)
+    await until(lambda: client.dropped["malformed"] == 1)
+    assert not fetch.done()
+    agent.sock.sendto(good, addr)
+    req, addr = await agent.request()  # the walk goes on past the row: the column ends
+    agent.sock.sendto(reply(req, [(req.varbinds[0][0], Tag.END_OF_MIB_VIEW, None)]), addr)
+    assert await fetch == {f"{ROOT}.1": 1}
 
 
 async def test_datagram_storm_of_garbage_never_breaks_the_client(agent: ScriptedAgent,

@@ -7,7 +7,7 @@ operator can act on, and never show the key.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 import pytest_asyncio
@@ -128,3 +128,94 @@ async def test_same_user_name_with_other_keys_on_another_agent(client: PysnmpCli
             client.fetch(v3(other.port, user("shaaes", auth_key=other_auth, priv_key=other_priv)), PLAN))
         again = await client.fetch(v3(snmpd.port, user("shaaes")), PLAN)
     assert first[f"{SYS}.2.0"] == second[f"{SYS}.2.0"] == again[f"{SYS}.2.0"] == "1.3.6.1.4.1.8072.3.2.10"
+
+
+class CorruptingRelay(asyncio.DatagramProtocol):
+    """A UDP relay on 127.0.0.1 between the client and a real agent. Every reply of the agent is
+    first sent corrupted (same message ids, broken after them), then, unless ``only_corrupted``,
+    as the agent sent it: what a spoofer who guessed the ids, or a damaged datagram, looks like."""
+
+    def __init__(self, agent_port: int, *, only_corrupted: bool = False) -> None:
+        self.agent_port = agent_port
+        self.only_corrupted = only_corrupted
+        self.client: tuple[str, int] | None = None
+        self.front: asyncio.DatagramTransport | None = None
+        self.back: asyncio.DatagramTransport | None = None
+        self.corrupted = 0
+        self.values_broken = 0  #: of which plaintext replies whose value was broken
+
+    async def __aenter__(self) -> CorruptingRelay:
+        loop = asyncio.get_running_loop()
+        self.front, _ = await loop.create_datagram_endpoint(lambda: _Side(self.from_client),
+                                                            local_addr=("127.0.0.1", 0))
+        self.back, _ = await loop.create_datagram_endpoint(lambda: _Side(self.from_agent),
+                                                           remote_addr=("127.0.0.1", self.agent_port))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for t in (self.front, self.back):
+            if t is not None:
+                t.close()
+
+    @property
+    def port(self) -> int:
+        assert self.front is not None
+        return int(self.front.get_extra_info("sockname")[1])
+
+    def from_client(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.client = addr
+        assert self.back is not None
+        self.back.sendto(data)
+
+    def from_agent(self, data: bytes, addr: tuple[str, int]) -> None:
+        assert self.front is not None and self.client is not None
+        bad, value_broken = corrupt(data)
+        self.front.sendto(bad, self.client)
+        self.corrupted += 1
+        self.values_broken += value_broken
+        if not self.only_corrupted:
+            self.front.sendto(data, self.client)
+
+
+class _Side(asyncio.DatagramProtocol):
+    def __init__(self, received: Callable[[bytes, tuple[str, int]], None]) -> None:
+        self.received = received
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.received(data, addr)
+
+
+SYS_OBJECT_ID = f"{SYS}.2.0"
+#: sysObjectID.0's OID TLV: in a plaintext reply the value's tag follows it
+_OID_TLV = bytes.fromhex("06082b06010201010200")
+
+
+def corrupt(data: bytes) -> tuple[bytes, bool]:
+    """Break a reply after its message and request ids, and say whether its value was the part
+    broken: in plaintext, sysObjectID's value gets a tag that is no tag (0x1f opens a long tag
+    whose length then overruns); otherwise (encrypted, or no such value) the last byte is flipped
+    (an encrypted reply's digest no longer matches)."""
+    if _OID_TLV + b"\x06" in data:
+        return data.replace(_OID_TLV + b"\x06", _OID_TLV + b"\x1f"), True
+    return data[:-1] + bytes([data[-1] ^ 0xFF]), False
+
+
+@pytest.mark.parametrize("name", ["plain", "shaaes"])
+async def test_corrupted_reply_with_the_right_ids_is_dropped_and_the_genuine_one_counts(
+        client: PysnmpClient, snmpd: SnmpdAgent, name: str) -> None:
+    usm = UsmAuth(username="plain") if name == "plain" else user(name)
+    async with CorruptingRelay(snmpd.port) as relay:
+        values = await client.fetch(v3(relay.port, usm), FetchPlan(scalars=(SYS_OBJECT_ID,)))
+    assert values == {SYS_OBJECT_ID: "1.3.6.1.4.1.8072.3.2.10"}
+    assert relay.values_broken >= 1 if name == "plain" else relay.corrupted >= 2  # discovery, then the GET
+
+
+@pytest.mark.parametrize("name", ["plain", "shaaes"])
+async def test_only_corrupted_replies_are_a_timeout_not_a_decode_error(
+        client: PysnmpClient, snmpd: SnmpdAgent, name: str) -> None:
+    usm = UsmAuth(username="plain") if name == "plain" else user(name)
+    async with CorruptingRelay(snmpd.port, only_corrupted=True) as relay:
+        with pytest.raises(PollError) as caught:
+            await client.fetch(v3(relay.port, usm, timeout=0.5), FetchPlan(scalars=(SYS_OBJECT_ID,)))
+    assert caught.value.kind is PollErrorKind.TIMEOUT
+    assert relay.corrupted >= 1  # (the engine discovery's report, corrupted, is dropped as well)
