@@ -77,6 +77,7 @@ _SCHEMA = SchemaGenerator({
     "info": {"title": "sitewatch", "version": __version__,
              "description": "Telecom site continuity monitoring: sites, readings, incidents, maintenance."},
     "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    "security": [{"bearer": []}],  # every /api/v1 route; see api_access for the public ones
 })
 
 

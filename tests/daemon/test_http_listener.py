@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from sitewatch.api import MAX_BODY_BYTES
-from sitewatch.httpserver import MAX_HEAD_BYTES
+from sitewatch.httpserver import MAX_CONNECTIONS, MAX_HEAD_BYTES
 from tests.agents import free_udp_port
 from tests.daemon.conftest import API_TOKEN, API_TOKENS, Running, running_daemon, site, write_config
 
@@ -266,6 +266,21 @@ async def test_slow_and_idle_clients_are_closed_after_the_request_timeout(tmp_pa
         writer.close()
         assert answer.startswith(b"HTTP/1.1 408 "), answer
         await still_serving(d)
+
+
+async def test_beyond_the_connection_limit_uvicorn_answers_503_until_idle_ones_close(tmp_path: Path) -> None:
+    async with daemon(tmp_path, request_timeout=1) as d:
+        host, _, port = d.base.removeprefix("http://").rpartition(":")
+        idle = [await asyncio.open_connection(host, int(port)) for _ in range(MAX_CONNECTIONS)]
+        try:
+            r = await d.anonymous.get("/healthz")
+            assert r.status_code == 503
+            for reader, _ in idle:  # the idle ones are closed after the request timeout
+                assert await asyncio.wait_for(reader.read(100), 10) == b""
+            await still_serving(d)
+        finally:
+            for _, writer in idle:
+                writer.close()
 
 
 async def test_a_client_hanging_up_mid_body_is_no_error(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
