@@ -246,7 +246,7 @@ class Daemon:
                                         describe=self.acks.describe, now=self.clock.time,
                                         timezone=self.config.daemon.timezone, actor_for=self._ack_actor),
                         ])
-        server = EmbeddedServer(server_config(app, host, port, request_timeout=self.config.api.request_timeout))
+        server = EmbeddedServer(server_config(app, host, port, request_timeout=lambda: self.config.api.request_timeout))
         server_task = asyncio.create_task(server.serve(), name="http")
         jobs = AsyncIOScheduler(timezone=self.config.daemon.timezone)
         tick = max(0.05, min(1.0, self.config.daemon.poll_interval / 20))

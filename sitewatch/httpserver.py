@@ -54,7 +54,10 @@ class LimitedH11Protocol(H11Protocol):
     connections (and any byte restarts that), and h11's own buffer limit answers 400 and
     closes at once, which the client sees as a connection reset while it is still sending."""
 
-    request_timeout = 10.0
+    @staticmethod
+    def request_timeout() -> float:
+        """Seconds a client has for its request head (the configuration's, read each time)."""
+        return 10.0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -66,7 +69,7 @@ class LimitedH11Protocol(H11Protocol):
         """Arm the head deadline: the next request must start within the request timeout."""
         self._head_bytes = 0
         self._waiting_since = self.cycle
-        self._head_timer = self.loop.call_later(self.request_timeout, self._head_deadline)
+        self._head_timer = self.loop.call_later(self.request_timeout(), self._head_deadline)
 
     def _head_deadline(self) -> None:
         if self.cycle is self._waiting_since and not self.transport.is_closing():
@@ -103,12 +106,13 @@ class LimitedH11Protocol(H11Protocol):
         super().connection_lost(exc)
 
 
-def server_config(app: ASGIApp, host: str, port: int, *, request_timeout: float) -> uvicorn.Config:
-    """The listener's uvicorn configuration with the limits above."""
+def server_config(app: ASGIApp, host: str, port: int, *, request_timeout: Callable[[], float]) -> uvicorn.Config:
+    """The listener's uvicorn configuration with the limits above; ``request_timeout()`` is the
+    current configuration's."""
     class Protocol(LimitedH11Protocol):
         pass
 
-    Protocol.request_timeout = request_timeout
+    Protocol.request_timeout = staticmethod(request_timeout)  # type: ignore[method-assign]
     return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
                           http=Protocol, timeout_keep_alive=KEEP_ALIVE_SECONDS, limit_concurrency=MAX_CONNECTIONS,
                           # h11's own limit only backs ours up: it would answer 400 and reset
