@@ -1,28 +1,37 @@
 """The daemon's HTTP listener: ``/metrics``, ``/healthz``, ``/readyz`` and the read-only site API.
 
-Everything here reads the snapshot; nothing writes it.
+Everything here reads the snapshot; nothing writes it. Who may reach what is ``api_access``'s;
+request bodies are limited to ``MAX_BODY_BYTES``; every error is JSON ``{"error": ...}``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.schemas import SchemaGenerator
 
 from sitewatch import __version__
+from sitewatch.api_access import AccessControl
 from sitewatch.api_incidents import incident_json, incident_routes
-from sitewatch.config.schema import Site
+from sitewatch.config.schema import Config, Site
+from sitewatch.httpserver import RequestLimits
 from sitewatch.incidents.service import IncidentService
 from sitewatch.metrics import CONTENT_TYPE, Exposition
 from sitewatch.model import Reading
 from sitewatch.state import FleetState, SiteStatus
 
-__all__ = ["build_app"]
+__all__ = ["MAX_BODY_BYTES", "build_app"]
+
+#: the largest request body accepted (413 beyond): room for a comment or a maintenance window
+#: of MAX_TEXT characters, all escaped, many times over
+MAX_BODY_BYTES = 256 * 1024
 
 
 def _reading_json(r: Reading) -> dict[str, Any]:
@@ -68,16 +77,21 @@ _SCHEMA = SchemaGenerator({
     "info": {"title": "sitewatch", "version": __version__,
              "description": "Telecom site continuity monitoring: sites, readings, incidents, maintenance."},
     "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    "security": [{"bearer": []}],  # every /api/v1 route; see api_access for the public ones
 })
+
+
+async def _json_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
 def build_app(*, state: FleetState, sites: Callable[[], dict[str, Site]], exposition: Exposition,
               staleness: Callable[[], float], now: Callable[[], float], ready: Callable[[], bool],
-              incidents: IncidentService | None = None,
-              tokens: Callable[[], Mapping[str, str]] = dict,
+              config: Callable[[], Config], incidents: IncidentService | None = None,
               extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
     """The Starlette application. ``sites`` returns the current configuration's sites by id;
-    ``tokens`` the API write tokens (name → secret)."""
+    ``config`` the current configuration (tokens, scopes, allowed hosts, request timeout)."""
 
     async def metrics(_: Request) -> Response:
         """
@@ -143,11 +157,14 @@ def build_app(*, state: FleetState, sites: Callable[[], dict[str, Site]], exposi
         Route("/api/v1/sites/{site_id}", get_site),
     ]
     if incidents is not None:
-        routes += incident_routes(service=incidents, tokens=tokens)
+        routes += incident_routes(service=incidents)
     routes += extra_routes
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(_SCHEMA.get_schema(routes=request.app.routes))
 
     routes.append(Route("/api/v1/openapi.json", openapi, include_in_schema=False))
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, exception_handlers={HTTPException: _json_error},
+                     middleware=[Middleware(AccessControl, config=config),
+                                 Middleware(RequestLimits, max_body=MAX_BODY_BYTES,
+                                            timeout=lambda: config().api.request_timeout)])

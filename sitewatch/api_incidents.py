@@ -1,16 +1,19 @@
 """HTTP API for incidents and maintenance windows.
 
-Reads are open (like ``/metrics``); writes (ack, resolve, comment, maintenance) need
-``Authorization: Bearer <token>`` with a token from ``api.tokens`` (compared in constant time).
-The actor recorded on the timeline is ``api:<token name>``, or ``<actor> (api:<token name>)``
-when the body names a person.
+Reads need a token with the ``read`` scope, writes (ack, resolve, comment, maintenance) one
+with the ``write`` scope (``api_access`` checks them). The actor recorded on the timeline is
+the token, ``api:<token name>``: a name given in the body is the caller's claim, so it goes
+into the comment (``as <name>: ...``), never into "acknowledged by".
+
+Bad input is a 4xx with a JSON ``{"error": ...}``: an id beyond SQLite's integers is 404, a
+body that is not a JSON object (or nested past ``json``'s recursion limit) 400, a field of the
+wrong type or longer than its limit (``MAX_TEXT``) 400.
 
 Every endpoint is described in the OpenAPI schema served at ``/api/v1/openapi.json``.
 """
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -25,7 +28,14 @@ from sitewatch.incidents.maintenance import MaintenanceWindow
 from sitewatch.incidents.model import Condition, Incident, IncidentState, Severity, TimelineEvent
 from sitewatch.incidents.service import IncidentService
 
-__all__ = ["incident_json", "incident_routes"]
+__all__ = ["MAX_NAME", "MAX_TEXT", "incident_json", "incident_routes"]
+
+#: the longest comment or maintenance reason accepted, in characters
+MAX_TEXT = 4000
+#: the longest actor or author name accepted, in characters
+MAX_NAME = 200
+_MAX_ID = 2**63 - 1  # SQLite's INTEGER
+_MAX_LIST = 10_000
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -80,25 +90,31 @@ def _time(value: object, field: str) -> float:
     raise ValueError(f"{field}: expected an ISO 8601 time with an offset (2026-11-22T22:00:00+07:00) or unix seconds")
 
 
-def incident_routes(*, service: IncidentService, tokens: Callable[[], Mapping[str, str]]) -> list[Route]:
-    """Routes under ``/api/v1``. ``tokens()`` returns token name → secret (the current config)."""
+def _text(data: Mapping[str, Any], key: str, *, limit: int, required: bool = False) -> str | None:
+    """A string field, stripped; None when absent or blank (unless required)."""
+    value = data.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ValueError(f"{key}: {'a non-empty string is required' if required else 'expected a string'}")
+    if len(value) > limit:
+        raise ValueError(f"{key}: at most {limit} characters (got {len(value)})")
+    return value.strip() or None
 
-    def authorized(request: Request) -> str | None:
-        """The token's name, or None."""
-        header = request.headers.get("authorization", "")
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or not given:
-            return None
-        found = None
-        for name, secret in tokens().items():
-            # compare against every token, in constant time each, so timing tells nothing
-            if hmac.compare_digest(given.encode(), secret.encode()):
-                found = name
-        return found
+
+def _id(request: Request, key: str) -> int:
+    value: int = request.path_params[key]
+    if value > _MAX_ID:
+        raise (IncidentNotFound(value) if key == "incident_id" else MaintenanceNotFound(value))
+    return value
+
+
+def incident_routes(*, service: IncidentService) -> list[Route]:
+    """Routes under ``/api/v1``; ``api_access`` has checked the token and left its name."""
 
     def write(handler: Callable[[Request, str], Awaitable[Response]]) -> Handler:
         async def guarded(request: Request) -> Response:
-            name = authorized(request)
+            name: str | None = getattr(request.state, "token", None)
             if name is None:
                 return JSONResponse({"error": "a valid bearer token is required"}, status_code=401,
                                     headers={"WWW-Authenticate": 'Bearer realm="sitewatch"'})
@@ -116,15 +132,18 @@ def incident_routes(*, service: IncidentService, tokens: Callable[[], Mapping[st
             return {}
         try:
             data = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than json can parse
             raise ValueError("the body must be JSON") from None
         if not isinstance(data, dict):
             raise ValueError("the body must be a JSON object")
         return data
 
-    def actor(data: Mapping[str, Any], token: str) -> str:
-        who = data.get("actor")
-        return f"{who} (api:{token})" if isinstance(who, str) and who.strip() else f"api:{token}"
+    def claimed(data: Mapping[str, Any], text: str | None) -> str | None:
+        """The comment, with the name the caller gave (unverified: a token is not a person)."""
+        who = _text(data, "actor", limit=MAX_NAME)
+        if who is None:
+            return text
+        return f"as {who}: {text}" if text else f"as {who}"
 
     def sites_matching(q: Mapping[str, str]) -> list[str] | None:
         prov, dist, site = q.get("province"), q.get("district"), q.get("site")
@@ -160,7 +179,9 @@ def incident_routes(*, service: IncidentService, tokens: Callable[[], Mapping[st
             since = None
             if since_raw:
                 since = _time(float(since_raw) if since_raw.replace(".", "", 1).isdigit() else since_raw, "since")
-            limit = int(q["limit"]) if q.get("limit") else 500
+            limit = int(q["limit"]) if q.get("limit", "").isdigit() else 500 if not q.get("limit") else 0
+            if not 1 <= limit <= _MAX_LIST:
+                raise ValueError(f"limit: a whole number from 1 to {_MAX_LIST}")
         except ValueError as e:
             return _error(400, str(e))
         found = service.store.query_incidents(states=states, site_ids=sites_matching(q), conditions=conditions,
@@ -175,7 +196,7 @@ def incident_routes(*, service: IncidentService, tokens: Callable[[], Mapping[st
           404: {description: no such incident}
         """
         try:
-            inc, events = service.store.incident_with_timeline(int(request.path_params["incident_id"]))
+            inc, events = service.store.incident_with_timeline(_id(request, "incident_id"))
         except IncidentNotFound as e:
             return _error(404, str(e))
         d = incident_json(inc, service.site(inc.site_id))
@@ -187,7 +208,7 @@ def incident_routes(*, service: IncidentService, tokens: Callable[[], Mapping[st
         summary: Acknowledge an incident (stops escalation)
         security: [{bearer: []}]
         requestBody: {content: {application/json: {schema: {type: object, properties:
-          {actor: {type: string}, comment: {type: string}}}}}}
+          {actor: {type: string, maxLength: 200}, comment: {type: string, maxLength: 4000}}}}}}
         responses:
           200: {description: the incident}
           401: {description: no valid token}
@@ -195,8 +216,8 @@ def incident_routes(*, service: IncidentService, tokens: Callable[[], Mapping[st
           409: {description: already acknowledged or resolved}
         """
         data = await body(request)
-        change = service.acknowledge(int(request.path_params["incident_id"]), actor(data, token),
-                                     data.get("comment") or None)
+        change = service.acknowledge(_id(request, "incident_id"), f"api:{token}",
+                                     claimed(data, _text(data, "comment", limit=MAX_TEXT)))
         return JSONResponse(incident_json(change.incident, service.site(change.incident.site_id)))
 
     async def resolve(request: Request, token: str) -> Response:
@@ -204,7 +225,7 @@ def incident_routes(*, service: IncidentService, tokens: Callable[[], Mapping[st
         summary: Resolve an incident by hand
         security: [{bearer: []}]
         requestBody: {content: {application/json: {schema: {type: object, properties:
-          {actor: {type: string}, comment: {type: string}}}}}}
+          {actor: {type: string, maxLength: 200}, comment: {type: string, maxLength: 4000}}}}}}
         responses:
           200: {description: the incident}
           401: {description: no valid token}
@@ -212,8 +233,8 @@ def incident_routes(*, service: IncidentService, tokens: Callable[[], Mapping[st
           409: {description: already resolved}
         """
         data = await body(request)
-        changes = service.resolve(int(request.path_params["incident_id"]), actor(data, token),
-                                  data.get("comment") or None)
+        changes = service.resolve(_id(request, "incident_id"), f"api:{token}",
+                                  claimed(data, _text(data, "comment", limit=MAX_TEXT)))
         inc = changes[0].incident
         return JSONResponse(incident_json(inc, service.site(inc.site_id)))
 
@@ -222,7 +243,7 @@ def incident_routes(*, service: IncidentService, tokens: Callable[[], Mapping[st
         summary: Add a comment to an incident's timeline
         security: [{bearer: []}]
         requestBody: {content: {application/json: {schema: {type: object, required: [text], properties:
-          {actor: {type: string}, text: {type: string}}}}}}
+          {actor: {type: string, maxLength: 200}, text: {type: string, maxLength: 4000}}}}}}
         responses:
           201: {description: the timeline entry}
           400: {description: no text}
@@ -230,10 +251,9 @@ def incident_routes(*, service: IncidentService, tokens: Callable[[], Mapping[st
           404: {description: no such incident}
         """
         data = await body(request)
-        text = data.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise ValueError("text: a non-empty comment is required")
-        event = service.comment(int(request.path_params["incident_id"]), actor(data, token), text.strip())
+        text = claimed(data, _text(data, "text", limit=MAX_TEXT, required=True))
+        assert text is not None
+        event = service.comment(_id(request, "incident_id"), f"api:{token}", text)
         return JSONResponse(_event_json(event), status_code=201)
 
     async def list_maintenance(request: Request) -> Response:
@@ -253,7 +273,8 @@ def incident_routes(*, service: IncidentService, tokens: Callable[[], Mapping[st
         security: [{bearer: []}]
         requestBody: {content: {application/json: {schema: {type: object, required: [start, end, reason, author],
           properties: {site: {type: string}, district: {type: string}, province: {type: string},
-          start: {type: string}, end: {type: string}, reason: {type: string}, author: {type: string}}}}}}
+          start: {type: string}, end: {type: string}, reason: {type: string, maxLength: 4000},
+          author: {type: string, maxLength: 200}}}}}}
         responses:
           201: {description: the window}
           400: {description: invalid window}
@@ -263,13 +284,13 @@ def incident_routes(*, service: IncidentService, tokens: Callable[[], Mapping[st
         scopes = [k for k in ("site", "district", "province") if data.get(k)]
         if len(scopes) != 1:
             raise ValueError("give exactly one of site, district or province")
-        for k in ("reason", "author"):
-            if not isinstance(data.get(k), str) or not data[k].strip():
-                raise ValueError(f"{k}: required")
+        target = _text(data, scopes[0], limit=MAX_NAME)
+        reason = _text(data, "reason", limit=MAX_TEXT, required=True)
+        author = _text(data, "author", limit=MAX_NAME, required=True)
+        assert target is not None and reason is not None
         window = service.create_maintenance(
-            scope=scopes[0], target=str(data[scopes[0]]), starts_at=_time(data.get("start"), "start"),
-            ends_at=_time(data.get("end"), "end"), reason=data["reason"].strip(),
-            author=f"{data['author'].strip()} (api:{token})")
+            scope=scopes[0], target=target, starts_at=_time(data.get("start"), "start"),
+            ends_at=_time(data.get("end"), "end"), reason=reason, author=f"{author} (api:{token})")
         return JSONResponse(_window_json(window), status_code=201)
 
     async def delete_maintenance(request: Request, token: str) -> Response:
@@ -281,7 +302,7 @@ def incident_routes(*, service: IncidentService, tokens: Callable[[], Mapping[st
           401: {description: no valid token}
           404: {description: no such window}
         """
-        service.delete_maintenance(int(request.path_params["window_id"]), f"api:{token}")
+        service.delete_maintenance(_id(request, "window_id"), f"api:{token}")
         return Response(status_code=204)
 
     return [

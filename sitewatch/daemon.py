@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from sitewatch.api import build_app
@@ -27,7 +26,7 @@ from sitewatch.errors import ConfigError
 from sitewatch.escalation.engine import EscalationEngine
 from sitewatch.gctune import tune_gc
 from sitewatch.heartbeat import Heartbeat
-from sitewatch.httpserver import EmbeddedServer
+from sitewatch.httpserver import EmbeddedServer, server_config
 from sitewatch.incidents.metrics import IncidentCollector
 from sitewatch.incidents.service import IncidentService
 from sitewatch.incidents.store import IncidentStore, database_path
@@ -240,16 +239,14 @@ class Daemon:
         host, port = parse_listen(self.config.daemon.listen)
         app = build_app(state=self.state, sites=lambda: self._sites, exposition=self.exposition,
                         staleness=lambda: self.config.daemon.staleness_seconds, now=self.clock.time,
-                        ready=self.ready, incidents=self.incidents,
-                        tokens=lambda: {n: t.reveal() for n, t in self.config.api.tokens.items()},
+                        ready=self.ready, incidents=self.incidents, config=lambda: self.config,
                         extra_routes=[
                             *oncall_routes(lambda: self.config, self.clock.time),
                             *ack_routes(signer_getter=lambda: self.signer, acknowledge=self.acks.acknowledge,
                                         describe=self.acks.describe, now=self.clock.time,
                                         timezone=self.config.daemon.timezone, actor_for=self._ack_actor),
                         ])
-        server = EmbeddedServer(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                                        lifespan="off"))
+        server = EmbeddedServer(server_config(app, host, port, request_timeout=lambda: self.config.api.request_timeout))
         server_task = asyncio.create_task(server.serve(), name="http")
         jobs = AsyncIOScheduler(timezone=self.config.daemon.timezone)
         tick = max(0.05, min(1.0, self.config.daemon.poll_interval / 20))

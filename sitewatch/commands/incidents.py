@@ -1,5 +1,9 @@
 """``sitewatch incidents``: list, show, acknowledge, resolve and comment on incidents through the
-running daemon's HTTP API (the one command path into the incident store)."""
+running daemon's HTTP API (the one command path into the incident store).
+
+The token (one of the configuration's ``api.tokens``) comes from ``$SITEWATCH_TOKEN``, or a file
+named by ``--token-file`` / ``$SITEWATCH_TOKEN_FILE``; ``--token`` works but warns, since every
+user of the machine can read a command line (``ps``)."""
 
 from __future__ import annotations
 
@@ -7,21 +11,30 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-__all__ = ["add_parser", "format_incident", "format_table", "run"]
+__all__ = ["DEMO_TOKEN_HINT", "add_parser", "format_incident", "format_table", "run"]
+
+DEMO_TOKEN_HINT = "The demo's token is in config/gialai/secrets/api-token-noc."
+_NO_TOKEN = ("give a token from the configuration's api.tokens: SITEWATCH_TOKEN=<token>, or "
+             "--token-file PATH (or SITEWATCH_TOKEN_FILE=PATH). " + DEMO_TOKEN_HINT)
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "incidents", help="list, show, acknowledge or resolve incidents (talks to the running daemon)",
-        description="Talks to the daemon's HTTP API. Writes need a token from the configuration's api.tokens: "
-                    "--token or the SITEWATCH_TOKEN environment variable.")
+        description="Talks to the daemon's HTTP API with a token from the configuration's api.tokens "
+                    "(the read scope to list and show, write to change): $SITEWATCH_TOKEN, or a file named by "
+                    f"--token-file or $SITEWATCH_TOKEN_FILE. {DEMO_TOKEN_HINT}")
     p.add_argument("--url", default=os.environ.get("SITEWATCH_URL", "http://127.0.0.1:9641"),
                    help="daemon URL (default $SITEWATCH_URL or http://127.0.0.1:9641)")
-    p.add_argument("--token", default=os.environ.get("SITEWATCH_TOKEN"), help="API token (default $SITEWATCH_TOKEN)")
+    p.add_argument("--token-file", default=os.environ.get("SITEWATCH_TOKEN_FILE"),
+                   help="file holding the API token (default $SITEWATCH_TOKEN_FILE)")
+    p.add_argument("--token", help="API token on the command line: visible to every user in ps; prefer "
+                                   "$SITEWATCH_TOKEN or --token-file")
     p.add_argument("--json", action="store_true", help="print the API's JSON")
     acts = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     ls = acts.add_parser("list", help="incidents, newest first (default: open and acknowledged)")
@@ -80,8 +93,24 @@ def format_incident(i: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _token(args: argparse.Namespace) -> str | None:
+    """The token from --token (with a warning), the token file or $SITEWATCH_TOKEN; None if none."""
+    if args.token:
+        print("sitewatch incidents: warning: --token is visible to every user of this machine (ps); "
+              "use SITEWATCH_TOKEN or --token-file", file=sys.stderr)
+        return str(args.token)
+    if args.token_file:
+        try:
+            return Path(args.token_file).expanduser().read_text(encoding="utf-8").strip() or None
+        except (OSError, UnicodeDecodeError) as e:
+            raise SystemExit(f"sitewatch incidents: cannot read the token file {args.token_file}: "
+                             f"{e.strerror if isinstance(e, OSError) else e}") from None
+    return os.environ.get("SITEWATCH_TOKEN", "").strip() or None
+
+
 def run(args: argparse.Namespace) -> int:
-    headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
+    token = _token(args)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
         with httpx.Client(base_url=args.url, timeout=10, headers=headers) as http:
             if args.action == "list":
@@ -101,7 +130,10 @@ def run(args: argparse.Namespace) -> int:
     data: dict[str, Any] = (r.json() if r.headers.get("content-type", "").startswith("application/json")
                             else {"error": r.text})
     if r.status_code >= 400:
-        print(f"sitewatch incidents: {data.get('error', r.text)} (HTTP {r.status_code})", file=sys.stderr)
+        hint = ""
+        if r.status_code == 401:
+            hint = "\n  " + (_NO_TOKEN if token is None else "the daemon does not know this token; " + _NO_TOKEN)
+        print(f"sitewatch incidents: {data.get('error', r.text)} (HTTP {r.status_code}){hint}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))

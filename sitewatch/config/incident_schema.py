@@ -8,6 +8,7 @@ is a ``ThresholdOverrides`` (all fields optional, unknown keys rejected).
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -17,6 +18,8 @@ from sitewatch.config.base import SecretRef, Strict, parse_duration
 
 __all__ = [
     "ApiConfig",
+    "ApiScope",
+    "ApiToken",
     "IncidentsConfig",
     "MaintenanceSpec",
     "ThresholdOverrides",
@@ -199,8 +202,40 @@ class TrapsConfig(Strict):
         return v
 
 
-class ApiConfig(Strict):
-    """HTTP API: write endpoints (ack, resolve, comment, maintenance) need a bearer token."""
+class ApiScope(enum.StrEnum):
+    """What a token may do."""
 
-    #: token name → secret; the name is recorded as the actor ("api:<name>")
-    tokens: dict[str, SecretRef] = {}
+    READ = "read"  #: GET the API (sites, incidents, maintenance, on-call) and /metrics
+    WRITE = "write"  #: acknowledge, resolve, comment, create and delete maintenance windows
+    METRICS = "metrics"  #: only GET /metrics (a Prometheus scrape token)
+
+
+class ApiToken(SecretRef):
+    """A bearer token: ``{env: NAME}``, ``{file: PATH}`` or ``{value: ...}``, with the scopes it
+    grants (every scope when not given, as before scopes existed)."""
+
+    scopes: tuple[ApiScope, ...] = (ApiScope.READ, ApiScope.WRITE)
+
+    @field_validator("scopes")
+    @classmethod
+    def _some(cls, v: tuple[ApiScope, ...]) -> tuple[ApiScope, ...]:
+        if not v:
+            raise ValueError("give at least one scope: read, write or metrics")
+        return v
+
+
+class ApiConfig(Strict):
+    """The HTTP listener: bearer tokens and their scopes, who may scrape ``/metrics``, the
+    Host names it answers to, and how long it waits for a slow client."""
+
+    #: token name → secret (and scopes); the name is recorded as the actor ("api:<name>")
+    tokens: dict[str, ApiToken] = {}
+    #: ``/metrics`` needs a token with the read or metrics scope (default: open, like /healthz)
+    metrics_auth: bool = False
+    #: Host header values answered besides IP addresses, localhost, the listen host and the ack
+    #: links' host (DNS rebinding protection); ``["*"]`` answers any
+    allowed_hosts: tuple[str, ...] = ()
+    #: a client must send its request head, and then its body, within this long
+    request_timeout: Annotated[float, Field(gt=0, le=300)] = 10.0
+
+    _d = field_validator("request_timeout", mode="before")(classmethod(lambda cls, v: parse_duration(v)))

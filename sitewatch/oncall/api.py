@@ -27,6 +27,7 @@ __all__ = ["ICS_MEDIA_TYPE", "calendar_window", "oncall_routes"]
 
 ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
 _MAX_DAYS = 366
+_LATEST = 7_258_118_400.0  # 2200-01-01: the calendar arithmetic stays far from datetime's year 9999
 
 
 def calendar_window(now: float, zone: ZoneInfo, days: int) -> tuple[float, float]:
@@ -76,6 +77,8 @@ def oncall_routes(config_getter: Callable[[], Config], now: Callable[[], float])
             for rid in ids:
                 zone = schedule_for(config.rosters[rid], rid).zone
                 at = parse_when(q["at"], zone) if q.get("at") else now()
+                if not 0 <= at < _LATEST:
+                    raise ValueError("at: a time from 1970 to 2199")
                 out.append(duty_json(config, roster_duty(config, rid, at, ahead=ahead)))
         except ValueError as e:
             return _error(400, str(e))

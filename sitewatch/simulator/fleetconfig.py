@@ -32,7 +32,8 @@ def _plain(value: object) -> Any:
     if isinstance(value, SecretRef) and value.value is None:
         # the written file lives elsewhere: an env or file reference (relative to the original
         # config) may not resolve from there, so the resolved value goes in (file mode 0600)
-        return {"value": value.reveal()}
+        given = {name: _plain(getattr(value, name)) for name in value.model_fields_set - {"env", "file"}}
+        return {**given, "value": value.reveal()}  # and what else was given (a token's scopes)
     if isinstance(value, BaseModel):
         return {name: _plain(getattr(value, name)) for name in type(value).model_fields
                 if name in value.model_fields_set and getattr(value, name) is not None}

@@ -25,6 +25,9 @@ def free_tcp_port() -> int:
 
 
 API_TOKEN = "s3cret-noc-token"
+READ_TOKEN = "s3cret-viewer-token"
+#: ``api.tokens``: ``noc`` may do everything (no scopes given), ``viewer`` only read
+API_TOKENS = {"noc": {"value": API_TOKEN}, "viewer": {"value": READ_TOKEN, "scopes": ["read"]}}
 
 
 def write_config(tmp: Path, sites: list[dict[str, Any]], extra: dict[str, Any] | None = None, **daemon: Any) -> Path:
@@ -34,7 +37,7 @@ def write_config(tmp: Path, sites: list[dict[str, Any]], extra: dict[str, Any] |
         "credentials": {"lab": {"version": "2c", "community": {"value": "public"}}},
         "sites": sites,
         "traps": {"listen": f"127.0.0.1:{free_udp_port()}"},
-        "api": {"tokens": {"noc": {"value": API_TOKEN}}},
+        "api": {"tokens": API_TOKENS},
         **(extra or {}),
     }
     path = tmp / "sitewatch.yaml"
@@ -70,10 +73,13 @@ def value(samples: Samples, name: str, **labels: str) -> float | None:
 
 
 class Running:
+    """``http`` reads with the ``viewer`` token (a write with it is 403); ``anonymous`` has none."""
+
     def __init__(self, daemon: Daemon) -> None:
         self.daemon = daemon
         self.base = f"http://{daemon.config.daemon.listen}"
-        self.http = httpx.AsyncClient(base_url=self.base, timeout=5)
+        self.http = httpx.AsyncClient(base_url=self.base, timeout=5, headers={"Authorization": f"Bearer {READ_TOKEN}"})
+        self.anonymous = httpx.AsyncClient(base_url=self.base, timeout=5)
 
     async def metrics(self) -> Samples:
         r = await self.http.get("/metrics")
@@ -111,3 +117,4 @@ async def running_daemon(config_path: Path) -> AsyncIterator[Running]:
         daemon.request_stop()
         await asyncio.wait_for(task, 10)
         await r.http.aclose()
+        await r.anonymous.aclose()

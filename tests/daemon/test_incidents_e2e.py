@@ -22,7 +22,7 @@ from sitewatch.config.schema import Config
 from sitewatch.simulator import Fleet
 from sitewatch.simulator.fleetconfig import fleet_config, write_fleet_config
 from tests.agents import free_udp_port
-from tests.daemon.conftest import API_TOKEN, Running, free_tcp_port, running_daemon
+from tests.daemon.conftest import API_TOKEN, API_TOKENS, READ_TOKEN, Running, free_tcp_port, running_daemon
 
 BACKUP = {"battery_capacity_ah": 100, "nominal_voltage": 48, "typical_load_watts": 1200}
 SITES = [
@@ -44,7 +44,7 @@ def _config(tmp: Path, *, interval: float = 1.0, **extra: Any) -> Config:
         "daemon": {"poll_interval": interval, "snmp_timeout": 0.4, "snmp_retries": 0,
                    "listen": f"127.0.0.1:{free_tcp_port()}", "state_dir": str(tmp / "state")},
         "traps": {"listen": f"127.0.0.1:{free_udp_port()}"},
-        "api": {"tokens": {"noc": {"value": API_TOKEN}}},
+        "api": {"tokens": API_TOKENS},
         "thresholds": {"default": {"hold": {"mains_lost": HOLD, "on_battery": HOLD, "link_down": HOLD},
                                    "clear_hold": {"mains_lost": HOLD, "on_battery": HOLD, "link_down": HOLD},
                                    "unreachable_after_polls": 2}},
@@ -130,17 +130,19 @@ async def test_mains_failure_battery_drain_and_restoration(tmp_path: Path) -> No
         open_by_cond = {lab["condition"]: v for lab, v in m["sitewatch_incidents_open"]}
         assert open_by_cond["mains_lost"] == 1 and open_by_cond["battery_runtime_low"] == 1
 
-        # acknowledge needs the token; with it the actor is recorded
+        # acknowledge needs a token with the write scope; the token is the actor, a name given is a comment
         inc_id = by_condition(found)["on_battery"]["id"]
-        r = await d.http.post(f"/api/v1/incidents/{inc_id}/ack", json={"actor": "Nguyễn Văn A"})
+        r = await d.anonymous.post(f"/api/v1/incidents/{inc_id}/ack", json={"actor": "Nguyễn Văn A"})
         assert r.status_code == 401
+        r = await d.http.post(f"/api/v1/incidents/{inc_id}/ack", json={"actor": "Nguyễn Văn A"})
+        assert r.status_code == 403 and "lacks the write scope" in r.json()["error"]  # the read-only token
         r = await d.http.post(f"/api/v1/incidents/{inc_id}/ack", json={"actor": "Nguyễn Văn A"},
                               headers={"Authorization": "Bearer wrong"})
         assert r.status_code == 401
         r = await d.http.post(f"/api/v1/incidents/{inc_id}/ack", json={"actor": "Nguyễn Văn A", "comment": "đang đến"},
                               headers={"Authorization": f"Bearer {API_TOKEN}"})
         assert r.status_code == 200 and r.json()["state"] == "acknowledged"
-        assert r.json()["acknowledged_by"] == "Nguyễn Văn A (api:noc)"
+        assert r.json()["acknowledged_by"] == "api:noc"
         r = await d.http.post(f"/api/v1/incidents/{inc_id}/ack", headers={"Authorization": f"Bearer {API_TOKEN}"})
         assert r.status_code == 409
 
@@ -152,7 +154,8 @@ async def test_mains_failure_battery_drain_and_restoration(tmp_path: Path) -> No
         timeline = (await d.http.get(f"/api/v1/incidents/{inc_id}")).json()["timeline"]
         kinds = [e["kind"] for e in timeline]
         assert kinds[0] == "opened" and "acknowledged" in kinds and kinds[-1] == "resolved"
-        assert any(e["kind"] == "comment" or "đang đến" in e["text"] for e in timeline)
+        acked = next(e for e in timeline if e["kind"] == "acknowledged")
+        assert acked["actor"] == "api:noc" and acked["text"].endswith("as Nguyễn Văn A: đang đến")
         schema = (await d.http.get("/api/v1/openapi.json")).json()
         assert "/api/v1/incidents/{incident_id}/ack" in schema["paths"]
 
@@ -225,17 +228,24 @@ async def test_mains_flapping_at_every_poll_gives_one_flapping_incident(tmp_path
 
         # the CLI, talking to the running daemon
         cli = (sys.executable, "-m", "sitewatch", "incidents", "--url", d.base)
+        out = await run(*cli, "list", "--site", "BC", expect=1)
+        assert "(HTTP 401)" in out and "SITEWATCH_TOKEN" in out and "config/gialai/secrets/api-token-noc" in out
+        token_file = tmp_path / "token"
+        token_file.write_text(API_TOKEN + "\n")
+        cli = (*cli, "--token-file", str(token_file))
         out = await run(*cli, "list", "--site", "BC")
         assert "mains_lost" in out and "(flapping)" in out and "Bưu cục Chư Sê" in out
         inc = str(every[0]["id"])
-        out = await run(*cli, "ack", inc, "--as", "Trần B", expect=1)
-        assert "bearer token" in out  # no token, no write
-        out = await run(*cli, "ack", inc, "--as", "Trần B", "-m", "kiểm tra ổn áp", env={"SITEWATCH_TOKEN": API_TOKEN})
-        assert "acknowledged by Trần B (api:noc)" in out
+        viewer = (sys.executable, "-m", "sitewatch", "incidents", "--url", d.base)
+        out = await run(*viewer, "ack", inc, "--as", "Trần B", env={"SITEWATCH_TOKEN": READ_TOKEN}, expect=1)
+        assert "lacks the write scope (HTTP 403)" in out  # a read token cannot write
+        out = await run(*viewer, "ack", inc, "--as", "Trần B", "-m", "kiểm tra ổn áp",
+                        env={"SITEWATCH_TOKEN": API_TOKEN})
+        assert "acknowledged by api:noc" in out and "Trần B" not in out.split("acknowledged by")[1].splitlines()[0]
         out = await run(*cli, "show", inc)
-        assert "acknowledged" in out and "kiểm tra ổn áp" in out
-        out = await run(*cli, "resolve", inc, env={"SITEWATCH_TOKEN": API_TOKEN})
-        assert "state resolved" in out
+        assert "acknowledged" in out and "as Trần B: kiểm tra ổn áp" in out
+        out = await run(*viewer, "--token", API_TOKEN, "resolve", inc)
+        assert "state resolved" in out and "--token is visible to every user" in out
         out = await run(*cli, "list", "--site", "BC", "--state", "resolved")
         assert f"{inc}   resolved" in out
 
@@ -246,7 +256,7 @@ async def test_maintenance_window_through_the_api_holds_pages_back(tmp_path: Pat
         auth = {"Authorization": f"Bearer {API_TOKEN}"}
         window = {"site": "BTS1", "start": "2026-01-01T00:00:00+07:00", "end": "2099-01-01T00:00:00+07:00",
                   "reason": "thay ắc quy", "author": "Lê Văn Cường"}
-        assert (await d.http.post("/api/v1/maintenance", json=window)).status_code == 401
+        assert (await d.anonymous.post("/api/v1/maintenance", json=window)).status_code == 401
         bad = await d.http.post("/api/v1/maintenance", json={**window, "district": "Chư Sê"}, headers=auth)
         assert bad.status_code == 400 and "exactly one" in bad.json()["error"]
         created = await d.http.post("/api/v1/maintenance", json=window, headers=auth)

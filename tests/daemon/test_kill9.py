@@ -17,7 +17,7 @@ from sitewatch.config.schema import Config
 from sitewatch.simulator import Fleet
 from sitewatch.simulator.fleetconfig import fleet_config, write_fleet_config
 from tests.agents import free_udp_port
-from tests.daemon.conftest import API_TOKEN, free_tcp_port
+from tests.daemon.conftest import API_TOKEN, API_TOKENS, free_tcp_port
 
 SITES = [
     {"id": "BTS1", "name": "BTS Ia Blang", "kind": "bts", "province": "Gia Lai", "district": "Chư Sê",
@@ -71,14 +71,15 @@ async def test_kill_9_keeps_incidents_timelines_and_hold_timers(tmp_path: Path) 
         "daemon": {"poll_interval": 1, "snmp_timeout": 0.4, "snmp_retries": 0, "listen": listen,
                    "state_dir": str(tmp_path / "state")},
         "traps": {"listen": f"127.0.0.1:{free_udp_port()}"},
-        "api": {"tokens": {"noc": {"value": API_TOKEN}}},
+        "api": {"tokens": API_TOKENS},
         "thresholds": {"default": {"hold": {"mains_lost": 1, "on_battery": 1}},
                        "by_kind": {"post_office": {"hold": {"mains_lost": POST_OFFICE_HOLD}}}},
         "sites": SITES,
     })
     log = tmp_path / "daemon.log"
     async with Fleet(config, workdir=tmp_path / "sim") as fleet, \
-            httpx.AsyncClient(base_url=f"http://{listen}", timeout=5) as http:
+            httpx.AsyncClient(base_url=f"http://{listen}", timeout=5,
+                              headers={"Authorization": f"Bearer {API_TOKEN}"}) as http:
         path = tmp_path / "fleet.yaml"
         write_fleet_config(path, fleet_config(config, list(fleet.sites.values()), fleet.ports(),
                                               state_dir=tmp_path / "state"))

@@ -20,7 +20,7 @@ from sitewatch.config.schema import Config
 from sitewatch.simulator import Fleet
 from sitewatch.simulator.fleetconfig import fleet_config, write_fleet_config
 from tests.agents import free_udp_port
-from tests.daemon.conftest import API_TOKEN, Running, free_tcp_port, running_daemon
+from tests.daemon.conftest import API_TOKENS, Running, free_tcp_port, running_daemon
 from tests.notify.receivers import CaptureServer, SmtpCapture
 
 BACKUP = {"battery_capacity_ah": 100, "nominal_voltage": 48, "typical_load_watts": 1200}
@@ -42,7 +42,7 @@ def _config(tmp: Path, sms: CaptureServer, smtp: SmtpCapture, sites: list[dict[s
                    "listen": listen,
                    "state_dir": str(tmp / "state")},
         "traps": {"listen": f"127.0.0.1:{free_udp_port()}"},
-        "api": {"tokens": {"noc": {"value": API_TOKEN}}},
+        "api": {"tokens": API_TOKENS},
         "thresholds": {"default": {"hold": {"mains_lost": 1, "on_battery": 1},
                                    "clear_hold": {"mains_lost": 1, "on_battery": 1}}},
         "teams": {"ut-chu-se": {"name": "Tổ ứng cứu Chư Sê", "province": "Gia Lai", "district": "Chư Sê"}},

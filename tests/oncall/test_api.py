@@ -71,6 +71,9 @@ async def test_bad_requests(client: httpx.AsyncClient) -> None:
     r = await client.get("/api/v1/oncall", params={"team": "ut-plieku"})
     assert (r.status_code, r.json()) == (404, {"error": "no team 'ut-plieku' (did you mean 'ut-pleiku'?)"})
     assert (await client.get("/api/v1/oncall", params={"at": "soon"})).status_code == 400
+    for far in ("9999-12-31T23:59", "9999-12-31T23:59+14:00", "0001-01-01T00:00-12:00"):
+        r = await client.get("/api/v1/oncall", params={"at": far})
+        assert r.status_code == 400 and r.json() == {"error": "at: a time from 1970 to 2199"}, far
     assert (await client.get("/api/v1/oncall", params={"days": "0"})).status_code == 400
     assert (await client.get("/api/v1/oncall/nope.ics")).status_code == 404
     assert (await client.get("/api/v1/people/nope/oncall.ics")).status_code == 404

@@ -101,3 +101,5 @@ def test_the_duty_sections_survive_the_simulated_fleet_config(config: Config, tm
         config.people, config.rosters, config.policies, config.routes)
     assert {k: (c.type, c.settings) for k, c in written.channels.items()} == {
         k: (c.type, c.settings) for k, c in config.channels.items()}
+    assert {n: (t.reveal(), t.scopes) for n, t in written.api.tokens.items()} == {
+        n: (t.reveal(), t.scopes) for n, t in config.api.tokens.items()}
