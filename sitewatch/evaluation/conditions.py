@@ -19,7 +19,7 @@ from sitewatch.evaluation.context import SiteContext
 from sitewatch.incidents.model import Condition, RuntimeEstimate
 from sitewatch.model import Reading
 
-__all__ = ["CONDITIONS", "PollView", "duration_text", "link_down", "link_summary", "runtime_text"]
+__all__ = ["CONDITIONS", "PollView", "Signals", "combine", "duration_text", "link_down", "link_summary", "runtime_text"]
 
 _ON_MAINS_SOURCES = frozenset({"normal", "bypass", "booster", "reducer"})
 _STATUSES = frozenset({"normal", "low", "depleted"})
@@ -90,18 +90,37 @@ class PollView:
 
 # --- raw state: (view, was active) -> active / clear / unknown ---------------------------------
 
+#: what the readings say of a condition: (reading, active / clear / unknown) for each reading it
+#: combines; one unnamed signal for most conditions
+Signals = tuple[tuple[str, bool | None], ...]
+
+
+def _one(raw: Callable[[PollView, bool], bool | None]) -> Callable[[PollView, bool], Signals]:
+    return lambda v, was: (("", raw(v, was)),)
+
+
 def _below(value: float | None, low: float, clear: float, was: bool) -> bool | None:
     return None if value is None else value < (clear if was else low)
 
 
-def _any(*signals: bool | None) -> bool | None:
-    """Active if any signal is; clear if at least one is known and none is active."""
-    if True in signals:
-        return True
-    return False if False in signals else None
+def combine(signals: Signals, held: frozenset[str]) -> tuple[bool | None, frozenset[str]]:
+    """The condition from several readings that may each say it is active, and the ones that do.
+
+    Active while any known reading says so. Clear only once every reading that held it active
+    is known again and clear: a reading that goes unknown (``held`` names those that were active
+    at the last observation) leaves the condition unknown, so it neither resolves it nor, when it
+    comes back, opens it again. Unknown when nothing is known.
+    """
+    active = frozenset(name for name, s in signals if s)
+    unknown = held - {name for name, s in signals if s is not None}
+    if active:
+        return True, active | unknown
+    if unknown:
+        return None, held
+    return (False if any(s is False for _, s in signals) else None), frozenset()
 
 
-def _battery_low(v: PollView, was: bool) -> bool | None:
+def _battery_low(v: PollView, was: bool) -> Signals:
     t = v.ctx.thresholds
     status = v.text("battery_status")
     by_status = status in ("low", "depleted") if status in _STATUSES else None
@@ -112,7 +131,7 @@ def _battery_low(v: PollView, was: bool) -> bool | None:
         by_voltage = _below(v.cell_volts, t.battery_cell_voltage_low, t.battery_cell_voltage_clear, was)
     else:
         by_voltage = None
-    return _any(by_status, by_charge, by_voltage)
+    return (("status", by_status), ("charge", by_charge), ("voltage", by_voltage))
 
 
 def _runtime_low(v: PollView, was: bool) -> bool | None:
@@ -122,10 +141,11 @@ def _runtime_low(v: PollView, was: bool) -> bool | None:
     return _below(None if v.runtime is None else v.runtime.seconds, t.battery_runtime_low, t.battery_runtime_clear, was)
 
 
-def _depleted(v: PollView, was: bool) -> bool | None:
+def _depleted(v: PollView, was: bool) -> Signals:
     status = v.text("battery_status")
     charge = v.num("battery_charge_ratio")
-    return _any(status == "depleted" if status in _STATUSES else None, None if charge is None else charge <= 0)
+    return (("status", status == "depleted" if status in _STATUSES else None),
+            ("charge", None if charge is None else charge <= 0))
 
 
 def _temperature(v: PollView, was: bool) -> bool | None:
@@ -251,22 +271,22 @@ def link_summary(v: PollView, interface: str, active: bool) -> str:
     return f"{interface} down{state}"
 
 
-Raw = Callable[[PollView, bool], bool | None]
+Raw = Callable[[PollView, bool], Signals]
 Text = Callable[[PollView, bool], str]
 
 #: every per-poll condition but link_down (per interface) and site_unreachable (per failure)
 CONDITIONS: tuple[tuple[Condition, Raw, Text], ...] = (
-    (Condition.MAINS_LOST, lambda v, was: v.mains_lost, _mains_text),
-    (Condition.ON_BATTERY, lambda v, was: v.on_battery, _on_battery_text),
+    (Condition.MAINS_LOST, _one(lambda v, was: v.mains_lost), _mains_text),
+    (Condition.ON_BATTERY, _one(lambda v, was: v.on_battery), _on_battery_text),
     (Condition.BATTERY_LOW, _battery_low, _battery_text),
-    (Condition.BATTERY_RUNTIME_LOW, _runtime_low, _runtime_text),
+    (Condition.BATTERY_RUNTIME_LOW, _one(_runtime_low), _runtime_text),
     (Condition.BATTERY_DEPLETED, _depleted, _battery_text),
-    (Condition.LVD_OPEN, lambda v, was: v.flag("lvd_open"),
+    (Condition.LVD_OPEN, _one(lambda v, was: v.flag("lvd_open")),
      _flag_text("low-voltage disconnect open", "low-voltage disconnect closed")),
-    (Condition.BATTERY_TEMPERATURE_HIGH, _temperature,
+    (Condition.BATTERY_TEMPERATURE_HIGH, _one(_temperature),
      _text_of("battery_temperature_celsius", lambda x: f"{x:.1f} °C", "battery")),
-    (Condition.GENERATOR_FAILED, _generator_failed, _generator_text),
-    (Condition.FUEL_LOW, _fuel_low, _text_of("fuel_level_ratio", _pct, "fuel")),
-    (Condition.RECTIFIER_FAILED, lambda v, was: v.flag("rectifier_failed"),
+    (Condition.GENERATOR_FAILED, _one(_generator_failed), _generator_text),
+    (Condition.FUEL_LOW, _one(_fuel_low), _text_of("fuel_level_ratio", _pct, "fuel")),
+    (Condition.RECTIFIER_FAILED, _one(lambda v, was: v.flag("rectifier_failed")),
      _flag_text("rectifier failure reported", "rectifiers ok")),
 )

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from functools import partial
 
 from sitewatch.battery import BatteryNow, BatterySample, add_sample, cells_from_float_voltage, estimate_runtime
-from sitewatch.evaluation.conditions import CONDITIONS, PollView, link_down, link_summary
+from sitewatch.evaluation.conditions import CONDITIONS, PollView, combine, link_down, link_summary
 from sitewatch.evaluation.context import SiteContext
 from sitewatch.evaluation.machine import step
 from sitewatch.evaluation.state import ConditionKey, ConditionState, SiteEvalState
@@ -54,8 +54,9 @@ class _Run:
         self.out: list[Transition] = []
 
     def observe(self, key: ConditionKey, raw: bool, text: str | Callable[[], str], *, hold: float | None = None,
-                may_resolve: bool = True) -> None:
-        """Step ``key`` with ``raw``; a callable ``text`` is called only if something happened."""
+                may_resolve: bool = True, signals: frozenset[str] = frozenset()) -> None:
+        """Step ``key`` with ``raw``; a callable ``text`` is called only if something happened.
+        ``signals``: the readings that say it is active, of a condition combining several."""
         cs = self.conds.get(key)
         if cs is None:
             if not raw:
@@ -78,6 +79,8 @@ class _Run:
                     site_id=self.ctx.id, condition=key[0], subject=key[1], kind=kind, at=self.now, summary=words,
                     flapping=new.flapping or kind is TransitionKind.FLAPPING,
                     runtime=self.runtime if battery else None, source=self.source))
+        if signals != new.signals:
+            new = dataclasses.replace(new, signals=signals)
         if new is not cs:
             self.set(key, new)
 
@@ -94,6 +97,7 @@ class _Run:
 
 
 _IDLE = ConditionState()
+_NONE: frozenset[str] = frozenset()
 
 
 def _moved(before: RuntimeEstimate | None, now_estimate: RuntimeEstimate, now: float, fraction: float) -> bool:
@@ -145,10 +149,14 @@ def evaluate(state: SiteEvalState, site: SiteContext, result: PollResult, now: f
     conds = run.conds
     for condition, raw_of, text_of in CONDITIONS:
         cs = conds.get((condition, "")) if conds else None  # a healthy site: no lookups at all
-        raw = raw_of(v, cs is not None and cs.raw)
+        signals = raw_of(v, cs is not None and cs.raw)
+        if len(signals) == 1:
+            raw, held = signals[0][1], _NONE
+        else:
+            raw, held = combine(signals, _NONE if cs is None else cs.signals)
         if raw is None or (cs is None and not raw):
             continue
-        run.observe((condition, ""), raw, partial(text_of, v, raw))
+        run.observe((condition, ""), raw, partial(text_of, v, raw), signals=held)
     _links(run, v)
     changed = (run.written or since != state.on_battery_since or window is not state.battery
                or cells != state.cells or runtime is not state.runtime or state.failed_polls or state.last_error)

@@ -35,6 +35,9 @@ class ConditionState:
     changes: tuple[float, ...] = ()  #: times ``raw`` changed, within the flap window
     #: the runtime estimate last put on the incident (battery conditions)
     runtime: RuntimeEstimate | None = None
+    #: of a condition combining several readings, those that said active at the last observation
+    #: (``evaluation.conditions.combine``): while one of them is unknown, nothing moves
+    signals: frozenset[str] = frozenset()
 
     @property
     def idle(self) -> bool:
@@ -108,7 +111,7 @@ class SiteEvalState:
             conds[(Condition(c["c"]), str(c.get("s", "")))] = ConditionState(
                 raw=bool(c.get("raw", False)), since=float(c.get("since", 0.0)), open=bool(c.get("open", False)),
                 flapping=bool(c.get("flapping", False)), changes=tuple(float(t) for t in c.get("changes", ())),
-                runtime=_runtime(c.get("runtime")))
+                runtime=_runtime(c.get("runtime")), signals=frozenset(str(x) for x in c.get("signals", ())))
         since = d.get("on_battery_since")
         cells = d.get("cells")
         return cls(
@@ -152,4 +155,6 @@ def _cond_dict(key: ConditionKey, c: ConditionState) -> dict[str, Any]:
         d["changes"] = list(c.changes)
     if c.runtime is not None:
         d["runtime"] = _runtime_list(c.runtime)
+    if c.signals:
+        d["signals"] = sorted(c.signals)
     return d
