@@ -24,7 +24,16 @@ from sitewatch.evaluation.conditions import CONDITIONS, PollView, combine, link_
 from sitewatch.evaluation.context import SiteContext
 from sitewatch.evaluation.machine import step
 from sitewatch.evaluation.state import ConditionKey, ConditionState, SiteEvalState
-from sitewatch.incidents.model import Condition, RuntimeEstimate, Transition, TransitionKind, TrapEvent
+from sitewatch.incidents.model import (
+    Condition,
+    Phrase,
+    RuntimeEstimate,
+    Summary,
+    Transition,
+    TransitionKind,
+    TrapEvent,
+    part,
+)
 from sitewatch.model import PollErrorKind, PollResult
 
 __all__ = ["BATTERY_CONDITIONS", "evaluate", "evaluate_trap"]
@@ -53,7 +62,7 @@ class _Run:
         self.ctx, self.now, self.source, self.runtime = ctx, now, source, runtime
         self.out: list[Transition] = []
 
-    def observe(self, key: ConditionKey, raw: bool, text: str | Callable[[], str], *, hold: float | None = None,
+    def observe(self, key: ConditionKey, raw: bool, text: Summary | Callable[[], Summary], *, hold: float | None = None,
                 may_resolve: bool = True, signals: frozenset[str] = frozenset()) -> None:
         """Step ``key`` with ``raw``; a callable ``text`` is called only if something happened.
         ``signals``: the readings that say it is active, of a condition combining several."""
@@ -73,7 +82,7 @@ class _Run:
                 events = (_UPDATED,)
             new = dataclasses.replace(new, runtime=self.runtime)
         if events:
-            words = text if isinstance(text, str) else text()
+            words = text if isinstance(text, Summary) else text()
             for kind in events:
                 self.out.append(Transition(
                     site_id=self.ctx.id, condition=key[0], subject=key[1], kind=kind, at=self.now, summary=words,
@@ -144,8 +153,9 @@ def evaluate(state: SiteEvalState, site: SiteContext, result: PollResult, now: f
     v.runtime = runtime
     run = _Run(state, site, now, "poll", runtime)
     if state.failed_polls or _UNREACHABLE in run.conds:
-        run.observe(_UNREACHABLE, False, f"answering again after {state.failed_polls} failed polls"
-                    if state.failed_polls else "answering again")
+        run.observe(_UNREACHABLE, False, Summary.of(
+            part(Phrase.ANSWERING_AGAIN_AFTER, polls=state.failed_polls) if state.failed_polls
+            else part(Phrase.ANSWERING_AGAIN)))
     conds = run.conds
     for condition, raw_of, text_of in CONDITIONS:
         cs = conds.get((condition, "")) if conds else None  # a healthy site: no lookups at all
@@ -194,7 +204,8 @@ def _failed(state: SiteEvalState, ctx: SiteContext, result: PollResult, now: flo
     else:
         return state, ()  # our own bug: says nothing about the site
     run = _Run(state, ctx, now, "poll", state.runtime)
-    run.observe(_UNREACHABLE, raw, f"no answer for {failed} polls ({error})" if raw else "answering again")
+    run.observe(_UNREACHABLE, raw, Summary.of(part(Phrase.NO_ANSWER, polls=failed, error=error) if raw
+                                              else part(Phrase.ANSWERING_AGAIN)))
     return dataclasses.replace(state, conditions=run.conds, failed_polls=failed, last_error=error), tuple(run.out)
 
 
@@ -218,7 +229,9 @@ def evaluate_trap(state: SiteEvalState, site: SiteContext, trap: TrapEvent, now:
     return dataclasses.replace(state, conditions=run.conds), tuple(run.out)
 
 
-def _join_trap(trap: TrapEvent, subject: str, asserted: bool) -> str:
-    what = f"{subject} {'down' if asserted else 'up'}: " if subject else ""
-    return f"{what}{trap.name} from {trap.source}"
+def _join_trap(trap: TrapEvent, subject: str, asserted: bool) -> Summary:
+    if not subject:
+        return Summary.of(part(Phrase.TRAP, name=trap.name, source=trap.source))
+    key = Phrase.TRAP_SUBJECT_DOWN if asserted else Phrase.TRAP_SUBJECT_UP
+    return Summary.of(part(key, subject=subject, name=trap.name, source=trap.source))
 

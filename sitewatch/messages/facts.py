@@ -12,7 +12,7 @@ from sitewatch.config.schema import Criticality, Site
 from sitewatch.incidents.model import Condition, Incident, IncidentState
 from sitewatch.messages.context import MessageContext, SiteEntry
 from sitewatch.messages.layout import Fact
-from sitewatch.messages.readings_vi import summary_in
+from sitewatch.messages.readings import summary_text
 from sitewatch.messages.timefmt import clock_time, duration, full_time
 from sitewatch.messages.vocabulary import Vocabulary
 
@@ -49,7 +49,7 @@ def condition_text(incident: Incident, v: Vocabulary, *, detail: bool = True) ->
     text = v.conditions[incident.condition]
     extra = [incident.subject] if incident.subject else []
     if detail:
-        extra += [summary_in(incident.summary, v.language)] if incident.summary else []
+        extra += [summary_text(incident.summary, v)] if incident.summary else []
         extra += [v.phrase("flapping")] if incident.flapping else []
     return f"{text} ({', '.join(extra)})" if extra else text
 

@@ -75,7 +75,10 @@ def _poll(draw: st.DrawFn) -> dict[str, float | str]:
     return values
 
 
-def _readings(values: dict[str, float | str | None]) -> tuple[tuple[tuple[Reading, ...], ...], dict[str, float | str | None]]:
+Values = dict[str, float | str | None]
+
+
+def _readings(values: Values) -> tuple[tuple[tuple[Reading, ...], ...], Values]:
     plain = {k: v for k, v in values.items() if k != "eth1_up"}
     up = values.get("eth1_up")
     return (interface("eth1", up if isinstance(up, float) else None),), plain

@@ -10,13 +10,14 @@ from dataclasses import replace
 import pytest
 
 from sitewatch.config.schema import Criticality, Site, SiteKind
-from sitewatch.incidents.model import Condition, IncidentState
+from sitewatch.incidents.model import Condition, IncidentState, Phrase, Summary, part
 from sitewatch.messages.context import MessageContext, SiteIncident, site_entries
 from sitewatch.messages.render import render
 from sitewatch.messages.sms import sms_encoding, sms_segments
 from sitewatch.notify.model import Message, MessageKind
 from tests.messages.conftest import BASE_URL, BTS2, HOSP, PROVINCIAL, SIGNER, T0, UTILITIES, incident
 
+MAINS_0V = Summary.of(part(Phrase.MAINS_PHASES, volts="0", phases=3))
 NOW = T0 + 35 * 60 + 20  # 22:50:20, 35 minutes into the outage
 OSM = "https://www.openstreetmap.org/?mlat=13.70120&mlon=108.08530#map=15/13.70120/108.08530"
 
@@ -30,7 +31,7 @@ def hospital_outage() -> MessageContext:
     return MessageContext(
         now=NOW, utilities=UTILITIES, escalation_level=2, also_paged=("Trần Thị Hoa", "Lê Minh"),
         ack_url=ack_url(101, 102),
-        incidents=(SiteIncident(site=HOSP, incident=incident(101, HOSP, Condition.MAINS_LOST, summary="input 0 V")),
+        incidents=(SiteIncident(site=HOSP, incident=incident(101, HOSP, Condition.MAINS_LOST, summary=MAINS_0V)),
                    SiteIncident(site=HOSP, incident=incident(102, HOSP, Condition.ON_BATTERY, opened=T0 + 20,
                                                              runtime_left=115 * 60))))
 
@@ -52,7 +53,7 @@ def test_single_site_page_in_vietnamese_has_every_element() -> None:
         "Loại trạm: trạm thu phát sóng di động (BTS)",
         "Địa bàn: Ia Blang, Chư Sê, Gia Lai",
         "Địa chỉ: thôn 3, xã Ia Blang",
-        "Tình trạng: mất điện lưới (input 0 V) — khẩn cấp, từ 22:15 (35 phút)",
+        "Tình trạng: mất điện lưới (điện lưới 0 V trên 3 pha) — khẩn cấp, từ 22:15 (35 phút)",
         "Tình trạng: đang chạy ắc quy — khẩn cấp, từ 22:15 (35 phút)",
         "Ắc quy: còn khoảng 1 giờ 20 phút, dự kiến cạn lúc 00:10 22/09/2026 "
         "(ước tính theo xu hướng dung lượng ắc quy)",
@@ -80,7 +81,7 @@ def test_single_site_page_in_english_has_every_element() -> None:
     for line in (
         "Kind: mobile base station (BTS)",
         "Location: Ia Blang, Chư Sê, Gia Lai",
-        "Condition: mains power lost (input 0 V) — critical, since 22:15 (35 min)",
+        "Condition: mains power lost (mains 0 V on 3 phases) — critical, since 22:15 (35 min)",
         "Battery: about 1 h 20 min left, predicted empty at 00:10, 22 Sep 2026 "
         "(estimated from the battery charge trend)",
         "Criticality: critical — phục vụ Bệnh viện Đa khoa huyện Chư Sê",
