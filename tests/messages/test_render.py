@@ -372,3 +372,26 @@ def test_site_entries_put_criticality_before_depletion() -> None:
     # a resolved incident's estimate no longer counts
     done = replace(normal_soon, state=IncidentState.RESOLVED, resolved_at=NOW)
     assert site_entries([SiteIncident(site=BTS2, incident=done)])[0].depletion_at is None
+
+
+@pytest.mark.parametrize(("language", "five", "seven"), [("vi", "kéo dài 5 phút", "7 phút"),
+                                                         ("en", "lasted 5 min", "7 min")])
+def test_a_grouped_resolution_says_one_duration_per_outage(language: str, five: str, seven: str) -> None:
+    # BTS-2 lost mains 22:15-22:20; the group resolved with BTS-HOSP at 22:22, when the message goes out
+    ctx = MessageContext(now=T0 + 7 * 60, incidents=(
+        SiteIncident(site=BTS2, incident=incident(5, BTS2, Condition.MAINS_LOST, resolved=("sitewatch", T0 + 300))),
+        SiteIncident(site=HOSP, incident=incident(6, HOSP, Condition.MAINS_LOST, resolved=("sitewatch", T0 + 420))),
+    ))
+    m = render(ctx, language, MessageKind.RESOLVED)
+    (line,) = [x for x in m.text[m.text.index("BTS-2)"):].splitlines() if "22:20" in x]
+    assert five in line and seven not in line
+    assert (m.short.endswith("Tram Chu Se 2 (BTS-2) keo dai 0h05.") if language == "vi"
+            else m.short.endswith("Tram Chu Se 2 (BTS-2) lasted 0h05."))
+    # one site with two incidents, resolved together: the header and each line agree
+    both = MessageContext(now=T0 + 7 * 60, incidents=(
+        SiteIncident(site=BTS2, incident=incident(5, BTS2, Condition.MAINS_LOST, resolved=("sitewatch", T0 + 300))),
+        SiteIncident(site=BTS2, incident=incident(7, BTS2, Condition.ON_BATTERY, resolved=("sitewatch", T0 + 300))),
+    ))
+    single = render(both, language, MessageKind.RESOLVED)
+    assert five in lines(single)[0] and seven not in single.text
+    assert sum(five in line for line in lines(single)) == 3
