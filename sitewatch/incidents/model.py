@@ -15,8 +15,10 @@ import enum
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from sitewatch.config.schema import Criticality
+if TYPE_CHECKING:  # only a type here: the config's schema names the conditions from ``Condition``
+    from sitewatch.config.schema import Criticality
 
 __all__ = [
     "POWER_CONDITIONS",
@@ -92,9 +94,12 @@ _BASE_SEVERITY: Mapping[Condition, Severity] = {
 }
 
 
+_CRITICALITY_BUMP = {"normal": 0, "high": 1, "critical": 2}  #: by ``Criticality`` value
+
+
 def severity_for(condition: Condition, criticality: Criticality) -> Severity:
     """Severity = condition's base severity raised one step per criticality level."""
-    bump = {Criticality.NORMAL: 0, Criticality.HIGH: 1, Criticality.CRITICAL: 2}[criticality]
+    bump = _CRITICALITY_BUMP[criticality.value]
     return Severity(min(Severity.CRITICAL, _BASE_SEVERITY[condition] + bump))
 
 
