@@ -36,7 +36,7 @@ from sitewatch.incidents.model import (
 )
 from sitewatch.model import PollErrorKind, PollResult
 
-__all__ = ["BATTERY_CONDITIONS", "evaluate", "evaluate_trap"]
+__all__ = ["BATTERY_CONDITIONS", "RUNTIME_HOLD", "evaluate", "evaluate_trap"]
 
 #: conditions whose transitions carry the runtime estimate (and get UPDATED when it moves)
 BATTERY_CONDITIONS = frozenset({Condition.MAINS_LOST, Condition.ON_BATTERY, Condition.BATTERY_LOW,
@@ -45,6 +45,9 @@ _UNREACHABLE_ERRORS = frozenset({PollErrorKind.TIMEOUT, PollErrorKind.AUTH, Poll
 _ANSWERED_ERRORS = frozenset({PollErrorKind.DECODE, PollErrorKind.AGENT_ERROR, PollErrorKind.NO_SUCH_OBJECT})
 _UPDATED = TransitionKind.UPDATED
 _UNREACHABLE = (Condition.SITE_UNREACHABLE, "")
+#: how long a runtime prediction outlives a reading it was made from going unknown; then the
+#: estimate is made from the readings at hand
+RUNTIME_HOLD = 900.0
 #: an estimate is not "moved" by less than a fraction of this many seconds (noise near the end),
 #: nor updated on an incident more often than this
 _MIN_RUNTIME_SCALE = 300.0
@@ -121,8 +124,14 @@ def _moved(before: RuntimeEstimate | None, now_estimate: RuntimeEstimate, now: f
 
 
 def _battery(state: SiteEvalState, ctx: SiteContext, v: PollView, now: float
-             ) -> tuple[float | None, tuple[BatterySample, ...], int | None, RuntimeEstimate | None]:
-    """(on-battery since, window, inferred cells, runtime estimate) after this poll."""
+             ) -> tuple[float | None, tuple[BatterySample, ...], int | None, RuntimeEstimate | None, frozenset[str]]:
+    """(on-battery since, window, inferred cells, runtime estimate, the readings it was made from)
+    after this poll.
+
+    When a reading the estimate was made from goes unknown, the estimate is not made again from
+    what is left (another method, a different figure): its prediction stands for up to
+    ``RUNTIME_HOLD``, so an unknown reading neither opens nor resolves ``battery_runtime_low``.
+    """
     cells = state.cells
     volts = v.num("battery_voltage_volts")
     if ctx.cells is None and v.on_battery is not True and v.mains_lost is False and volts is not None:
@@ -130,9 +139,9 @@ def _battery(state: SiteEvalState, ctx: SiteContext, v: PollView, now: float
     n = ctx.cells or cells
     v.cell_volts = volts / n if volts is not None and n else None
     if v.on_battery is False:
-        return None, (), cells, None
+        return None, (), cells, None, _NONE
     if v.on_battery is None:
-        return state.on_battery_since, state.battery, cells, state.runtime
+        return state.on_battery_since, state.battery, cells, state.runtime, state.battery_inputs
     sob = v.num("seconds_on_battery")
     since = state.on_battery_since if state.on_battery_since is not None else now - (sob or 0.0)
     battery_now = BatteryNow(at=now, reported_runtime=v.num("battery_runtime_seconds"),
@@ -140,7 +149,13 @@ def _battery(state: SiteEvalState, ctx: SiteContext, v: PollView, now: float
                              current=v.num("battery_current_amperes"),
                              on_battery_seconds=sob if sob is not None else now - since)
     window = add_sample(state.battery, BatterySample.of(battery_now))
-    return since, window, cells, estimate_runtime(battery_now, window, ctx.battery)
+    inputs = frozenset(name for name, x in (
+        ("reported", battery_now.reported_runtime), ("charge", battery_now.charge),
+        ("cell_volts", battery_now.cell_volts), ("current", battery_now.current)) if x is not None)
+    held = state.runtime
+    if held is not None and state.battery_inputs - inputs and now - held.at <= RUNTIME_HOLD:
+        return since, window, cells, held, state.battery_inputs
+    return since, window, cells, estimate_runtime(battery_now, window, ctx.battery), inputs
 
 
 def evaluate(state: SiteEvalState, site: SiteContext, result: PollResult, now: float
@@ -149,8 +164,9 @@ def evaluate(state: SiteEvalState, site: SiteContext, result: PollResult, now: f
     if not result.ok:
         return _failed(state, site, result, now)
     v = PollView(result.readings, site)
-    since, window, cells, runtime = _battery(state, site, v, now)
-    v.runtime = runtime
+    since, window, cells, runtime, inputs = _battery(state, site, v, now)
+    v.runtime = runtime if runtime is None or runtime.at == now else RuntimeEstimate(
+        seconds=max(0.0, runtime.depletion_at - now), method=runtime.method, at=now)
     run = _Run(state, site, now, "poll", runtime)
     if state.failed_polls or _UNREACHABLE in run.conds:
         run.observe(_UNREACHABLE, False, Summary.of(
@@ -169,11 +185,12 @@ def evaluate(state: SiteEvalState, site: SiteContext, result: PollResult, now: f
         run.observe((condition, ""), raw, partial(text_of, v, raw), signals=held)
     _links(run, v)
     changed = (run.written or since != state.on_battery_since or window is not state.battery
-               or cells != state.cells or runtime is not state.runtime or state.failed_polls or state.last_error)
+               or cells != state.cells or runtime is not state.runtime or inputs != state.battery_inputs
+               or state.failed_polls or state.last_error)
     if not changed:
         return state, ()
     new = SiteEvalState(conditions=run.conds, failed_polls=0, last_error="", on_battery_since=since,
-                        battery=window, cells=cells, runtime=runtime)
+                        battery=window, cells=cells, runtime=runtime, battery_inputs=inputs)
     return new, tuple(run.out)
 
 

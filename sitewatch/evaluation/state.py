@@ -59,6 +59,8 @@ class SiteEvalState:
     cells: int | None = None
     #: the latest runtime estimate while on battery (None on mains)
     runtime: RuntimeEstimate | None = None
+    #: the battery readings ``runtime`` was made from (reported, charge, cell_volts, current)
+    battery_inputs: frozenset[str] = frozenset()
 
     def condition(self, condition: Condition, subject: str = "") -> ConditionState:
         return self.conditions.get((condition, subject)) or _IDLE
@@ -92,6 +94,8 @@ class SiteEvalState:
             d["cells"] = self.cells
         if self.runtime is not None:
             d["runtime"] = _runtime_list(self.runtime)
+        if self.battery_inputs:
+            d["battery_inputs"] = sorted(self.battery_inputs)
         return d
 
     @classmethod
@@ -123,6 +127,7 @@ class SiteEvalState:
                           for at, ch, v in d.get("battery", ())),
             cells=None if cells is None else int(cells),
             runtime=_runtime(d.get("runtime")),
+            battery_inputs=frozenset(str(x) for x in d.get("battery_inputs", ())),
         )
 
 

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from sitewatch.incidents.model import Condition, TransitionKind
 from sitewatch.model import Reading
-from tests.evaluation.helpers import Feed, context, interface
+from sitewatch.evaluation.engine import RUNTIME_HOLD
+from tests.evaluation.helpers import T0, Feed, context, interface
 
 OPEN, R = TransitionKind.OPENED, TransitionKind.RESOLVED
 C = Condition
@@ -41,16 +42,12 @@ def test_battery_depleted_opened_by_charge_stays_open_while_the_charge_is_unknow
 def test_a_combined_condition_clears_on_the_readings_a_device_has() -> None:
     # a UPS without a voltage reading: charge opens battery low, and charge alone clears it
     feed = Feed(context(hold={"battery_low": 0}, clear_hold={"battery_low": 0}))
-    feed.poll(0, on_battery=1.0, battery_status="normal", battery_charge_ratio=0.3)
+    feed.poll(0, on_battery=1.0, battery_status="normal", battery_charge_ratio=0.05)
     feed.poll(60, on_battery=1.0, battery_status="normal", battery_charge_ratio=0.8)
     assert feed.kinds(C.BATTERY_LOW) == [(0, OPEN), (60, R)]
 
 
 # --- every condition: a poll that only loses readings changes nothing -----------------------
-# battery_runtime_low is judged on the best runtime estimate at hand: when the device's own figure
-# goes unknown, another method (charge trend, capacity, load) answers with a known value of its own.
-# Which estimate to believe is the battery model's choice, not an unknown reading, so it is left out.
-_JUDGED = frozenset(Condition) - {C.BATTERY_RUNTIME_LOW}
 
 _RATIO = st.one_of(st.sampled_from([0.0, 0.05, 0.2, 0.3, 0.5, 0.9]), st.floats(0.0, 1.0))
 
@@ -104,13 +101,13 @@ def test_a_reading_turning_unknown_neither_opens_nor_resolves_any_condition(
     after: dict[str, float | str | None] = {k: v for k, v in last.items() if k not in gone}
     if how == "none":
         after.update(dict.fromkeys(gone))
-    before = {k: c.raw for k, c in feed.state.conditions.items() if k[0] in _JUDGED}
-    opened = {k for k, c in feed.state.conditions.items() if c.open and k[0] in _JUDGED}
+    before = {k: c.raw for k, c in feed.state.conditions.items()}
+    opened = {k for k, c in feed.state.conditions.items() if c.open}
     links, plain = _readings(after)
     out = feed.poll(t, *links, **plain)
-    assert [(x.condition, x.kind) for x in out if x.kind in (OPEN, R) and x.condition in _JUDGED] == []
-    assert {k: c.raw for k, c in feed.state.conditions.items() if k[0] in _JUDGED} == before
-    assert {k for k, c in feed.state.conditions.items() if c.open and k[0] in _JUDGED} == opened
+    assert [(x.condition, x.kind) for x in out if x.kind in (OPEN, R)] == []
+    assert {k: c.raw for k, c in feed.state.conditions.items()} == before
+    assert {k for k, c in feed.state.conditions.items() if c.open} == opened
 
 
 def test_the_readings_holding_a_condition_survive_a_restart() -> None:
@@ -124,3 +121,20 @@ def test_the_readings_holding_a_condition_survive_a_restart() -> None:
     restarted.poll(600, on_battery=1.0, battery_status="normal")
     assert restarted.kinds(C.BATTERY_LOW) == []
     assert restarted.state.condition(C.BATTERY_LOW).open
+
+
+def test_runtime_low_does_not_follow_a_fallback_estimate_when_the_devices_figure_goes_unknown() -> None:
+    feed = Feed(context(hold={"battery_runtime_low": 0}, clear_hold={"battery_runtime_low": 0}))
+    feed.poll(0, on_battery=1.0, battery_charge_ratio=0.05, battery_runtime_seconds=9000.0)
+    assert feed.state.runtime is not None and feed.state.runtime.method == "reported"
+    # the device's figure is missing: the load estimate (100 Ah at 1000 W, 5% left) is far lower
+    feed.poll(60, on_battery=1.0, battery_charge_ratio=0.05)
+    assert feed.kinds(C.BATTERY_RUNTIME_LOW) == []
+    assert feed.state.runtime.method == "reported" and feed.state.runtime.depletion_at == T0 + 9000
+    feed.poll(120, on_battery=1.0, battery_charge_ratio=0.05, battery_runtime_seconds=8880.0)
+    assert feed.kinds(C.BATTERY_RUNTIME_LOW) == []
+    # gone for good: after RUNTIME_HOLD the readings at hand answer
+    for t in range(180, 180 + int(RUNTIME_HOLD) + 120, 60):
+        feed.poll(t, on_battery=1.0, battery_charge_ratio=0.05)
+    assert [k for _, k in feed.kinds(C.BATTERY_RUNTIME_LOW)] == [OPEN]
+    assert feed.state.runtime is not None and feed.state.runtime.method != "reported"
