@@ -1,6 +1,8 @@
 """What one poll says about each condition: active, clear or unknown (None), and what it saw.
 
-A reading that is absent or None is unknown: it neither opens nor clears anything. Thresholds
+A reading that is absent or None is unknown: it neither opens nor clears anything. A condition
+combining readings (battery low: status, charge, cell voltage) stays as it was while a reading that
+said it was active is unknown (``combine``), whatever the others say. Thresholds
 have hysteresis: a condition that was active stays active until its value crosses the ``*_clear``
 threshold, so a value bouncing between the two moves nothing.
 

@@ -181,9 +181,12 @@ def test_database_path_lives_in_the_state_dir(tmp_path: Path) -> None:
     assert database_path(load_config(cfg)) == Path("/srv/sw/incidents.db")
 
 
-def test_a_summary_stored_by_an_older_version_reads_back_as_its_text(store: IncidentStore) -> None:
-    created = store.create_incident(site_id="BTS-2", condition=Condition.MAINS_LOST, severity=Severity.WARNING,
-                                    at=T0, summary=Summary.of(part(Phrase.MAINS_LOST)))
-    with store.transaction():  # what an older version wrote: its English words
-        store._conn.execute("UPDATE incidents SET summary = ? WHERE id = ?", ("mains 0 V on 3 phases", created.id))
-    assert store.get_incident(created.id).summary == Summary(text="mains 0 V on 3 phases")
+def test_a_summary_stored_by_an_older_version_reads_back_as_its_text(db_path: Path) -> None:
+    with IncidentStore(db_path) as store:
+        created = store.create_incident(site_id="BTS-2", condition=Condition.MAINS_LOST, severity=Severity.WARNING,
+                                        at=T0, summary=Summary.of(part(Phrase.MAINS_LOST)))
+    with sqlite3.connect(db_path) as older:  # what an older version wrote: its English words
+        older.execute("UPDATE incidents SET summary = ? WHERE id = ?", ("mains 0 V on 3 phases", created.id))
+    older.close()
+    with IncidentStore(db_path) as store:
+        assert store.get_incident(created.id).summary == Summary(text="mains 0 V on 3 phases")
