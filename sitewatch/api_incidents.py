@@ -27,6 +27,8 @@ from sitewatch.incidents.errors import IncidentError, IncidentNotFound, Maintena
 from sitewatch.incidents.maintenance import MaintenanceWindow
 from sitewatch.incidents.model import Condition, Incident, IncidentState, Severity, TimelineEvent
 from sitewatch.incidents.service import IncidentService
+from sitewatch.messages.readings import summary_text
+from sitewatch.messages.vocabulary import EN
 
 __all__ = ["MAX_NAME", "MAX_TEXT", "incident_json", "incident_routes"]
 
@@ -49,7 +51,7 @@ def incident_json(i: Incident, site: Site | None) -> dict[str, Any]:
         "id": i.id, "site": i.site_id, "site_name": site.name if site else None,
         "province": site.province if site else None, "district": site.district if site else None,
         "condition": i.condition.value, "subject": i.subject, "severity": Severity(i.severity).label,
-        "state": i.state.value, "summary": i.summary, "flapping": i.flapping,
+        "state": i.state.value, "summary": summary_text(i.summary, EN), "flapping": i.flapping,
         "suppressed_by": i.suppressed_by, "maintenance_id": i.maintenance_id, "paging": i.pages,
         "opened_at": _iso(i.opened_at), "updated_at": _iso(i.updated_at),
         "acknowledged_at": _iso(i.acknowledged_at), "acknowledged_by": i.acknowledged_by,

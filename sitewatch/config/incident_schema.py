@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator, model_validator
 
 from sitewatch.config.base import SecretRef, Strict, parse_duration
+from sitewatch.incidents.model import Condition
 
 __all__ = [
     "ApiConfig",
@@ -30,9 +31,7 @@ __all__ = [
 
 
 _DURATION_FIELDS = ("flap_window",)
-_CONDITIONS = ("mains_lost", "on_battery", "battery_low", "battery_runtime_low", "battery_depleted", "lvd_open",
-               "battery_temperature_high", "generator_failed", "fuel_low", "rectifier_failed", "link_down",
-               "site_unreachable")
+_CONDITIONS = tuple(c.value for c in Condition)
 
 
 def _durations(v: Any) -> Any:

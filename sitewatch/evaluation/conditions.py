@@ -1,6 +1,8 @@
-"""What one poll says about each condition: active, clear or unknown (None), and in words.
+"""What one poll says about each condition: active, clear or unknown (None), and what it saw.
 
-A reading that is absent or None is unknown: it neither opens nor clears anything. Thresholds
+A reading that is absent or None is unknown: it neither opens nor clears anything. A condition
+combining readings (battery low: status, charge, cell voltage) stays as it was while a reading that
+said it was active is unknown (``combine``), whatever the others say. Thresholds
 have hysteresis: a condition that was active stays active until its value crosses the ``*_clear``
 threshold, so a value bouncing between the two moves nothing.
 
@@ -16,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sitewatch.evaluation.context import SiteContext
-from sitewatch.incidents.model import Condition, RuntimeEstimate
+from sitewatch.incidents.model import Condition, Part, Phrase, RuntimeEstimate, Summary, part
 from sitewatch.model import Reading
 
-__all__ = ["CONDITIONS", "PollView", "duration_text", "link_down", "link_summary", "runtime_text"]
+__all__ = ["CONDITIONS", "PollView", "Signals", "combine", "link_down", "link_summary"]
 
 _ON_MAINS_SOURCES = frozenset({"normal", "bypass", "booster", "reducer"})
 _STATUSES = frozenset({"normal", "low", "depleted"})
@@ -90,18 +92,37 @@ class PollView:
 
 # --- raw state: (view, was active) -> active / clear / unknown ---------------------------------
 
+#: what the readings say of a condition: (reading, active / clear / unknown) for each reading it
+#: combines; one unnamed signal for most conditions
+Signals = tuple[tuple[str, bool | None], ...]
+
+
+def _one(raw: Callable[[PollView, bool], bool | None]) -> Callable[[PollView, bool], Signals]:
+    return lambda v, was: (("", raw(v, was)),)
+
+
 def _below(value: float | None, low: float, clear: float, was: bool) -> bool | None:
     return None if value is None else value < (clear if was else low)
 
 
-def _any(*signals: bool | None) -> bool | None:
-    """Active if any signal is; clear if at least one is known and none is active."""
-    if True in signals:
-        return True
-    return False if False in signals else None
+def combine(signals: Signals, held: frozenset[str]) -> tuple[bool | None, frozenset[str]]:
+    """The condition from several readings that may each say it is active, and the ones that do.
+
+    Active while any known reading says so. Clear only once every reading that held it active
+    is known again and clear: a reading that goes unknown (``held`` names those that were active
+    at the last observation) leaves the condition unknown, so it neither resolves it nor, when it
+    comes back, opens it again. Unknown when nothing is known.
+    """
+    active = frozenset(name for name, s in signals if s)
+    unknown = held - {name for name, s in signals if s is not None}
+    if active:
+        return True, active | unknown
+    if unknown:
+        return None, held
+    return (False if any(s is False for _, s in signals) else None), frozenset()
 
 
-def _battery_low(v: PollView, was: bool) -> bool | None:
+def _battery_low(v: PollView, was: bool) -> Signals:
     t = v.ctx.thresholds
     status = v.text("battery_status")
     by_status = status in ("low", "depleted") if status in _STATUSES else None
@@ -112,7 +133,7 @@ def _battery_low(v: PollView, was: bool) -> bool | None:
         by_voltage = _below(v.cell_volts, t.battery_cell_voltage_low, t.battery_cell_voltage_clear, was)
     else:
         by_voltage = None
-    return _any(by_status, by_charge, by_voltage)
+    return (("status", by_status), ("charge", by_charge), ("voltage", by_voltage))
 
 
 def _runtime_low(v: PollView, was: bool) -> bool | None:
@@ -122,10 +143,11 @@ def _runtime_low(v: PollView, was: bool) -> bool | None:
     return _below(None if v.runtime is None else v.runtime.seconds, t.battery_runtime_low, t.battery_runtime_clear, was)
 
 
-def _depleted(v: PollView, was: bool) -> bool | None:
+def _depleted(v: PollView, was: bool) -> Signals:
     status = v.text("battery_status")
     charge = v.num("battery_charge_ratio")
-    return _any(status == "depleted" if status in _STATUSES else None, None if charge is None else charge <= 0)
+    return (("status", status == "depleted" if status in _STATUSES else None),
+            ("charge", None if charge is None else charge <= 0))
 
 
 def _temperature(v: PollView, was: bool) -> bool | None:
@@ -164,109 +186,106 @@ def link_down(v: PollView, interface: str, named: bool) -> bool | None:
     return up == 0
 
 
-# --- in words --------------------------------------------------------------------------------
+# --- what it saw: a summary for people, as data -----------------------------------------------
 
-def duration_text(seconds: float) -> str:
-    """``45 s``, ``12 min``, ``3 h 05 min``."""
-    s = round(seconds)
-    if s < 120:
-        return f"{s} s"
-    if s < 7200:
-        return f"{s // 60} min"
-    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+_P = Phrase
 
 
-def runtime_text(r: RuntimeEstimate | None) -> str:
-    return "" if r is None else f"~{duration_text(r.seconds)} left ({r.method})"
+def _runtime_part(r: RuntimeEstimate | None) -> Part | None:
+    return None if r is None else part(_P.RUNTIME_LEFT, seconds=round(r.seconds), method=r.method)
 
 
-def _pct(x: float) -> str:
-    return f"{x * 100:.0f}%"
-
-
-def _join(*parts: str) -> str:
-    return ", ".join(p for p in parts if p)
-
-
-def _mains_text(v: PollView, active: bool) -> str:
+def _mains_text(v: PollView, active: bool) -> Summary:
     if v.phases:
         volts = sorted({round(p) for p in v.phases})
+        if len(v.phases) == 1:
+            return Summary.of(part(_P.MAINS_ONE_PHASE, volts=str(volts[0])))
         shown = f"{volts[0]}" if len(volts) == 1 else "/".join(f"{round(p)}" for p in v.phases)
-        n = len(v.phases)
-        return f"mains {shown} V on {n} phase{'s' if n > 1 else ''}"
+        return Summary.of(part(_P.MAINS_PHASES, volts=shown, phases=len(v.phases)))
     if v.flag("mains_ok") is not None:
-        return "mains lost" if active else "mains present"
-    return "mains lost (on battery, no mains reading)" if active else "mains present (not on battery)"
+        return Summary.of(part(_P.MAINS_LOST if active else _P.MAINS_PRESENT))
+    return Summary.of(part(_P.MAINS_LOST_ON_BATTERY if active else _P.MAINS_PRESENT_NOT_ON_BATTERY))
 
 
-def _on_battery_text(v: PollView, active: bool) -> str:
+def _charge(v: PollView) -> Part | None:
+    charge = v.num("battery_charge_ratio")
+    return None if charge is None else part(_P.CHARGE, ratio=charge)
+
+
+def _on_battery_text(v: PollView, active: bool) -> Summary:
     if not active:
-        return _join("on mains", f"output {v.text('output_source')}" if v.text("output_source") else "")
+        source = v.text("output_source")
+        return Summary.of(part(_P.ON_MAINS), part(_P.OUTPUT_SOURCE, source=source) if source else None)
     sob = v.num("seconds_on_battery")
-    charge = v.num("battery_charge_ratio")
-    return _join(f"on battery for {duration_text(sob)}" if sob else "on battery",
-                 f"charge {_pct(charge)}" if charge is not None else "", runtime_text(v.runtime))
+    return Summary.of(part(_P.ON_BATTERY_FOR, seconds=round(sob)) if sob else part(_P.ON_BATTERY),
+                      _charge(v), _runtime_part(v.runtime))
 
 
-def _battery_text(v: PollView, active: bool) -> str:
+def _battery_text(v: PollView, active: bool) -> Summary:
     status = v.text("battery_status")
-    charge = v.num("battery_charge_ratio")
     volts = v.num("battery_voltage_volts")
-    return _join(f"battery {status}" if status in ("low", "depleted") else "",
-                 f"charge {_pct(charge)}" if charge is not None else "",
-                 f"{v.cell_volts:.2f} V/cell ({volts:.1f} V)" if v.cell_volts is not None and volts is not None else "",
-                 runtime_text(v.runtime) if v.on_battery else "")
+    return Summary.of(
+        part(_P.BATTERY_STATUS_LOW) if status == "low" else
+        part(_P.BATTERY_STATUS_DEPLETED) if status == "depleted" else None,
+        _charge(v),
+        part(_P.CELL_VOLTAGE, cell_volts=v.cell_volts, volts=volts)
+        if v.cell_volts is not None and volts is not None else None,
+        _runtime_part(v.runtime) if v.on_battery else None)
 
 
-def _runtime_text(v: PollView, active: bool) -> str:
+def _runtime_text(v: PollView, active: bool) -> Summary:
     if not v.on_battery:
-        return "on mains"
+        return Summary.of(part(_P.ON_MAINS))
     r = v.runtime
-    threshold = duration_text(v.ctx.thresholds.battery_runtime_low)
-    return f"runtime {runtime_text(r)}, threshold {threshold}" if r is not None else "runtime unknown"
+    if r is None:
+        return Summary.of(part(_P.RUNTIME_UNKNOWN))
+    return Summary.of(part(_P.RUNTIME_THRESHOLD, seconds=round(r.seconds), method=r.method,
+                           threshold=round(v.ctx.thresholds.battery_runtime_low)))
 
 
-def _text_of(name: str, fmt: Callable[[float], str], unit: str) -> Callable[[PollView, bool], str]:
-    def text(v: PollView, active: bool) -> str:
-        x = v.num(name)
-        return f"{unit} unknown" if x is None else f"{unit} {fmt(x)}"
-    return text
+def _temperature_text(v: PollView, active: bool) -> Summary:
+    x = v.num("battery_temperature_celsius")
+    return Summary.of(part(_P.BATTERY_TEMPERATURE_UNKNOWN) if x is None else part(_P.BATTERY_TEMPERATURE, celsius=x))
 
 
-def _flag_text(on: str, off: str) -> Callable[[PollView, bool], str]:
-    return lambda v, active: on if active else off
+def _fuel_text(v: PollView, active: bool) -> Summary:
+    x = v.num("fuel_level_ratio")
+    return Summary.of(part(_P.FUEL_UNKNOWN) if x is None else part(_P.FUEL, ratio=x))
 
 
-def _generator_text(v: PollView, active: bool) -> str:
+def _flag_text(on: Phrase, off: Phrase) -> Callable[[PollView, bool], Summary]:
+    return lambda v, active: Summary.of(part(on if active else off))
+
+
+def _generator_text(v: PollView, active: bool) -> Summary:
     if active:
-        return "mains lost and generator not running"
-    return "generator running" if v.flag("generator_running") else "mains present"
+        return Summary.of(part(_P.GENERATOR_NOT_RUNNING))
+    return Summary.of(part(_P.GENERATOR_RUNNING if v.flag("generator_running") else _P.MAINS_PRESENT))
 
 
-def link_summary(v: PollView, interface: str, active: bool) -> str:
+def link_summary(v: PollView, interface: str, active: bool) -> Summary:
     if not active:
-        return f"{interface} up"
+        return Summary.of(part(_P.LINK_UP, interface=interface))
     admin = v.admin.get(interface)
-    state = "" if not isinstance(admin, int | float) else (" (admin up)" if admin else " (admin down)")
-    return f"{interface} down{state}"
+    key = _P.LINK_DOWN if not isinstance(admin, int | float) else (
+        _P.LINK_DOWN_ADMIN_UP if admin else _P.LINK_DOWN_ADMIN_DOWN)
+    return Summary.of(part(key, interface=interface))
 
 
-Raw = Callable[[PollView, bool], bool | None]
-Text = Callable[[PollView, bool], str]
+Raw = Callable[[PollView, bool], Signals]
+Text = Callable[[PollView, bool], Summary]
 
 #: every per-poll condition but link_down (per interface) and site_unreachable (per failure)
 CONDITIONS: tuple[tuple[Condition, Raw, Text], ...] = (
-    (Condition.MAINS_LOST, lambda v, was: v.mains_lost, _mains_text),
-    (Condition.ON_BATTERY, lambda v, was: v.on_battery, _on_battery_text),
+    (Condition.MAINS_LOST, _one(lambda v, was: v.mains_lost), _mains_text),
+    (Condition.ON_BATTERY, _one(lambda v, was: v.on_battery), _on_battery_text),
     (Condition.BATTERY_LOW, _battery_low, _battery_text),
-    (Condition.BATTERY_RUNTIME_LOW, _runtime_low, _runtime_text),
+    (Condition.BATTERY_RUNTIME_LOW, _one(_runtime_low), _runtime_text),
     (Condition.BATTERY_DEPLETED, _depleted, _battery_text),
-    (Condition.LVD_OPEN, lambda v, was: v.flag("lvd_open"),
-     _flag_text("low-voltage disconnect open", "low-voltage disconnect closed")),
-    (Condition.BATTERY_TEMPERATURE_HIGH, _temperature,
-     _text_of("battery_temperature_celsius", lambda x: f"{x:.1f} °C", "battery")),
-    (Condition.GENERATOR_FAILED, _generator_failed, _generator_text),
-    (Condition.FUEL_LOW, _fuel_low, _text_of("fuel_level_ratio", _pct, "fuel")),
-    (Condition.RECTIFIER_FAILED, lambda v, was: v.flag("rectifier_failed"),
-     _flag_text("rectifier failure reported", "rectifiers ok")),
+    (Condition.LVD_OPEN, _one(lambda v, was: v.flag("lvd_open")), _flag_text(_P.LVD_OPEN, _P.LVD_CLOSED)),
+    (Condition.BATTERY_TEMPERATURE_HIGH, _one(_temperature), _temperature_text),
+    (Condition.GENERATOR_FAILED, _one(_generator_failed), _generator_text),
+    (Condition.FUEL_LOW, _one(_fuel_low), _fuel_text),
+    (Condition.RECTIFIER_FAILED, _one(lambda v, was: v.flag("rectifier_failed")),
+     _flag_text(_P.RECTIFIER_FAILED, _P.RECTIFIERS_OK)),
 )

@@ -20,14 +20,23 @@ from collections.abc import Callable, Mapping
 from functools import partial
 
 from sitewatch.battery import BatteryNow, BatterySample, add_sample, cells_from_float_voltage, estimate_runtime
-from sitewatch.evaluation.conditions import CONDITIONS, PollView, link_down, link_summary
+from sitewatch.evaluation.conditions import CONDITIONS, PollView, combine, link_down, link_summary
 from sitewatch.evaluation.context import SiteContext
 from sitewatch.evaluation.machine import step
 from sitewatch.evaluation.state import ConditionKey, ConditionState, SiteEvalState
-from sitewatch.incidents.model import Condition, RuntimeEstimate, Transition, TransitionKind, TrapEvent
+from sitewatch.incidents.model import (
+    Condition,
+    Phrase,
+    RuntimeEstimate,
+    Summary,
+    Transition,
+    TransitionKind,
+    TrapEvent,
+    part,
+)
 from sitewatch.model import PollErrorKind, PollResult
 
-__all__ = ["BATTERY_CONDITIONS", "evaluate", "evaluate_trap"]
+__all__ = ["BATTERY_CONDITIONS", "RUNTIME_HOLD", "evaluate", "evaluate_trap"]
 
 #: conditions whose transitions carry the runtime estimate (and get UPDATED when it moves)
 BATTERY_CONDITIONS = frozenset({Condition.MAINS_LOST, Condition.ON_BATTERY, Condition.BATTERY_LOW,
@@ -36,6 +45,9 @@ _UNREACHABLE_ERRORS = frozenset({PollErrorKind.TIMEOUT, PollErrorKind.AUTH, Poll
 _ANSWERED_ERRORS = frozenset({PollErrorKind.DECODE, PollErrorKind.AGENT_ERROR, PollErrorKind.NO_SUCH_OBJECT})
 _UPDATED = TransitionKind.UPDATED
 _UNREACHABLE = (Condition.SITE_UNREACHABLE, "")
+#: how long a runtime prediction outlives a reading it was made from going unknown; then the
+#: estimate is made from the readings at hand
+RUNTIME_HOLD = 900.0
 #: an estimate is not "moved" by less than a fraction of this many seconds (noise near the end),
 #: nor updated on an incident more often than this
 _MIN_RUNTIME_SCALE = 300.0
@@ -53,9 +65,10 @@ class _Run:
         self.ctx, self.now, self.source, self.runtime = ctx, now, source, runtime
         self.out: list[Transition] = []
 
-    def observe(self, key: ConditionKey, raw: bool, text: str | Callable[[], str], *, hold: float | None = None,
-                may_resolve: bool = True) -> None:
-        """Step ``key`` with ``raw``; a callable ``text`` is called only if something happened."""
+    def observe(self, key: ConditionKey, raw: bool, text: Summary | Callable[[], Summary], *, hold: float | None = None,
+                may_resolve: bool = True, signals: frozenset[str] = frozenset()) -> None:
+        """Step ``key`` with ``raw``; a callable ``text`` is called only if something happened.
+        ``signals``: the readings that say it is active, of a condition combining several."""
         cs = self.conds.get(key)
         if cs is None:
             if not raw:
@@ -72,12 +85,14 @@ class _Run:
                 events = (_UPDATED,)
             new = dataclasses.replace(new, runtime=self.runtime)
         if events:
-            words = text if isinstance(text, str) else text()
+            words = text if isinstance(text, Summary) else text()
             for kind in events:
                 self.out.append(Transition(
                     site_id=self.ctx.id, condition=key[0], subject=key[1], kind=kind, at=self.now, summary=words,
                     flapping=new.flapping or kind is TransitionKind.FLAPPING,
                     runtime=self.runtime if battery else None, source=self.source))
+        if signals != new.signals:
+            new = dataclasses.replace(new, signals=signals)
         if new is not cs:
             self.set(key, new)
 
@@ -94,6 +109,7 @@ class _Run:
 
 
 _IDLE = ConditionState()
+_NONE: frozenset[str] = frozenset()
 
 
 def _moved(before: RuntimeEstimate | None, now_estimate: RuntimeEstimate, now: float, fraction: float) -> bool:
@@ -108,8 +124,14 @@ def _moved(before: RuntimeEstimate | None, now_estimate: RuntimeEstimate, now: f
 
 
 def _battery(state: SiteEvalState, ctx: SiteContext, v: PollView, now: float
-             ) -> tuple[float | None, tuple[BatterySample, ...], int | None, RuntimeEstimate | None]:
-    """(on-battery since, window, inferred cells, runtime estimate) after this poll."""
+             ) -> tuple[float | None, tuple[BatterySample, ...], int | None, RuntimeEstimate | None, frozenset[str]]:
+    """(on-battery since, window, inferred cells, runtime estimate, the readings it was made from)
+    after this poll.
+
+    When a reading the estimate was made from goes unknown, the estimate is not made again from
+    what is left (another method, a different figure): its prediction stands for up to
+    ``RUNTIME_HOLD``, so an unknown reading neither opens nor resolves ``battery_runtime_low``.
+    """
     cells = state.cells
     volts = v.num("battery_voltage_volts")
     if ctx.cells is None and v.on_battery is not True and v.mains_lost is False and volts is not None:
@@ -117,9 +139,9 @@ def _battery(state: SiteEvalState, ctx: SiteContext, v: PollView, now: float
     n = ctx.cells or cells
     v.cell_volts = volts / n if volts is not None and n else None
     if v.on_battery is False:
-        return None, (), cells, None
+        return None, (), cells, None, _NONE
     if v.on_battery is None:
-        return state.on_battery_since, state.battery, cells, state.runtime
+        return state.on_battery_since, state.battery, cells, state.runtime, state.battery_inputs
     sob = v.num("seconds_on_battery")
     since = state.on_battery_since if state.on_battery_since is not None else now - (sob or 0.0)
     battery_now = BatteryNow(at=now, reported_runtime=v.num("battery_runtime_seconds"),
@@ -127,7 +149,13 @@ def _battery(state: SiteEvalState, ctx: SiteContext, v: PollView, now: float
                              current=v.num("battery_current_amperes"),
                              on_battery_seconds=sob if sob is not None else now - since)
     window = add_sample(state.battery, BatterySample.of(battery_now))
-    return since, window, cells, estimate_runtime(battery_now, window, ctx.battery)
+    inputs = frozenset(name for name, x in (
+        ("reported", battery_now.reported_runtime), ("charge", battery_now.charge),
+        ("cell_volts", battery_now.cell_volts), ("current", battery_now.current)) if x is not None)
+    held = state.runtime
+    if held is not None and state.battery_inputs - inputs and now - held.at <= RUNTIME_HOLD:
+        return since, window, cells, held, state.battery_inputs
+    return since, window, cells, estimate_runtime(battery_now, window, ctx.battery), inputs
 
 
 def evaluate(state: SiteEvalState, site: SiteContext, result: PollResult, now: float
@@ -136,26 +164,33 @@ def evaluate(state: SiteEvalState, site: SiteContext, result: PollResult, now: f
     if not result.ok:
         return _failed(state, site, result, now)
     v = PollView(result.readings, site)
-    since, window, cells, runtime = _battery(state, site, v, now)
-    v.runtime = runtime
+    since, window, cells, runtime, inputs = _battery(state, site, v, now)
+    v.runtime = runtime if runtime is None or runtime.at == now else RuntimeEstimate(
+        seconds=max(0.0, runtime.depletion_at - now), method=runtime.method, at=now)
     run = _Run(state, site, now, "poll", runtime)
     if state.failed_polls or _UNREACHABLE in run.conds:
-        run.observe(_UNREACHABLE, False, f"answering again after {state.failed_polls} failed polls"
-                    if state.failed_polls else "answering again")
+        run.observe(_UNREACHABLE, False, Summary.of(
+            part(Phrase.ANSWERING_AGAIN_AFTER, polls=state.failed_polls) if state.failed_polls
+            else part(Phrase.ANSWERING_AGAIN)))
     conds = run.conds
     for condition, raw_of, text_of in CONDITIONS:
         cs = conds.get((condition, "")) if conds else None  # a healthy site: no lookups at all
-        raw = raw_of(v, cs is not None and cs.raw)
+        signals = raw_of(v, cs is not None and cs.raw)
+        if len(signals) == 1:
+            raw, held = signals[0][1], _NONE
+        else:
+            raw, held = combine(signals, _NONE if cs is None else cs.signals)
         if raw is None or (cs is None and not raw):
             continue
-        run.observe((condition, ""), raw, partial(text_of, v, raw))
+        run.observe((condition, ""), raw, partial(text_of, v, raw), signals=held)
     _links(run, v)
     changed = (run.written or since != state.on_battery_since or window is not state.battery
-               or cells != state.cells or runtime is not state.runtime or state.failed_polls or state.last_error)
+               or cells != state.cells or runtime is not state.runtime or inputs != state.battery_inputs
+               or state.failed_polls or state.last_error)
     if not changed:
         return state, ()
     new = SiteEvalState(conditions=run.conds, failed_polls=0, last_error="", on_battery_since=since,
-                        battery=window, cells=cells, runtime=runtime)
+                        battery=window, cells=cells, runtime=runtime, battery_inputs=inputs)
     return new, tuple(run.out)
 
 
@@ -186,7 +221,8 @@ def _failed(state: SiteEvalState, ctx: SiteContext, result: PollResult, now: flo
     else:
         return state, ()  # our own bug: says nothing about the site
     run = _Run(state, ctx, now, "poll", state.runtime)
-    run.observe(_UNREACHABLE, raw, f"no answer for {failed} polls ({error})" if raw else "answering again")
+    run.observe(_UNREACHABLE, raw, Summary.of(part(Phrase.NO_ANSWER, polls=failed, error=error) if raw
+                                              else part(Phrase.ANSWERING_AGAIN)))
     return dataclasses.replace(state, conditions=run.conds, failed_polls=failed, last_error=error), tuple(run.out)
 
 
@@ -210,7 +246,9 @@ def evaluate_trap(state: SiteEvalState, site: SiteContext, trap: TrapEvent, now:
     return dataclasses.replace(state, conditions=run.conds), tuple(run.out)
 
 
-def _join_trap(trap: TrapEvent, subject: str, asserted: bool) -> str:
-    what = f"{subject} {'down' if asserted else 'up'}: " if subject else ""
-    return f"{what}{trap.name} from {trap.source}"
+def _join_trap(trap: TrapEvent, subject: str, asserted: bool) -> Summary:
+    if not subject:
+        return Summary.of(part(Phrase.TRAP, name=trap.name, source=trap.source))
+    key = Phrase.TRAP_SUBJECT_DOWN if asserted else Phrase.TRAP_SUBJECT_UP
+    return Summary.of(part(key, subject=subject, name=trap.name, source=trap.source))
 

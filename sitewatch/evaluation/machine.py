@@ -65,4 +65,4 @@ def step(cs: ConditionState, raw: bool, now: float, timing: Timing, *, may_resol
             and flapping == cs.flapping):
         return cs, events
     return ConditionState(raw=raw, since=since, open=is_open, flapping=flapping, changes=changes,
-                          runtime=cs.runtime if is_open else None), events
+                          runtime=cs.runtime if is_open else None, signals=cs.signals), events

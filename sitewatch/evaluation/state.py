@@ -35,6 +35,9 @@ class ConditionState:
     changes: tuple[float, ...] = ()  #: times ``raw`` changed, within the flap window
     #: the runtime estimate last put on the incident (battery conditions)
     runtime: RuntimeEstimate | None = None
+    #: of a condition combining several readings, those that said active at the last observation
+    #: (``evaluation.conditions.combine``): while one of them is unknown, nothing moves
+    signals: frozenset[str] = frozenset()
 
     @property
     def idle(self) -> bool:
@@ -56,6 +59,8 @@ class SiteEvalState:
     cells: int | None = None
     #: the latest runtime estimate while on battery (None on mains)
     runtime: RuntimeEstimate | None = None
+    #: the battery readings ``runtime`` was made from (reported, charge, cell_volts, current)
+    battery_inputs: frozenset[str] = frozenset()
 
     def condition(self, condition: Condition, subject: str = "") -> ConditionState:
         return self.conditions.get((condition, subject)) or _IDLE
@@ -89,6 +94,8 @@ class SiteEvalState:
             d["cells"] = self.cells
         if self.runtime is not None:
             d["runtime"] = _runtime_list(self.runtime)
+        if self.battery_inputs:
+            d["battery_inputs"] = sorted(self.battery_inputs)
         return d
 
     @classmethod
@@ -108,7 +115,7 @@ class SiteEvalState:
             conds[(Condition(c["c"]), str(c.get("s", "")))] = ConditionState(
                 raw=bool(c.get("raw", False)), since=float(c.get("since", 0.0)), open=bool(c.get("open", False)),
                 flapping=bool(c.get("flapping", False)), changes=tuple(float(t) for t in c.get("changes", ())),
-                runtime=_runtime(c.get("runtime")))
+                runtime=_runtime(c.get("runtime")), signals=frozenset(str(x) for x in c.get("signals", ())))
         since = d.get("on_battery_since")
         cells = d.get("cells")
         return cls(
@@ -120,6 +127,7 @@ class SiteEvalState:
                           for at, ch, v in d.get("battery", ())),
             cells=None if cells is None else int(cells),
             runtime=_runtime(d.get("runtime")),
+            battery_inputs=frozenset(str(x) for x in d.get("battery_inputs", ())),
         )
 
 
@@ -152,4 +160,6 @@ def _cond_dict(key: ConditionKey, c: ConditionState) -> dict[str, Any]:
         d["changes"] = list(c.changes)
     if c.runtime is not None:
         d["runtime"] = _runtime_list(c.runtime)
+    if c.signals:
+        d["signals"] = sorted(c.signals)
     return d

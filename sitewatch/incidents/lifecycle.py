@@ -308,7 +308,11 @@ class IncidentLifecycle:
 
 
 def _describe(t: Transition) -> str:
-    text = t.summary or t.condition.value
+    # imported here: sitewatch.messages acknowledges through IncidentService, which uses this module
+    from sitewatch.messages.readings import summary_text
+    from sitewatch.messages.vocabulary import EN
+
+    text = summary_text(t.summary, EN) or t.condition.value
     if t.runtime is not None:
         text += f"; battery runtime ~{t.runtime.seconds / 60:.0f} min ({t.runtime.method})"
     return f"{text} (source: {t.source})"

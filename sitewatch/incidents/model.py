@@ -2,6 +2,9 @@
 
     PollResult / TrapEvent ──evaluate──▶ Transition ──lifecycle──▶ Incident + TimelineEvent (store)
 
+A transition and its incident carry a ``Summary`` of the readings behind them: phrase keys with
+parameters, put into words per reader by ``sitewatch.messages.readings``.
+
 An incident is identified by its dedup key (site, condition, subject); ``subject`` is the
 interface for ``link_down`` and empty otherwise. Only one incident per key is open at a time.
 """
@@ -9,10 +12,13 @@ interface for ``link_down`` and empty otherwise. Only one incident per key is op
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from sitewatch.config.schema import Criticality
+if TYPE_CHECKING:  # only a type here: the config's schema names the conditions from ``Condition``
+    from sitewatch.config.schema import Criticality
 
 __all__ = [
     "POWER_CONDITIONS",
@@ -21,12 +27,17 @@ __all__ = [
     "EventKind",
     "Incident",
     "IncidentState",
+    "Param",
+    "Part",
+    "Phrase",
     "RuntimeEstimate",
     "Severity",
+    "Summary",
     "TimelineEvent",
     "Transition",
     "TransitionKind",
     "TrapEvent",
+    "part",
     "severity_for",
 ]
 
@@ -83,9 +94,12 @@ _BASE_SEVERITY: Mapping[Condition, Severity] = {
 }
 
 
+_CRITICALITY_BUMP = {"normal": 0, "high": 1, "critical": 2}  #: by ``Criticality`` value
+
+
 def severity_for(condition: Condition, criticality: Criticality) -> Severity:
     """Severity = condition's base severity raised one step per criticality level."""
-    bump = {Criticality.NORMAL: 0, Criticality.HIGH: 1, Criticality.CRITICAL: 2}[criticality]
+    bump = _CRITICALITY_BUMP[criticality.value]
     return Severity(min(Severity.CRITICAL, _BASE_SEVERITY[condition] + bump))
 
 
@@ -110,6 +124,136 @@ class RuntimeEstimate:
         return self.at + self.seconds
 
 
+# --- summaries: what evaluation saw, as data ----------------------------------------------------
+# Evaluation says "mains 0 V on 3 phases, charge 99%" as ``Summary.of(part(Phrase.MAINS_PHASES,
+# volts="0", phases=3), part(Phrase.CHARGE, ratio=0.99))``; ``sitewatch.messages.readings`` renders
+# it in Vietnamese or English from the vocabulary, so no language falls back to another. Numbers
+# stay numbers (ratios 0..1, seconds, volts) until a language formats them. Every ``Phrase`` names
+# the conditions whose summaries use it and the parameters it takes. The store keeps a summary as
+# JSON (``to_stored``); one written by an older version is English text, shown as it is.
+
+Param = str | int | float
+
+_C = Condition
+_POWER = frozenset({_C.MAINS_LOST, _C.ON_BATTERY, _C.GENERATOR_FAILED})
+_BATTERY = frozenset({_C.ON_BATTERY, _C.BATTERY_LOW, _C.BATTERY_DEPLETED})
+
+
+class Phrase(enum.Enum):
+    """One kind of statement in a summary: key, the conditions using it, its parameters."""
+
+    conditions: frozenset[Condition]
+    params: tuple[str, ...]
+
+    def __new__(cls, key: str, conditions: Iterable[Condition], params: tuple[str, ...] = ()) -> Phrase:
+        member = object.__new__(cls)
+        member._value_ = key
+        member.conditions = frozenset(conditions)
+        member.params = params
+        return member
+
+    MAINS_ONE_PHASE = ("mains_one_phase", {_C.MAINS_LOST}, ("volts",))
+    MAINS_PHASES = ("mains_phases", {_C.MAINS_LOST}, ("volts", "phases"))  #: volts "230/229/0"
+    MAINS_LOST = ("mains_lost", _POWER)
+    MAINS_PRESENT = ("mains_present", _POWER)
+    MAINS_LOST_ON_BATTERY = ("mains_lost_on_battery", {_C.MAINS_LOST})  #: derived: on battery, no mains reading
+    MAINS_PRESENT_NOT_ON_BATTERY = ("mains_present_not_on_battery", {_C.MAINS_LOST})
+    ON_BATTERY = ("on_battery", {_C.ON_BATTERY})
+    ON_BATTERY_FOR = ("on_battery_for", {_C.ON_BATTERY}, ("seconds",))
+    ON_MAINS = ("on_mains", {_C.ON_BATTERY, _C.BATTERY_RUNTIME_LOW})
+    OUTPUT_SOURCE = ("output_source", {_C.ON_BATTERY}, ("source",))
+    CHARGE = ("charge", _BATTERY, ("ratio",))
+    BATTERY_STATUS_LOW = ("battery_status_low", {_C.BATTERY_LOW, _C.BATTERY_DEPLETED})
+    BATTERY_STATUS_DEPLETED = ("battery_status_depleted", {_C.BATTERY_LOW, _C.BATTERY_DEPLETED})
+    CELL_VOLTAGE = ("cell_voltage", {_C.BATTERY_LOW, _C.BATTERY_DEPLETED}, ("cell_volts", "volts"))
+    RUNTIME_LEFT = ("runtime_left", _BATTERY, ("seconds", "method"))
+    RUNTIME_THRESHOLD = ("runtime_threshold", {_C.BATTERY_RUNTIME_LOW}, ("seconds", "method", "threshold"))
+    RUNTIME_UNKNOWN = ("runtime_unknown", {_C.BATTERY_RUNTIME_LOW})
+    LVD_OPEN = ("lvd_open", {_C.LVD_OPEN})
+    LVD_CLOSED = ("lvd_closed", {_C.LVD_OPEN})
+    BATTERY_TEMPERATURE = ("battery_temperature", {_C.BATTERY_TEMPERATURE_HIGH}, ("celsius",))
+    BATTERY_TEMPERATURE_UNKNOWN = ("battery_temperature_unknown", {_C.BATTERY_TEMPERATURE_HIGH})
+    GENERATOR_NOT_RUNNING = ("generator_not_running", {_C.GENERATOR_FAILED})
+    GENERATOR_RUNNING = ("generator_running", {_C.GENERATOR_FAILED})
+    FUEL = ("fuel", {_C.FUEL_LOW}, ("ratio",))
+    FUEL_UNKNOWN = ("fuel_unknown", {_C.FUEL_LOW})
+    RECTIFIER_FAILED = ("rectifier_failed", {_C.RECTIFIER_FAILED})
+    RECTIFIERS_OK = ("rectifiers_ok", {_C.RECTIFIER_FAILED})
+    LINK_DOWN = ("link_down", {_C.LINK_DOWN}, ("interface",))
+    LINK_DOWN_ADMIN_UP = ("link_down_admin_up", {_C.LINK_DOWN}, ("interface",))
+    LINK_DOWN_ADMIN_DOWN = ("link_down_admin_down", {_C.LINK_DOWN}, ("interface",))
+    LINK_UP = ("link_up", {_C.LINK_DOWN}, ("interface",))
+    NO_ANSWER = ("no_answer", {_C.SITE_UNREACHABLE}, ("polls", "error"))  #: error: PollErrorKind value
+    ANSWERING_AGAIN = ("answering_again", {_C.SITE_UNREACHABLE})
+    ANSWERING_AGAIN_AFTER = ("answering_again_after", {_C.SITE_UNREACHABLE}, ("polls",))
+    TRAP = ("trap", set(Condition), ("name", "source"))
+    TRAP_SUBJECT_DOWN = ("trap_subject_down", set(Condition), ("subject", "name", "source"))
+    TRAP_SUBJECT_UP = ("trap_subject_up", set(Condition), ("subject", "name", "source"))
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One phrase with its parameters (as sorted ``(name, value)`` pairs: hashable, immutable)."""
+
+    key: Phrase
+    params: tuple[tuple[str, Param], ...] = ()
+
+    def __post_init__(self) -> None:
+        names = tuple(sorted(n for n, _ in self.params))
+        if names != tuple(sorted(self.key.params)):
+            raise ValueError(f"phrase {self.key.value} takes {list(self.key.params)}, got {list(names)}")
+
+    def values(self) -> dict[str, Param]:
+        return dict(self.params)
+
+
+def part(key: Phrase, **params: Param) -> Part:
+    return Part(key, tuple(sorted(params.items())))
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """A summary: its parts in order, or (from an older version's store) its text as written."""
+
+    parts: tuple[Part, ...] = ()
+    text: str = ""  #: a summary stored by an older version: English text, shown as it is
+
+    @classmethod
+    def of(cls, *parts: Part | None) -> Summary:
+        """The summary of the given parts, those that are None left out."""
+        return cls(tuple(p for p in parts if p is not None))
+
+    def __bool__(self) -> bool:
+        return bool(self.parts or self.text)
+
+    def to_stored(self) -> str:
+        """Text for the store: JSON ``[[key, {param: value}], ...]``, or the old text as it was."""
+        if not self.parts:
+            return self.text
+        return json.dumps([[p.key.value, dict(p.params)] for p in self.parts], ensure_ascii=False,
+                          separators=(",", ":"))
+
+    @classmethod
+    def from_stored(cls, stored: str) -> Summary:
+        """Read ``to_stored`` output; anything else (an older version's English) is kept as text."""
+        if not stored.startswith("[["):
+            return cls(text=stored)
+        try:
+            return cls(tuple(Part(_PHRASES[k], tuple(sorted((str(n), _param(v)) for n, v in ps.items())))
+                             for k, ps in json.loads(stored)))
+        except (ValueError, TypeError, AttributeError, KeyError):
+            return cls(text=stored)
+
+
+_PHRASES = {p.value: p for p in Phrase}
+
+
+def _param(v: object) -> Param:
+    if isinstance(v, str | int | float) and not isinstance(v, bool):
+        return v
+    raise TypeError(f"not a summary parameter: {v!r}")
+
+
 class TransitionKind(enum.Enum):
     OPENED = "opened"  #: the condition held for its hold time (or a trap asserted it)
     RESOLVED = "resolved"  #: the condition cleared for its clear time
@@ -127,8 +271,8 @@ class Transition:
     subject: str = ""
     kind: TransitionKind
     at: float
-    #: the value behind it, for people ("input 0 V", "charge 38%", "eth1 down")
-    summary: str = ""
+    #: the values behind it, for people ("mains 0 V on 3 phases", "charge 38%", "eth1 down")
+    summary: Summary = Summary()
     flapping: bool = False
     runtime: RuntimeEstimate | None = None
     #: "poll" or "trap:<name>"
@@ -191,7 +335,7 @@ class Incident:
     suppressed_by: int | None = None
     #: id of the maintenance window it opened in (not paged)
     maintenance_id: int | None = None
-    summary: str = ""
+    summary: Summary = Summary()
     runtime: RuntimeEstimate | None = None
 
     @property

@@ -47,12 +47,14 @@ from sitewatch.incidents.model import (
     IncidentState,
     RuntimeEstimate,
     Severity,
+    Summary,
     TimelineEvent,
 )
 
 __all__ = ["DATABASE_NAME", "IncidentStore", "database_path"]
 
 DATABASE_NAME = "incidents.sqlite3"
+_NO_SUMMARY = Summary()
 
 _INCIDENT_COLUMNS = ("id, site_id, condition, subject, severity, state, opened_at, updated_at, acknowledged_at, "
                      "acknowledged_by, resolved_at, resolved_by, flapping, suppressed_by, maintenance_id, summary, "
@@ -164,7 +166,8 @@ class IncidentStore:
     # -- incidents --------------------------------------------------------------------------
 
     def create_incident(self, *, site_id: str, condition: Condition, subject: str = "", severity: Severity,
-                        at: float, summary: str = "", flapping: bool = False, runtime: RuntimeEstimate | None = None,
+                        at: float, summary: Summary = _NO_SUMMARY, flapping: bool = False,
+                        runtime: RuntimeEstimate | None = None,
                         suppressed_by: int | None = None, maintenance_id: int | None = None) -> Incident:
         """Insert a new open incident. Raises ``sqlite3.IntegrityError`` if one is already active
         for the key (the partial unique index): callers look up ``active_incident`` first."""
@@ -343,7 +346,8 @@ def _incident_values(i: Incident) -> tuple[Any, ...]:
     rt = i.runtime
     return (i.id, i.site_id, i.condition.value, i.subject, int(i.severity), i.state.value, i.opened_at, i.updated_at,
             i.acknowledged_at, i.acknowledged_by, i.resolved_at, i.resolved_by, int(i.flapping), i.suppressed_by,
-            i.maintenance_id, i.summary, None if rt is None else rt.seconds, None if rt is None else rt.method,
+            i.maintenance_id, i.summary.to_stored(), None if rt is None else rt.seconds,
+            None if rt is None else rt.method,
             None if rt is None else rt.at)
 
 
@@ -355,7 +359,7 @@ def _incident(r: sqlite3.Row) -> Incident:
                     updated_at=r["updated_at"], acknowledged_at=r["acknowledged_at"],
                     acknowledged_by=r["acknowledged_by"], resolved_at=r["resolved_at"], resolved_by=r["resolved_by"],
                     flapping=bool(r["flapping"]), suppressed_by=r["suppressed_by"],
-                    maintenance_id=r["maintenance_id"], summary=r["summary"], runtime=runtime)
+                    maintenance_id=r["maintenance_id"], summary=Summary.from_stored(r["summary"]), runtime=runtime)
 
 
 def _window(r: sqlite3.Row) -> MaintenanceWindow:

@@ -15,6 +15,7 @@ from sitewatch.config.schema import Site
 from sitewatch.incidents.model import Incident, Severity
 from sitewatch.messages.context import MessageContext, SiteEntry
 from sitewatch.messages.facts import condition_text, map_url
+from sitewatch.messages.readings import summary_text
 from sitewatch.messages.timefmt import iso_time
 from sitewatch.messages.vocabulary import EN
 from sitewatch.notify.model import MessageKind
@@ -48,7 +49,7 @@ def _incident(i: Incident, site: Site, ctx: MessageContext) -> dict[str, Any]:
     d: dict[str, Any] = {
         "id": i.id, "site_id": site.id, "site_name": site.name, "site_kind": site.kind.value,
         "province": site.province, "district": site.district, "commune": site.commune,
-        "condition": i.condition.value, "subject": i.subject, "summary": i.summary,
+        "condition": i.condition.value, "subject": i.subject, "summary": summary_text(i.summary, EN),
         "severity": Severity(i.severity).label, "state": i.state.value, "flapping": i.flapping,
         "criticality": site.criticality.value, "criticality_reasons": list(site.criticality_reasons),
         "restricted_area": site.restricted_area,
@@ -64,7 +65,7 @@ def _incident(i: Incident, site: Site, ctx: MessageContext) -> dict[str, Any]:
         d["runtime_method"] = i.runtime.method
         d["predicted_depletion_at"] = iso_time(i.runtime.depletion_at, tz)
     summary = f"{condition_text(i, EN, detail=False)} at {site.name} ({site.id})"
-    d["annotations"] = {"summary": summary, "description": i.summary or summary}
+    d["annotations"] = {"summary": summary, "description": summary_text(i.summary, EN) or summary}
     if site.power is not None:
         d["power"] = {"utility": site.power.utility, "customer_id": site.power.customer_id,
                       "feeder": site.power.feeder, "transformer": site.power.transformer, "meter": site.power.meter}

@@ -12,7 +12,8 @@ from sitewatch.config.schema import Criticality, Site
 from sitewatch.incidents.model import Condition, Incident, IncidentState
 from sitewatch.messages.context import MessageContext, SiteEntry
 from sitewatch.messages.layout import Fact
-from sitewatch.messages.readings_vi import summary_in
+from sitewatch.messages.readings import summary_text
+from sitewatch.messages.summary import span
 from sitewatch.messages.timefmt import clock_time, duration, full_time
 from sitewatch.messages.vocabulary import Vocabulary
 
@@ -49,7 +50,7 @@ def condition_text(incident: Incident, v: Vocabulary, *, detail: bool = True) ->
     text = v.conditions[incident.condition]
     extra = [incident.subject] if incident.subject else []
     if detail:
-        extra += [summary_in(incident.summary, v.language)] if incident.summary else []
+        extra += [summary_text(incident.summary, v)] if incident.summary else []
         extra += [v.phrase("flapping")] if incident.flapping else []
     return f"{text} ({', '.join(extra)})" if extra else text
 
@@ -66,12 +67,15 @@ def conditions_text(entry: SiteEntry, v: Vocabulary) -> str:
 
 def _incident_facts(i: Incident, ctx: MessageContext, v: Vocabulary, *, compact: bool) -> list[Fact]:
     tz = ctx.timezone
-    since = v.phrase("ago", at=full_time(i.opened_at, tz, v), duration=duration(ctx.now - i.opened_at, v))
+    over = i.state is IncidentState.RESOLVED and i.resolved_at is not None
+    # once resolved, the one duration said is how long it lasted (``span``), not how long ago it began
+    since = full_time(i.opened_at, tz, v) if over else v.phrase(
+        "ago", at=full_time(i.opened_at, tz, v), duration=duration(ctx.now - i.opened_at, v))
     acked = (v.phrase("at_by", who=i.acknowledged_by or "?", at=full_time(i.acknowledged_at, tz, v))
              if i.acknowledged_at is not None else None)
-    resolved = (v.phrase("resolved_after", at=full_time(i.resolved_at, tz, v),
-                         duration=duration(i.resolved_at - i.opened_at, v))
-                if i.state is IncidentState.RESOLVED and i.resolved_at is not None else None)
+    start, end = span((i,), ctx.now)
+    resolved = (v.phrase("resolved_after", at=full_time(end, tz, v), duration=duration(end - start, v))
+                if over else None)
     condition = f"{condition_text(i, v)} — {v.severity[i.severity]}"
     if not compact:
         facts = [Fact(label=v.label("condition"), value=condition), Fact(label=v.label("since"), value=since)]
@@ -79,7 +83,7 @@ def _incident_facts(i: Incident, ctx: MessageContext, v: Vocabulary, *, compact:
         facts += [Fact(label=v.label("resolved"), value=resolved)] if resolved else []
         return facts
     when = v.phrase("since_short", at=clock_time(i.opened_at, tz, ctx.now))
-    parts = [f"{condition}, {when} ({duration(ctx.now - i.opened_at, v)})"]
+    parts = [f"{condition}, {when}" if over else f"{condition}, {when} ({duration(ctx.now - i.opened_at, v)})"]
     parts += [f"{v.label('acknowledged')}: {acked}"] if acked else []
     parts += [f"{v.label('resolved')}: {resolved}"] if resolved else []
     return [Fact(label=v.label("condition"), value="; ".join(parts))]

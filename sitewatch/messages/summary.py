@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sitewatch.incidents.model import IncidentState
+from sitewatch.incidents.model import Incident, IncidentState
 from sitewatch.messages.context import MessageContext, SiteEntry
 from sitewatch.messages.vocabulary import Vocabulary
 
-__all__ = ["acknowledgers", "condition_counts", "group_text", "resolved_span", "sites_text"]
+__all__ = ["acknowledgers", "condition_counts", "group_text", "resolved_span", "sites_text", "span"]
 
 
 def sites_text(n: int, v: Vocabulary) -> str:
@@ -35,11 +35,17 @@ def acknowledgers(entries: Sequence[SiteEntry]) -> list[str]:
     return list(dict.fromkeys(who for _, who in acked))
 
 
+def span(incidents: Sequence[Incident], now: float) -> tuple[float, float]:
+    """From the first incident's start to the last resolution (now, if one is still open): the one
+    definition of how long an outage lasted, for a site's header and each incident's line alike."""
+    open_ = any(i.state is not IncidentState.RESOLVED for i in incidents)
+    ends = [i.resolved_at for i in incidents if i.resolved_at is not None]
+    return min(i.opened_at for i in incidents), now if open_ or not ends else max(ends)
+
+
 def resolved_span(entry: SiteEntry, now: float) -> tuple[float, float]:
-    """From the first incident's start to the last resolution at the site (now, if still open)."""
-    open_ = any(i.state is not IncidentState.RESOLVED for i in entry.incidents)
-    ends = [i.resolved_at for i in entry.incidents if i.resolved_at is not None]
-    return entry.since, now if open_ or not ends else max(ends)
+    """``span`` of the site's incidents."""
+    return span(entry.incidents, now)
 
 
 def condition_counts(entries: Sequence[SiteEntry], v: Vocabulary) -> str:

@@ -13,10 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sitewatch.config.schema import Criticality, SiteKind, StationLevel
-from sitewatch.incidents.model import Condition, Severity
+from sitewatch.incidents.model import Condition, Phrase, Severity
 from sitewatch.notify.model import MessageKind
 
 __all__ = ["DEFAULT_LANGUAGE", "EN", "LANGUAGES", "VI", "Vocabulary", "vocabulary"]
+
+_P = Phrase
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,6 +33,10 @@ class Vocabulary:
     severity: Mapping[Severity, str]
     #: how a battery runtime was estimated (RuntimeEstimate.method)
     runtime_methods: Mapping[str, str]
+    #: what evaluation saw (``incidents.model.Summary``): a template per phrase (``messages.readings``)
+    readings: Mapping[Phrase, str]
+    poll_errors: Mapping[str, str]  #: why a poll failed (``PollErrorKind`` value)
+    output_sources: Mapping[str, str]  #: what feeds a UPS's output (the ``output_source`` reading)
     #: subject tag per message kind ("Sự cố", "Incident")
     tags: Mapping[MessageKind, str]
     labels: Mapping[str, str]  #: field labels: site, kind, location, ...
@@ -87,6 +93,49 @@ VI = Vocabulary(
         "capacity": "dung lượng (Ah) và dòng tải",
         "load": "dung lượng và tải điển hình đã khai báo",
     },
+    readings={
+        _P.MAINS_ONE_PHASE: "điện lưới {volts} V (1 pha)",
+        _P.MAINS_PHASES: "điện lưới {volts} V trên {phases} pha",
+        _P.MAINS_LOST: "mất điện lưới",
+        _P.MAINS_PRESENT: "có điện lưới",
+        _P.MAINS_LOST_ON_BATTERY: "mất điện lưới (đang chạy ắc quy, không đọc được điện lưới)",
+        _P.MAINS_PRESENT_NOT_ON_BATTERY: "có điện lưới (không chạy ắc quy)",
+        _P.ON_BATTERY: "đang chạy ắc quy",
+        _P.ON_BATTERY_FOR: "chạy ắc quy {seconds:duration}",
+        _P.ON_MAINS: "chạy điện lưới",
+        _P.OUTPUT_SOURCE: "nguồn ra {source:output}",
+        _P.CHARGE: "dung lượng {ratio:pct}",
+        _P.BATTERY_STATUS_LOW: "thiết bị báo ắc quy yếu",
+        _P.BATTERY_STATUS_DEPLETED: "thiết bị báo ắc quy cạn",
+        _P.CELL_VOLTAGE: "{cell_volts:.2f} V/bình ({volts:.1f} V)",
+        _P.RUNTIME_LEFT: "còn ~{seconds:duration} (theo {method:method})",
+        _P.RUNTIME_THRESHOLD: "thời gian còn ~{seconds:duration} (theo {method:method}), ngưỡng {threshold:duration}",
+        _P.RUNTIME_UNKNOWN: "chưa ước tính được thời gian còn lại",
+        _P.LVD_OPEN: "LVD đã ngắt",
+        _P.LVD_CLOSED: "LVD đã đóng lại",
+        _P.BATTERY_TEMPERATURE: "nhiệt độ ắc quy {celsius:.1f} °C",
+        _P.BATTERY_TEMPERATURE_UNKNOWN: "không đọc được nhiệt độ ắc quy",
+        _P.GENERATOR_NOT_RUNNING: "mất điện lưới và máy phát không chạy",
+        _P.GENERATOR_RUNNING: "máy phát đang chạy",
+        _P.FUEL: "nhiên liệu {ratio:pct}",
+        _P.FUEL_UNKNOWN: "không đọc được mức nhiên liệu",
+        _P.RECTIFIER_FAILED: "thiết bị báo hỏng bộ chỉnh lưu",
+        _P.RECTIFIERS_OK: "bộ chỉnh lưu bình thường",
+        _P.LINK_DOWN: "{interface} mất kết nối",
+        _P.LINK_DOWN_ADMIN_UP: "{interface} mất kết nối (cổng đang bật)",
+        _P.LINK_DOWN_ADMIN_DOWN: "{interface} mất kết nối (cổng đã tắt)",
+        _P.LINK_UP: "{interface} có kết nối",
+        _P.NO_ANSWER: "{error:error} {polls} lần hỏi liên tiếp",
+        _P.ANSWERING_AGAIN: "trả lời lại",
+        _P.ANSWERING_AGAIN_AFTER: "trả lời lại sau {polls} lần hỏi lỗi",
+        _P.TRAP: "trap {name} từ {source}",
+        _P.TRAP_SUBJECT_DOWN: "{subject} mất kết nối: trap {name} từ {source}",
+        _P.TRAP_SUBJECT_UP: "{subject} có kết nối: trap {name} từ {source}",
+    },
+    poll_errors={"timeout": "không trả lời", "auth": "sai thông tin xác thực", "network": "lỗi mạng"},
+    output_sources={"normal": "bình thường", "battery": "ắc quy", "bypass": "bypass", "none": "không có",
+                    "other": "khác", "booster": "tăng áp (booster)", "reducer": "giảm áp (reducer)",
+                    "unknown": "không rõ"},
     tags={MessageKind.PAGE: "Sự cố", MessageKind.UPDATE: "Cập nhật", MessageKind.REMINDER: "Nhắc lại",
           MessageKind.RESOLVED: "Đã khắc phục", MessageKind.ACKNOWLEDGED: "Đã tiếp nhận",
           MessageKind.SHIFT: "Ca trực", MessageKind.TEST: "Thử"},
@@ -213,6 +262,48 @@ EN = Vocabulary(
         "capacity": "capacity (Ah) and load current",
         "load": "capacity and the configured typical load",
     },
+    readings={
+        _P.MAINS_ONE_PHASE: "mains {volts} V (single phase)",
+        _P.MAINS_PHASES: "mains {volts} V on {phases} phases",
+        _P.MAINS_LOST: "mains lost",
+        _P.MAINS_PRESENT: "mains present",
+        _P.MAINS_LOST_ON_BATTERY: "mains lost (on battery, no mains reading)",
+        _P.MAINS_PRESENT_NOT_ON_BATTERY: "mains present (not on battery)",
+        _P.ON_BATTERY: "on battery",
+        _P.ON_BATTERY_FOR: "on battery for {seconds:duration}",
+        _P.ON_MAINS: "on mains",
+        _P.OUTPUT_SOURCE: "output {source:output}",
+        _P.CHARGE: "charge {ratio:pct}",
+        _P.BATTERY_STATUS_LOW: "battery reports low",
+        _P.BATTERY_STATUS_DEPLETED: "battery reports depleted",
+        _P.CELL_VOLTAGE: "{cell_volts:.2f} V/cell ({volts:.1f} V)",
+        _P.RUNTIME_LEFT: "~{seconds:duration} left (from {method:method})",
+        _P.RUNTIME_THRESHOLD: "runtime ~{seconds:duration} left (from {method:method}), threshold {threshold:duration}",
+        _P.RUNTIME_UNKNOWN: "runtime unknown",
+        _P.LVD_OPEN: "low-voltage disconnect open",
+        _P.LVD_CLOSED: "low-voltage disconnect closed",
+        _P.BATTERY_TEMPERATURE: "battery {celsius:.1f} °C",
+        _P.BATTERY_TEMPERATURE_UNKNOWN: "battery temperature unknown",
+        _P.GENERATOR_NOT_RUNNING: "mains lost and generator not running",
+        _P.GENERATOR_RUNNING: "generator running",
+        _P.FUEL: "fuel {ratio:pct}",
+        _P.FUEL_UNKNOWN: "fuel level unknown",
+        _P.RECTIFIER_FAILED: "rectifier failure reported",
+        _P.RECTIFIERS_OK: "rectifiers ok",
+        _P.LINK_DOWN: "{interface} down",
+        _P.LINK_DOWN_ADMIN_UP: "{interface} down (admin up)",
+        _P.LINK_DOWN_ADMIN_DOWN: "{interface} down (admin down)",
+        _P.LINK_UP: "{interface} up",
+        _P.NO_ANSWER: "no answer for {polls} polls ({error:error})",
+        _P.ANSWERING_AGAIN: "answering again",
+        _P.ANSWERING_AGAIN_AFTER: "answering again after {polls} failed polls",
+        _P.TRAP: "{name} from {source}",
+        _P.TRAP_SUBJECT_DOWN: "{subject} down: {name} from {source}",
+        _P.TRAP_SUBJECT_UP: "{subject} up: {name} from {source}",
+    },
+    poll_errors={"timeout": "timeout", "auth": "authentication failed", "network": "network error"},
+    output_sources={"normal": "normal", "battery": "battery", "bypass": "bypass", "none": "none", "other": "other",
+                    "booster": "booster", "reducer": "reducer", "unknown": "unknown"},
     tags={MessageKind.PAGE: "Incident", MessageKind.UPDATE: "Update", MessageKind.REMINDER: "Reminder",
           MessageKind.RESOLVED: "Resolved", MessageKind.ACKNOWLEDGED: "Acknowledged",
           MessageKind.SHIFT: "On call", MessageKind.TEST: "Test"},

@@ -21,7 +21,7 @@ import pytest
 from sitewatch.config.schema import Config
 from sitewatch.escalation.engine import EscalationEngine
 from sitewatch.incidents.lifecycle import IncidentChange
-from sitewatch.incidents.model import Condition, Incident, Transition, TransitionKind
+from sitewatch.incidents.model import Condition, Incident, Phrase, Summary, Transition, TransitionKind, part
 from sitewatch.incidents.service import IncidentService
 from sitewatch.incidents.store import IncidentStore
 from sitewatch.messages.acklinks import AckSigner
@@ -31,6 +31,8 @@ from tests.notify.receivers import CapturedRequest, CaptureServer, SmtpCapture
 
 T0 = 1_790_000_000.0  # 2026-09-21 21:53 in Gia Lai
 MIN = 60.0
+
+MAINS_0V = Summary.of(part(Phrase.MAINS_PHASES, volts="0", phases=3))
 
 
 class FakeClock:
@@ -126,7 +128,7 @@ class World:
 
     def _apply(self, site: str, condition: Condition, kind: TransitionKind) -> Incident:
         changes = self.service.lifecycle.apply([Transition(site_id=site, condition=condition, kind=kind,
-                                                           at=self.clock.time(), summary="input 0 V")],
+                                                           at=self.clock.time(), summary=MAINS_0V)],
                                                self.clock.time())
         self.engine.on_changes(changes)  # what IncidentService does with its listeners after the commit
         return changes[0].incident

@@ -6,6 +6,8 @@ from sitewatch.config.incident_schema import ThresholdOverrides
 from sitewatch.config.schema import BackupSpec, Config, Criticality, Site, SiteKind
 from sitewatch.evaluate import SiteContext, SiteEvalState, evaluate, evaluate_trap, site_context
 from sitewatch.incidents.model import Condition, Transition, TransitionKind, TrapEvent
+from sitewatch.messages.readings import summary_text
+from sitewatch.messages.vocabulary import EN
 from sitewatch.model import PollErrorKind, PollResult, Reading
 
 SITE = "GL-BTS-001"
@@ -71,6 +73,11 @@ class Feed:
         """(time offset, kind) of the transitions of ``condition``/``subject`` so far (UPDATED if asked)."""
         return [(t.at - T0, t.kind) for t in self.log if t.condition is condition and t.subject == subject
                 and (updates or t.kind is not TransitionKind.UPDATED)]
+
+
+def words(t: Transition) -> str:
+    """What an English reader reads of ``t``'s summary."""
+    return summary_text(t.summary, EN)
 
 
 def of(transitions: tuple[Transition, ...], condition: Condition, subject: str = "") -> list[Transition]:

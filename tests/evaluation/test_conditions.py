@@ -7,7 +7,7 @@ import pytest
 
 from sitewatch.config.schema import Criticality
 from sitewatch.incidents.model import Condition, Severity, TransitionKind
-from tests.evaluation.helpers import Feed, context, of, phases
+from tests.evaluation.helpers import Feed, context, of, phases, words
 
 OPEN, R = TransitionKind.OPENED, TransitionKind.RESOLVED
 C = Condition
@@ -58,17 +58,17 @@ def test_mains_summary_names_the_phases_and_the_default_holds_apply() -> None:
     feed = Feed()  # defaults: mains_lost hold 30 s, clear hold 60 s
     assert feed.poll(0, phases(0, 0, 0), mains_ok=0.0) == ()
     opened = of(feed.poll(30, phases(0, 0, 0), mains_ok=0.0), C.MAINS_LOST)
-    assert [(t.kind, t.summary, t.source) for t in opened] == [(OPEN, "mains 0 V on 3 phases", "poll")]
+    assert [(t.kind, words(t), t.source) for t in opened] == [(OPEN, "mains 0 V on 3 phases", "poll")]
     feed.poll(90, phases(229, 231, 230), mains_ok=1.0)
     resolved = of(feed.poll(150, phases(229, 231, 230), mains_ok=1.0), C.MAINS_LOST)
-    assert [(t.kind, t.summary) for t in resolved] == [(R, "mains 229/231/230 V on 3 phases")]
+    assert [(t.kind, words(t)) for t in resolved] == [(R, "mains 229/231/230 V on 3 phases")]
 
 
 def test_on_battery_summary_and_runtime_on_battery_transitions() -> None:
     feed = Feed(context(hold={"on_battery": 0}))
     (t,) = of(feed.poll(0, on_battery=1.0, seconds_on_battery=240.0, battery_charge_ratio=0.82,
                         battery_runtime_seconds=11400.0), C.ON_BATTERY)
-    assert t.summary == "on battery for 4 min, charge 82%, ~3 h 10 min left (reported)"
+    assert words(t) == "on battery for 4 min, charge 82%, ~3 h 10 min left (from the device's own figure)"
     assert t.runtime is not None and (t.runtime.seconds, t.runtime.method) == (11400.0, "reported")
     assert t.runtime.depletion_at == t.at + 11400.0
 
@@ -96,7 +96,7 @@ def test_cell_voltage_hysteresis_while_on_battery() -> None:
     for i, v in enumerate((1.95, 1.89, 1.99, 1.92) * 3, 1):
         feed.poll(60 * i, on_battery=1.0, battery_voltage_volts=24 * v)
     assert feed.kinds(C.BATTERY_LOW) == [(0, OPEN)]
-    assert of(tuple(feed.log), C.BATTERY_LOW)[0].summary.startswith("1.88 V/cell (45.1 V)")
+    assert words(of(tuple(feed.log), C.BATTERY_LOW)[0]).startswith("1.88 V/cell (45.1 V)")
     feed.poll(2000, on_battery=1.0, battery_voltage_volts=24 * 2.01)
     assert feed.kinds(C.BATTERY_LOW)[-1] == (2000, R)
 
@@ -120,7 +120,7 @@ def test_unknown_readings_neither_open_nor_close_and_do_not_reset_timers() -> No
 def test_mains_derived_without_a_mains_reading() -> None:
     feed = Feed(context(hold={"mains_lost": 0}, clear_hold={"mains_lost": 0}))
     (t,) = of(feed.poll(0, on_battery=1.0), C.MAINS_LOST)
-    assert t.summary == "mains lost (on battery, no mains reading)"
+    assert words(t) == "mains lost (on battery, no mains reading)"
     assert of(feed.poll(60, on_battery=0.0), C.MAINS_LOST)[0].kind is R
     # with a generator, "not on battery" may be the generator carrying the load: unknown
     gen = Feed(context(generator=True, hold={"mains_lost": 0}, clear_hold={"mains_lost": 0}))
@@ -137,7 +137,7 @@ def test_cells_inferred_from_the_float_voltage_when_nominal_is_missing() -> None
     feed.poll(0, on_battery=0.0, mains_ok=1.0, battery_voltage_volts=54.2)
     assert feed.state.cells == 24
     (t,) = of(feed.poll(60, on_battery=1.0, battery_voltage_volts=44.0), C.BATTERY_LOW)
-    assert t.summary.startswith("1.83 V/cell (44.0 V)")
+    assert words(t).startswith("1.83 V/cell (44.0 V)")
     unknown = Feed(context(nominal_voltage=None, hold={"battery_low": 0}))
     assert of(unknown.poll(0, on_battery=1.0, battery_voltage_volts=44.0), C.BATTERY_LOW) == []
 
@@ -156,7 +156,7 @@ def test_generator_failed_needs_a_generator_and_mains_lost() -> None:
     assert gen.kinds(C.GENERATOR_FAILED) == []
     gen.poll(180, mains_ok=0.0, generator_running=0.0)
     assert gen.kinds(C.GENERATOR_FAILED) == [(180, OPEN)]
-    assert gen.log[-1].summary == "mains lost and generator not running"
+    assert words(gen.log[-1]) == "mains lost and generator not running"
 
 
 def test_battery_depleted_and_low_both_open_on_depleted() -> None:

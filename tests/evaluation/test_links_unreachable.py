@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sitewatch.incidents.model import Condition, TransitionKind
 from sitewatch.model import PollErrorKind
-from tests.evaluation.helpers import Feed, context, interface, of
+from tests.evaluation.helpers import Feed, context, interface, of, words
 
 OPEN, R = TransitionKind.OPENED, TransitionKind.RESOLVED
 L, U = Condition.LINK_DOWN, Condition.SITE_UNREACHABLE
@@ -16,7 +16,7 @@ def test_named_uplinks_only_and_summary() -> None:
     feed.poll(0, *links)
     assert feed.poll(59, *links) == ()
     (t,) = feed.poll(60, *links)
-    assert (t.condition, t.subject, t.kind, t.summary) == (L, "eth1", OPEN, "eth1 down (admin up)")
+    assert (t.condition, t.subject, t.kind, words(t)) == (L, "eth1", OPEN, "eth1 down (admin up)")
     assert feed.kinds(L, "eth2") == []  # down, admin up, but not an uplink
     # the uplink missing from a poll is unknown: nothing resolves
     feed.poll(120, interface("eth0", 1.0))
@@ -27,7 +27,7 @@ def test_named_uplinks_only_and_summary() -> None:
     assert feed.kinds(L, "eth1") == [(60, OPEN)]
     feed.poll(400, interface("eth1", 1.0))
     (t,) = feed.poll(460, interface("eth1", 1.0))
-    assert (t.kind, t.summary) == (R, "eth1 up")
+    assert (t.kind, words(t)) == (R, "eth1 up")
 
 
 def test_all_admin_up_interfaces_when_no_uplinks_are_named() -> None:
@@ -48,11 +48,11 @@ def test_unreachable_after_n_failures_with_summary_and_recovery() -> None:
     feed = Feed()  # unreachable_after_polls: 3
     assert feed.fail(0) == () and feed.fail(60) == ()
     (t,) = feed.fail(120)
-    assert (t.condition, t.kind, t.summary) == (U, OPEN, "no answer for 3 polls (timeout)")
+    assert (t.condition, t.kind, words(t)) == (U, OPEN, "no answer for 3 polls (timeout)")
     assert feed.fail(180, PollErrorKind.AUTH) == () and feed.fail(240, PollErrorKind.NETWORK) == ()
     assert feed.state.failed_polls == 5 and feed.state.last_error == "network"
     (t,) = feed.poll(300, mains_ok=1.0)
-    assert (t.kind, t.summary) == (R, "answering again after 5 failed polls")
+    assert (t.kind, words(t)) == (R, "answering again after 5 failed polls")
     assert feed.state.failed_polls == 0
 
 

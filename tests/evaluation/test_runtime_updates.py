@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sitewatch.incidents.model import Condition, TransitionKind
 from sitewatch.simulator.battery import BatterySpec
-from tests.evaluation.helpers import T0, Feed, context
+from tests.evaluation.helpers import T0, Feed, context, words
 
 SPEC = BatterySpec.of(capacity_ah=100, nominal_volts=48, load_watts=2400)  # 2 h on a full charge
 UPDATED = TransitionKind.UPDATED
@@ -35,7 +35,7 @@ def test_runtime_low_opens_with_a_sensible_estimate_and_updates_stay_rare() -> N
     assert 1740 <= true_left <= 1800 + 120  # opened within two polls of the threshold
     assert abs(low.runtime.seconds - true_left) < 0.05 * true_left
     assert low.runtime.method in ("charge_trend", "voltage_trend")
-    assert "threshold 30 min" in low.summary
+    assert "threshold 30 min" in words(low)
     on_battery = [t for t in feed.log if t.condition is Condition.ON_BATTERY]
     assert on_battery[0].kind is TransitionKind.OPENED and on_battery[0].runtime is not None
     # a steady discharge: the prediction holds still, so 120 polls give a few updates (the trend

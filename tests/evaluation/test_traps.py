@@ -4,7 +4,7 @@ confirmation poll."""
 from __future__ import annotations
 
 from sitewatch.incidents.model import Condition, TransitionKind
-from tests.evaluation.helpers import Feed
+from tests.evaluation.helpers import Feed, words
 
 OPEN, R, U = TransitionKind.OPENED, TransitionKind.RESOLVED, TransitionKind.UPDATED
 B = Condition.ON_BATTERY
@@ -14,7 +14,7 @@ def test_trap_opens_at_once_and_the_confirmation_poll_does_not_reopen() -> None:
     feed = Feed()  # on_battery hold 30 s
     (t,) = feed.trap(0, (B, "", True))
     assert (t.kind, t.source, t.at - feed.log[0].at) == (OPEN, "trap:upsTrapOnBattery", 0)
-    assert t.summary == "upsTrapOnBattery from 127.0.0.1:40000"
+    assert words(t) == "upsTrapOnBattery from 127.0.0.1:40000"
     # the confirmation poll: nothing opens again (mains_lost is still in its hold); the incident
     # gets its first runtime estimate
     (u,) = feed.poll(1, on_battery=1.0, mains_ok=0.0)
@@ -40,5 +40,5 @@ def test_trap_on_an_open_incident_updates_it_and_link_traps_carry_the_interface(
     (t,) = feed.trap(5, (B, "", True))
     assert (t.kind, t.source) == (U, "trap:upsTrapOnBattery")
     (t,) = feed.trap(10, (Condition.LINK_DOWN, "ge-0/0/1", True), name="linkDown")
-    assert (t.condition, t.subject, t.kind, t.summary) == (
+    assert (t.condition, t.subject, t.kind, words(t)) == (
         Condition.LINK_DOWN, "ge-0/0/1", OPEN, "ge-0/0/1 down: linkDown from 127.0.0.1:40000")

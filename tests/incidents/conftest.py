@@ -17,7 +17,7 @@ import pytest
 
 from sitewatch.config.schema import Criticality, Site, SiteKind
 from sitewatch.incidents.lifecycle import IncidentLifecycle
-from sitewatch.incidents.model import Condition, RuntimeEstimate, Transition, TransitionKind
+from sitewatch.incidents.model import Condition, RuntimeEstimate, Summary, Transition, TransitionKind
 from sitewatch.incidents.store import IncidentStore
 
 T0 = 1_790_000_000.0  # 2026-09-21, a fixed clock
@@ -40,8 +40,10 @@ SITES: dict[str, Site] = {s.id: s for s in (
 
 
 def tr(site: str, condition: Condition, kind: TransitionKind = TransitionKind.OPENED, *, at: float = T0,
-       subject: str = "", summary: str = "", source: str = "poll", flapping: bool = False,
+       subject: str = "", summary: Summary | str = "", source: str = "poll", flapping: bool = False,
        runtime: RuntimeEstimate | None = None) -> Transition:
+    """A transition; a ``summary`` given as text stands for any summary (shown as it is)."""
+    summary = Summary(text=summary) if isinstance(summary, str) else summary
     return Transition(site_id=site, condition=condition, subject=subject, kind=kind, at=at, summary=summary,
                       source=source, flapping=flapping, runtime=runtime)
 

@@ -18,7 +18,7 @@ import sys
 
 from sitewatch.config.schema import Site, SiteKind
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentLifecycle
-from sitewatch.incidents.model import Condition, Transition, TransitionKind
+from sitewatch.incidents.model import Condition, Summary, Transition, TransitionKind
 from sitewatch.incidents.store import IncidentStore
 
 T0 = 1_790_000_000.0
@@ -46,7 +46,7 @@ def main(path: str) -> int:
         kind = PHASES[st["phase"]]
         with store.transaction():
             changes = life.apply([Transition(site_id=site, condition=Condition.SITE_UNREACHABLE, kind=kind,
-                                             at=T0 + step, summary=f"step {step}")], T0 + step)
+                                             at=T0 + step, summary=Summary(text=f"step {step}"))], T0 + step)
             if not changes or changes[0].kind is not EXPECT[kind]:
                 print(f"step {step}: {kind.value} at {site} gave {[c.kind.value for c in changes]}", file=sys.stderr)
                 return 3

@@ -19,7 +19,15 @@ from pathlib import Path
 import pytest
 
 from sitewatch.incidents.lifecycle import IncidentLifecycle
-from sitewatch.incidents.model import POWER_CONDITIONS, Condition, EventKind, Severity, Transition, TransitionKind
+from sitewatch.incidents.model import (
+    POWER_CONDITIONS,
+    Condition,
+    EventKind,
+    Severity,
+    Summary,
+    Transition,
+    TransitionKind,
+)
 from sitewatch.incidents.store import IncidentStore
 from tests.incidents.conftest import SITES, T0
 
@@ -121,7 +129,8 @@ def _timed_writes(store: IncidentStore, n: int) -> list[tuple[float, float]]:
     out = []
     for k in range(n):
         t = Transition(site_id=sites[k % len(sites)], condition=conditions[(k // len(sites)) % len(conditions)],
-                       kind=kinds[(k // (len(sites) * len(conditions))) % 3], at=T0 + k, summary=f"step {k}")
+                       kind=kinds[(k // (len(sites) * len(conditions))) % 3], at=T0 + k,
+                       summary=Summary(text=f"step {k}"))
         wall, cpu = time.perf_counter(), time.thread_time()
         with store.transaction():
             assert life.apply([t], T0 + k)

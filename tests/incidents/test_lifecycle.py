@@ -13,9 +13,12 @@ from sitewatch.incidents.model import (
     Condition,
     EventKind,
     IncidentState,
+    Phrase,
     RuntimeEstimate,
     Severity,
+    Summary,
     TransitionKind,
+    part,
     severity_for,
 )
 from sitewatch.incidents.store import IncidentStore
@@ -26,15 +29,16 @@ SW = "sitewatch"
 
 
 def test_opened_creates_one_incident_with_the_summary_and_source_on_its_timeline(life: IncidentLifecycle) -> None:
-    [change] = life.apply([tr("BTS-2", Condition.MAINS_LOST, summary="input 0 V")], T0)
+    summary = Summary.of(part(Phrase.MAINS_PHASES, volts="0", phases=3))
+    [change] = life.apply([tr("BTS-2", Condition.MAINS_LOST, summary=summary)], T0)
     assert change.kind is ChangeKind.OPENED and change.pages
     inc = change.incident
     assert (inc.site_id, inc.condition, inc.state, inc.opened_at, inc.summary) == (
-        "BTS-2", Condition.MAINS_LOST, IncidentState.OPEN, T0, "input 0 V")
+        "BTS-2", Condition.MAINS_LOST, IncidentState.OPEN, T0, summary)
     incident, timeline = life.store.incident_with_timeline(inc.id)
     assert incident == inc
     assert [(e.kind, e.actor, e.text) for e in timeline] == [
-        (EventKind.OPENED, "sitewatch", "input 0 V (source: poll)")]
+        (EventKind.OPENED, "sitewatch", "mains 0 V on 3 phases (source: poll)")]
 
 
 def test_opened_twice_is_deduplicated_into_one_incident(life: IncidentLifecycle) -> None:
@@ -78,7 +82,8 @@ def test_full_lifecycle_with_timeline_and_actors(life: IncidentLifecycle) -> Non
     assert opened.incident.runtime == rt1
     [upd] = life.apply([tr("BTS-HOSP", Condition.ON_BATTERY, U, at=T0 + 1800, summary="charge 41%",
                            runtime=rt2)], T0 + 1800)
-    assert upd.kind is ChangeKind.UPDATED and upd.incident.runtime == rt2 and upd.incident.summary == "charge 41%"
+    assert upd.kind is ChangeKind.UPDATED and upd.incident.runtime == rt2
+    assert upd.incident.summary == Summary(text="charge 41%")
     ack = life.acknowledge(iid, "Nguyễn Văn An", T0 + 1900, comment="driving to site with a generator")
     assert ack.kind is ChangeKind.ACKNOWLEDGED and not ack.pages
     life.comment(iid, "Nguyễn Văn An", "generator connected", T0 + 4000)

@@ -12,7 +12,16 @@ import pytest
 from sitewatch.config.loader import load_config
 from sitewatch.incidents.errors import IncidentNotFound, SchemaTooNew, StoreError
 from sitewatch.incidents.migrations import MIGRATIONS, Migration, migrate, schema_version
-from sitewatch.incidents.model import Condition, EventKind, IncidentState, RuntimeEstimate, Severity
+from sitewatch.incidents.model import (
+    Condition,
+    EventKind,
+    IncidentState,
+    Phrase,
+    RuntimeEstimate,
+    Severity,
+    Summary,
+    part,
+)
 from sitewatch.incidents.store import IncidentStore, database_path
 from tests.incidents.conftest import T0
 
@@ -124,7 +133,8 @@ def test_transaction_is_all_or_nothing_and_nested_blocks_are_savepoints(store: I
 def test_incident_fields_round_trip(store: IncidentStore) -> None:
     rt = RuntimeEstimate(seconds=5400.0, method="charge_trend", at=T0 + 30)
     created = store.create_incident(site_id="BTS-HOSP", condition=Condition.BATTERY_RUNTIME_LOW,
-                                    severity=Severity.CRITICAL, at=T0, summary="charge 38%", flapping=True,
+                                    severity=Severity.CRITICAL, at=T0, flapping=True,
+                                    summary=Summary.of(part(Phrase.CHARGE, ratio=0.38)),
                                     runtime=rt)
     assert store.get_incident(created.id) == created
     assert created.runtime is not None and created.runtime.depletion_at == T0 + 30 + 5400
@@ -169,3 +179,14 @@ def test_database_path_lives_in_the_state_dir(tmp_path: Path) -> None:
     assert database_path(config) == tmp_path / "state" / "incidents.sqlite3"
     cfg.write_text("daemon: {state_dir: state}\nincidents: {database: /srv/sw/incidents.db}\n")
     assert database_path(load_config(cfg)) == Path("/srv/sw/incidents.db")
+
+
+def test_a_summary_stored_by_an_older_version_reads_back_as_its_text(db_path: Path) -> None:
+    with IncidentStore(db_path) as store:
+        created = store.create_incident(site_id="BTS-2", condition=Condition.MAINS_LOST, severity=Severity.WARNING,
+                                        at=T0, summary=Summary.of(part(Phrase.MAINS_LOST)))
+    with sqlite3.connect(db_path) as older:  # what an older version wrote: its English words
+        older.execute("UPDATE incidents SET summary = ? WHERE id = ?", ("mains 0 V on 3 phases", created.id))
+    older.close()
+    with IncidentStore(db_path) as store:
+        assert store.get_incident(created.id).summary == Summary(text="mains 0 V on 3 phases")

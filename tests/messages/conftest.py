@@ -12,13 +12,22 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sitewatch.config.schema import Criticality, PowerSupply, Site, SiteKind, StationLevel, Utility, UtilityKind
-from sitewatch.incidents.model import Condition, Incident, IncidentState, RuntimeEstimate, Severity, severity_for
+from sitewatch.incidents.model import (
+    Condition,
+    Incident,
+    IncidentState,
+    RuntimeEstimate,
+    Severity,
+    Summary,
+    severity_for,
+)
 from sitewatch.messages.acklinks import AckSigner
 
 TZ = "Asia/Ho_Chi_Minh"
 #: 22:15 local time on 21 September 2026
 T0 = datetime(2026, 9, 21, 22, 15, tzinfo=ZoneInfo(TZ)).timestamp()
 BASE_URL = "https://sitewatch.vnpt-gialai.vn"
+NO_SUMMARY = Summary()
 KEY = b"0123456789abcdef0123456789abcdef"
 SIGNER = AckSigner(KEY, ttl=86400.0)
 
@@ -38,7 +47,7 @@ UTILITIES = {"pc-gialai": Utility(name="Công ty Điện lực Gia Lai", kind=Ut
 
 def incident(id: int, site: Site, condition: Condition, *, opened: float = T0,
              state: IncidentState = IncidentState.OPEN, runtime_left: float | None = None,
-             method: str = "charge_trend", summary: str = "", subject: str = "",
+             method: str = "charge_trend", summary: Summary = NO_SUMMARY, subject: str = "",
              acknowledged: tuple[str, float] | None = None, resolved: tuple[str, float] | None = None) -> Incident:
     """An incident as the store holds it; ``runtime_left`` seconds of battery estimated at ``opened``."""
     runtime = None if runtime_left is None else RuntimeEstimate(seconds=runtime_left, method=method, at=opened)

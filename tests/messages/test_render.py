@@ -10,13 +10,14 @@ from dataclasses import replace
 import pytest
 
 from sitewatch.config.schema import Criticality, Site, SiteKind
-from sitewatch.incidents.model import Condition, IncidentState
+from sitewatch.incidents.model import Condition, IncidentState, Phrase, Summary, part
 from sitewatch.messages.context import MessageContext, SiteIncident, site_entries
 from sitewatch.messages.render import render
 from sitewatch.messages.sms import sms_encoding, sms_segments
 from sitewatch.notify.model import Message, MessageKind
 from tests.messages.conftest import BASE_URL, BTS2, HOSP, PROVINCIAL, SIGNER, T0, UTILITIES, incident
 
+MAINS_0V = Summary.of(part(Phrase.MAINS_PHASES, volts="0", phases=3))
 NOW = T0 + 35 * 60 + 20  # 22:50:20, 35 minutes into the outage
 OSM = "https://www.openstreetmap.org/?mlat=13.70120&mlon=108.08530#map=15/13.70120/108.08530"
 
@@ -30,7 +31,7 @@ def hospital_outage() -> MessageContext:
     return MessageContext(
         now=NOW, utilities=UTILITIES, escalation_level=2, also_paged=("Trần Thị Hoa", "Lê Minh"),
         ack_url=ack_url(101, 102),
-        incidents=(SiteIncident(site=HOSP, incident=incident(101, HOSP, Condition.MAINS_LOST, summary="input 0 V")),
+        incidents=(SiteIncident(site=HOSP, incident=incident(101, HOSP, Condition.MAINS_LOST, summary=MAINS_0V)),
                    SiteIncident(site=HOSP, incident=incident(102, HOSP, Condition.ON_BATTERY, opened=T0 + 20,
                                                              runtime_left=115 * 60))))
 
@@ -52,7 +53,7 @@ def test_single_site_page_in_vietnamese_has_every_element() -> None:
         "Loại trạm: trạm thu phát sóng di động (BTS)",
         "Địa bàn: Ia Blang, Chư Sê, Gia Lai",
         "Địa chỉ: thôn 3, xã Ia Blang",
-        "Tình trạng: mất điện lưới (input 0 V) — khẩn cấp, từ 22:15 (35 phút)",
+        "Tình trạng: mất điện lưới (điện lưới 0 V trên 3 pha) — khẩn cấp, từ 22:15 (35 phút)",
         "Tình trạng: đang chạy ắc quy — khẩn cấp, từ 22:15 (35 phút)",
         "Ắc quy: còn khoảng 1 giờ 20 phút, dự kiến cạn lúc 00:10 22/09/2026 "
         "(ước tính theo xu hướng dung lượng ắc quy)",
@@ -80,7 +81,7 @@ def test_single_site_page_in_english_has_every_element() -> None:
     for line in (
         "Kind: mobile base station (BTS)",
         "Location: Ia Blang, Chư Sê, Gia Lai",
-        "Condition: mains power lost (input 0 V) — critical, since 22:15 (35 min)",
+        "Condition: mains power lost (mains 0 V on 3 phases) — critical, since 22:15 (35 min)",
         "Battery: about 1 h 20 min left, predicted empty at 00:10, 22 Sep 2026 "
         "(estimated from the battery charge trend)",
         "Criticality: critical — phục vụ Bệnh viện Đa khoa huyện Chư Sê",
@@ -371,3 +372,26 @@ def test_site_entries_put_criticality_before_depletion() -> None:
     # a resolved incident's estimate no longer counts
     done = replace(normal_soon, state=IncidentState.RESOLVED, resolved_at=NOW)
     assert site_entries([SiteIncident(site=BTS2, incident=done)])[0].depletion_at is None
+
+
+@pytest.mark.parametrize(("language", "five", "seven"), [("vi", "kéo dài 5 phút", "7 phút"),
+                                                         ("en", "lasted 5 min", "7 min")])
+def test_a_grouped_resolution_says_one_duration_per_outage(language: str, five: str, seven: str) -> None:
+    # BTS-2 lost mains 22:15-22:20; the group resolved with BTS-HOSP at 22:22, when the message goes out
+    ctx = MessageContext(now=T0 + 7 * 60, incidents=(
+        SiteIncident(site=BTS2, incident=incident(5, BTS2, Condition.MAINS_LOST, resolved=("sitewatch", T0 + 300))),
+        SiteIncident(site=HOSP, incident=incident(6, HOSP, Condition.MAINS_LOST, resolved=("sitewatch", T0 + 420))),
+    ))
+    m = render(ctx, language, MessageKind.RESOLVED)
+    (line,) = [x for x in m.text[m.text.index("BTS-2)"):].splitlines() if "22:20" in x]
+    assert five in line and seven not in line
+    assert (m.short.endswith("Tram Chu Se 2 (BTS-2) keo dai 0h05.") if language == "vi"
+            else m.short.endswith("Tram Chu Se 2 (BTS-2) lasted 0h05."))
+    # one site with two incidents, resolved together: the header and each line agree
+    both = MessageContext(now=T0 + 7 * 60, incidents=(
+        SiteIncident(site=BTS2, incident=incident(5, BTS2, Condition.MAINS_LOST, resolved=("sitewatch", T0 + 300))),
+        SiteIncident(site=BTS2, incident=incident(7, BTS2, Condition.ON_BATTERY, resolved=("sitewatch", T0 + 300))),
+    ))
+    single = render(both, language, MessageKind.RESOLVED)
+    assert five in lines(single)[0] and seven not in single.text
+    assert sum(five in line for line in lines(single)) == 3
