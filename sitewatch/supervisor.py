@@ -12,6 +12,8 @@ the outside world notices even though the process still answers.
 
 A restarted task counts as up once it has run ``settle`` seconds without failing again, so a task
 that fails at once on every restart stays down rather than flickering up between attempts.
+Backoff and settling run on the event loop's time, as the scheduler's runs do; the injected clock
+only dates the outages.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ class _Watched:
         self.failures = 0  # in a row
         self.error: str | None = None
         self.down_since: float | None = None
-        self.retry_at = 0.0  # monotonic; a job skips its runs until then
+        self.retry_at = 0.0  # event loop time; a job skips its runs until then
         self.run = 0  # a task's current run, counted from 1
 
 
@@ -159,19 +161,20 @@ class Supervisor:
         else:
             log.debug("task %s failed again (%s); restarting in %.0f s", w.name, error, delay)
         w.error = error
-        w.retry_at = self.clock.monotonic() + delay
+        w.retry_at = asyncio.get_running_loop().time() + delay
         if first:
             w.down_since = self.clock.time()
             self.on_change()
         return delay
 
-    def _recovered(self, w: _Watched) -> None:
+    def _recovered(self, w: _Watched, *, reset: bool = True) -> None:
         if w.down_since is not None:
             log.info("task %s is running again after %d failure(s), down %.0f s", w.name, w.failures,
                      self.clock.time() - w.down_since)
             w.down_since = None
             self.on_change()
-        w.failures = 0
+        if reset:
+            w.failures = 0
 
     # -- long-running tasks -------------------------------------------------------------------
 
@@ -183,7 +186,7 @@ class Supervisor:
 
     async def _keep_running(self, w: _Watched, run: Callable[[], Awaitable[None]]) -> None:
         while not self._stopping:
-            started = self.clock.monotonic()
+            started = asyncio.get_running_loop().time()
             w.run += 1
             settling = None
             if w.down_since is not None:
@@ -196,7 +199,7 @@ class Supervisor:
             except Exception as exc:
                 if self._stopping:
                     return
-                if self.clock.monotonic() - started >= self.backoff.maximum:
+                if asyncio.get_running_loop().time() - started >= self.backoff.maximum:
                     w.failures = 0  # it ran long enough: start the backoff over
                 delay = self._failed(w, exc)
             finally:
@@ -205,8 +208,8 @@ class Supervisor:
             await asyncio.sleep(delay)
 
     def _settled(self, w: _Watched, run: int) -> None:
-        if w.run == run:  # that run is still going
-            self._recovered(w)
+        if w.run == run:  # that run is still going; the backoff grows on until one runs long
+            self._recovered(w, reset=False)
 
     async def stop(self) -> None:
         """Stop restarting; cancel what is still running (stop the work itself first, e.g.
@@ -230,7 +233,7 @@ class Supervisor:
         w = self._watch(name, vital)
 
         async def supervised() -> None:
-            if w.down_since is not None and self.clock.monotonic() < w.retry_at:
+            if w.down_since is not None and asyncio.get_running_loop().time() < w.retry_at:
                 return
             try:
                 await run()

@@ -4,6 +4,7 @@ vital vs optional, jobs that fail until they succeed."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Callable
 
@@ -129,3 +130,21 @@ def test_the_collector_exposes_restarts_and_up_per_task() -> None:
     assert 'sitewatch_task_up{task="dispatch-due-polls",vital="true"} 1.0' in text
     with pytest.raises(ValueError, match="already supervised"):
         sup.job("heartbeat", lambda: asyncio.sleep(0), vital=False)
+
+
+async def test_a_task_that_fails_again_soon_after_settling_backs_off_longer() -> None:
+    sup = Supervisor(clock=SystemClock(), backoff=Backoff(initial=0.05, maximum=10), settle=0.05)
+    ended: list[float] = []
+    loop = asyncio.get_running_loop()
+
+    async def flaky() -> None:
+        ended.append(loop.time())
+        await asyncio.sleep(0.1)  # settles (up), then fails well before running `maximum`
+        raise OSError("flaky")
+
+    sup.start("outbox", flaky, vital=True)
+    await until(lambda: len(ended) >= 4)
+    await sup.stop()
+    gaps = [b - a - 0.1 for a, b in itertools.pairwise(ended)]  # the backoff between runs
+    assert gaps[0] >= 0.05 and gaps[1] >= 0.1 and gaps[2] >= 0.2, gaps
+    assert sup.status()[0].restarts >= 3
