@@ -1,7 +1,7 @@
 # sitewatch: the two commands a newcomer needs are `make demo` and `make test`.
 VENV ?= .venv
 PY   := $(VENV)/bin/python
-APT_PACKAGES := snmpd snmp prometheus prometheus-alertmanager
+APT_PACKAGES := snmpd snmp prometheus prometheus-alertmanager systemd
 
 .PHONY: demo test lint typecheck unit system-deps bench clean
 
@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 demo: $(VENV)/.installed
 	$(VENV)/bin/sitewatch demo --config config/gialai
 
-## system-deps: net-snmp agent and tools, and promtool, which the tests run for real
+## system-deps: net-snmp agent and tools, promtool and systemd-analyze, which the tests run for real
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

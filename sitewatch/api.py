@@ -87,11 +87,13 @@ async def _json_error(_: Request, exc: Exception) -> Response:
 
 
 def build_app(*, state: FleetState, sites: Callable[[], dict[str, Site]], exposition: Exposition,
-              staleness: Callable[[], float], now: Callable[[], float], ready: Callable[[], bool],
+              staleness: Callable[[], float], now: Callable[[], float],
+              ready: Callable[[], tuple[bool, Sequence[str]]],
               config: Callable[[], Config], incidents: IncidentService | None = None,
               extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
     """The Starlette application. ``sites`` returns the current configuration's sites by id;
-    ``config`` the current configuration (tokens, scopes, allowed hosts, request timeout)."""
+    ``config`` the current configuration (tokens, scopes, allowed hosts, request timeout);
+    ``ready`` whether to take traffic, with one line per check for the ``/readyz`` body."""
 
     async def metrics(_: Request) -> Response:
         """
@@ -109,12 +111,12 @@ def build_app(*, state: FleetState, sites: Callable[[], dict[str, Site]], exposi
 
     async def readyz(_: Request) -> Response:
         """
-        summary: Readiness (every site polled once, or one interval passed)
-        responses: {200: {description: ready}, 503: {description: starting}}
+        summary: Readiness (every site polled once, or one interval passed; every vital task running)
+        responses: {200: {description: "ready, one [+] line per check"}, 503: {description: "a [-] check fails"}}
         """
-        if ready():
-            return PlainTextResponse("ready\n")
-        return PlainTextResponse("starting: first poll cycle not complete\n", status_code=503)
+        ok, checks = ready()
+        body = "".join(f"{line}\n" for line in checks)
+        return PlainTextResponse(("ready\n" if ok else "not ready\n") + body, status_code=200 if ok else 503)
 
     async def list_sites(request: Request) -> Response:
         """

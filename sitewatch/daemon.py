@@ -12,7 +12,7 @@ import logging
 import os
 import secrets
 import signal
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +41,11 @@ from sitewatch.oncall.checks import oncall_warnings
 from sitewatch.oncall.schedule import shift_starts
 from sitewatch.poller import ClientRouter, SitePlan, SitePoller
 from sitewatch.scheduler import PollScheduler
+from sitewatch.sdnotify import ServiceNotifier, keep_watchdog
 from sitewatch.snmp.client import SnmpClient
 from sitewatch.snmp.profiles import load_profiles
 from sitewatch.state import FleetState, SiteStatus
+from sitewatch.supervisor import Supervisor
 from sitewatch.targets import site_plans
 from sitewatch.traps import TrapReceiver, TrapSources
 
@@ -113,6 +115,10 @@ class Daemon:
         self.self_metrics.registry.register(self.escalation.collector())
         self.acks = IncidentAcks(self.incidents, group_incidents=self.escalation.group_incidents)
         self.heartbeat = Heartbeat(config.notifications.heartbeat) if config.notifications.heartbeat else None
+        self._heartbeat_beating = True
+        self.systemd = ServiceNotifier.from_environment()
+        self.supervisor = Supervisor(clock=self.clock, on_change=self._health_changed)
+        self.self_metrics.registry.register(self.supervisor.collector())
         self._shifts_checked_to = self.clock.time()
         self._apply(config)
 
@@ -205,7 +211,16 @@ class Daemon:
             log.info("pruned %d finished escalation record(s) older than 30 days", pruned)
 
     async def _heartbeat(self) -> None:
-        if self.heartbeat is not None:
+        # silent while a vital task is down, so the dead man's switch pages someone
+        healthy = self.supervisor.healthy()
+        if healthy != self._heartbeat_beating:
+            self._heartbeat_beating = healthy
+            if healthy:
+                log.info("heartbeat resumes: every vital task is running")
+            else:
+                log.warning("heartbeat paused while vital task(s) are down: %s",
+                            ", ".join(t.name for t in self.supervisor.down()))
+        if healthy and self.heartbeat is not None:
             await self.heartbeat.ping()
 
     async def _checkpoint(self) -> None:
@@ -222,11 +237,13 @@ class Daemon:
         if overdue:
             log.warning("resumed %d overdue escalation step(s) after restart", overdue)
 
-    def ready(self) -> bool:
-        """Ready once every site has been polled once, or one interval has passed."""
-        if self.clock.monotonic() - self._started_at >= self.config.daemon.poll_interval:
-            return True
-        return all(s.last_result is not None for s in self.state.snapshot().values())
+    def ready(self) -> tuple[bool, list[str]]:
+        """Ready once every site has been polled once (or one interval has passed) and while every
+        vital task runs; with one line per check for ``/readyz``."""
+        polled = (self.clock.monotonic() - self._started_at >= self.config.daemon.poll_interval
+                  or all(s.last_result is not None for s in self.state.snapshot().values()))
+        first = "[+] first poll cycle: complete" if polled else "[-] first poll cycle: not complete"
+        return polled and self.supervisor.healthy(), [first, *self.supervisor.describe()]
 
     # -- running -------------------------------------------------------------------------
     def request_stop(self) -> None:
@@ -247,41 +264,24 @@ class Daemon:
                                         timezone=self.config.daemon.timezone, actor_for=self._ack_actor),
                         ])
         server = EmbeddedServer(server_config(app, host, port, request_timeout=lambda: self.config.api.request_timeout))
-        server_task = asyncio.create_task(server.serve(), name="http")
-        jobs = AsyncIOScheduler(timezone=self.config.daemon.timezone)
-        tick = max(0.05, min(1.0, self.config.daemon.poll_interval / 20))
-        jobs.add_job(self._dispatch_due, "interval", seconds=tick, id="dispatch-due-polls",
-                     max_instances=1, coalesce=True)
-        jobs.add_job(self._incident_tick, "interval", seconds=10, id="incident-housekeeping",
-                     max_instances=1, coalesce=True)
-        jobs.add_job(self._checkpoint, "interval", seconds=60, id="store-checkpoint", max_instances=1,
-                     coalesce=True)
-        jobs.add_job(self._escalation_tick, "interval", seconds=1, id="escalation-timers", max_instances=1,
-                     coalesce=True)
-        jobs.add_job(self._escalation_audit, "interval", seconds=30, id="escalation-audit", max_instances=1,
-                     coalesce=True)
-        jobs.add_job(self._shift_notices, "interval", seconds=30, id="shift-notices", max_instances=1,
-                     coalesce=True)
-        jobs.add_job(self._prune, "interval", hours=24, id="escalation-prune", max_instances=1, coalesce=True)
-        if self.heartbeat is not None:
-            jobs.add_job(self._heartbeat, "interval", seconds=self.heartbeat.interval, id="heartbeat",
+        server_task = asyncio.create_task(server.serve(), name="http")  # if it ends, the daemon stops
+        self.jobs = jobs = AsyncIOScheduler(timezone=self.config.daemon.timezone)
+        for name, job, seconds, vital in self._jobs():
+            jobs.add_job(self.supervisor.job(name, job, vital=vital), "interval", seconds=seconds, id=name, name=name,
                          max_instances=1, coalesce=True)
         for warning in oncall_warnings(self.config, self.clock.time()):
             log.warning("on-call: %s", warning)
         self._escalation_audit_at_start()
-        outbox_task = asyncio.create_task(self.escalation.run(), name="outbox")
+        self.supervisor.start("outbox", self.escalation.run, vital=True)
         jobs.start()
         if self.traps is not None:
-            try:
-                await self.traps.start()
-                log.info("receiving SNMP traps on %s", self.config.traps.listen)
-            except OSError as e:  # polling goes on without traps rather than not at all
-                log.error("cannot receive traps on %s: %s; polling continues without traps",
-                          self.config.traps.listen, e)
-                self.traps = None
+            # optional: polling sees every condition without traps, only later
+            self.supervisor.start("traps", self._receive_traps, vital=False)
         self.scheduler.tick()
         log.info("sitewatch polling %d sites every %gs; listening on %s", len(self._plans),
                  self.config.daemon.poll_interval, self.config.daemon.listen)
+        self.systemd.notify("READY=1", f"STATUS={self._status()}")
+        watchdog = asyncio.create_task(keep_watchdog(self.systemd, self.supervisor.healthy), name="watchdog")
         try:
             stop_task = asyncio.create_task(self._stop.wait())
             done, _ = await asyncio.wait({stop_task, server_task}, return_when=asyncio.FIRST_COMPLETED)
@@ -290,22 +290,56 @@ class Daemon:
                 exc = server_task.exception() if not server_task.cancelled() else None
                 raise RuntimeError(f"HTTP listener on {self.config.daemon.listen} stopped: {exc!r}")
         finally:
+            self.systemd.notify("STOPPING=1", "STATUS=stopping")
+            watchdog.cancel()
+            self.supervisor.stopping()
             jobs.shutdown(wait=False)
             await self.scheduler.stop()
             server.should_exit = True
             with contextlib.suppress(Exception, SystemExit):
                 await server_task
+            await self.escalation.stop()
+            await self.supervisor.stop()
             if self.traps is not None:
                 await self.traps.stop()
-            await self.escalation.stop()
-            outbox_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await outbox_task
             if self.heartbeat is not None:
                 await self.heartbeat.close()
             await self.clients.close()
             self.store.close()
             log.info("sitewatch stopped")
+
+    def _jobs(self) -> list[tuple[str, Callable[[], Awaitable[None]], float, bool]]:
+        """The periodic jobs: (name, job, every seconds, vital)."""
+        tick = max(0.05, min(1.0, self.config.daemon.poll_interval / 20))
+        jobs: list[tuple[str, Callable[[], Awaitable[None]], float, bool]] = [
+            ("dispatch-due-polls", self._dispatch_due, tick, True),
+            ("incident-housekeeping", self._incident_tick, 10, True),
+            ("store-checkpoint", self._checkpoint, 60, False),
+            ("escalation-timers", self._escalation_tick, 1, True),
+            ("escalation-audit", self._escalation_audit, 30, True),
+            ("shift-notices", self._shift_notices, 30, False),
+            ("escalation-prune", self._prune, 86400, False),
+        ]
+        if self.heartbeat is not None:
+            jobs.append(("heartbeat", self._heartbeat, self.heartbeat.interval, False))
+        return jobs
+
+    async def _receive_traps(self) -> None:
+        # a port still held (the previous process, another trap daemon) is retried with backoff
+        assert self.traps is not None
+        await self.traps.start()
+        log.info("receiving SNMP traps on %s", self.config.traps.listen)
+        await asyncio.Event().wait()  # the receiver works from callbacks until stop()
+
+    def _status(self) -> str:
+        """The one-line status ``systemctl status`` shows."""
+        down = self.supervisor.down()
+        if down:
+            return "degraded: down: " + ", ".join(f"{t.name} ({t.error})" for t in down)
+        return f"polling {len(self._plans)} sites every {self.config.daemon.poll_interval:g}s"
+
+    def _health_changed(self) -> None:
+        self.systemd.notify(f"STATUS={self._status()}")
 
     def install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
