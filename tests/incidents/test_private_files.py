@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from sitewatch.config.schema import Config
+from sitewatch.daemon import ack_signer
 from sitewatch.incidents.store import IncidentStore
 
 
@@ -52,3 +54,15 @@ def test_an_old_world_readable_database_is_tightened_and_said(tmp_path: Path,
         store.connection.execute("INSERT INTO probe VALUES (1)")
         assert {p.name: mode(p) for p in files(db)} == {p.name: 0o600 for p in files(db)}
     assert f"state file {db} was open to other users (mode 0644); made it 0600" in caplog.text
+
+
+@pytest.mark.usefixtures("loose_umask")
+def test_the_ack_link_key_and_its_directory_are_private(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    state = tmp_path / "state"
+    config = Config.model_validate({"daemon": {"state_dir": str(state)}})
+    ack_signer(config)
+    assert (mode(state), mode(state / "ack-links.key")) == (0o700, 0o600)
+    (state / "ack-links.key").chmod(0o640)
+    with caplog.at_level(logging.ERROR):
+        ack_signer(config)  # the same key, no longer readable by the group
+    assert mode(state / "ack-links.key") == 0o600 and "was open to other users (mode 0640)" in caplog.text
