@@ -110,7 +110,8 @@ class Composer:
                                  escalation_level=None if r.level is None else r.level + 1,
                                  also_paged=tuple(self._name(p) for p in r.also_paged), ack_url=ack_url,
                                  acknowledged_by=acked_by, roster=r.roster, shift_start=r.shift_start,
-                                 shift_end=r.shift_end, utilities=self.config.utilities)
+                                 shift_end=r.shift_end, utilities=self.config.utilities,
+                                 timezone=self.config.daemon.timezone)
             return self.renderer(ctx, language, r.kind)
         except Exception:
             log.exception("rendering a %s message for %s failed; sending a bare one", r.kind.value, r.person)
