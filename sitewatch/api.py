@@ -23,6 +23,7 @@ from sitewatch.api_incidents import incident_json, incident_routes
 from sitewatch.config.schema import Config, Site
 from sitewatch.httpserver import RequestLimits
 from sitewatch.incidents.service import IncidentService
+from sitewatch.messages.timefmt import time_fields
 from sitewatch.metrics import CONTENT_TYPE, Exposition
 from sitewatch.model import Reading
 from sitewatch.state import FleetState, SiteStatus
@@ -45,8 +46,8 @@ def _reading_json(r: Reading) -> dict[str, Any]:
     return d
 
 
-def _site_json(site: Site, status: SiteStatus | None, now: float, staleness: float,
-               detail: bool) -> dict[str, Any]:
+def _site_json(site: Site, status: SiteStatus | None, now: float, staleness: float, detail: bool,
+               tz: str) -> dict[str, Any]:
     d: dict[str, Any] = {
         "id": site.id, "name": site.name, "kind": site.kind.value, "province": site.province,
         "district": site.district, "criticality": site.criticality.value, "parent": site.parent,
@@ -55,10 +56,10 @@ def _site_json(site: Site, status: SiteStatus | None, now: float, staleness: flo
     if status is not None:
         last = status.last_result
         d["up"] = status.up
-        d["last_poll_at"] = None if last is None else last.started_at
+        d.update(time_fields("last_poll_at", None if last is None else last.started_at, tz))
         d["last_error"] = None if last is None or last.error is None else last.error.value
         d["last_error_detail"] = None if last is None else (last.error_detail or None)
-        d["last_success_at"] = status.readings_at
+        d.update(time_fields("last_success_at", status.readings_at, tz))
         d["consecutive_failures"] = status.consecutive_failures
         d["readings_fresh"] = status.fresh(now, staleness)
     if detail:
@@ -131,7 +132,7 @@ def build_app(*, state: FleetState, sites: Callable[[], dict[str, Site]], exposi
         t, st = now(), staleness()
         snap = state.snapshot()
         out = [
-            _site_json(s, snap.get(s.id), t, st, detail=False)
+            _site_json(s, snap.get(s.id), t, st, detail=False, tz=config().daemon.timezone)
             for s in sites().values()
             if all(not q.get(k) or q.get(k) == v for k, v in
                    (("province", s.province), ("district", s.district), ("kind", s.kind.value)))
@@ -146,9 +147,10 @@ def build_app(*, state: FleetState, sites: Callable[[], dict[str, Site]], exposi
         site = sites().get(request.path_params["site_id"])
         if site is None:
             return JSONResponse({"error": "no such site"}, status_code=404)
-        d = _site_json(site, state.get(site.id), now(), staleness(), detail=True)
+        tz = config().daemon.timezone
+        d = _site_json(site, state.get(site.id), now(), staleness(), detail=True, tz=tz)
         if incidents is not None:
-            d["incidents"] = [incident_json(i, site) for i in incidents.store.open_incidents([site.id])]
+            d["incidents"] = [incident_json(i, site, tz) for i in incidents.store.open_incidents([site.id])]
         return JSONResponse(d)
 
     routes: list[BaseRoute] = [
@@ -159,7 +161,7 @@ def build_app(*, state: FleetState, sites: Callable[[], dict[str, Site]], exposi
         Route("/api/v1/sites/{site_id}", get_site),
     ]
     if incidents is not None:
-        routes += incident_routes(service=incidents)
+        routes += incident_routes(service=incidents, timezone=lambda: config().daemon.timezone)
     routes += extra_routes
 
     async def openapi(request: Request) -> Response:

@@ -28,6 +28,7 @@ from sitewatch.incidents.maintenance import MaintenanceWindow
 from sitewatch.incidents.model import Condition, Incident, IncidentState, Severity, TimelineEvent
 from sitewatch.incidents.service import IncidentService
 from sitewatch.messages.readings import summary_text
+from sitewatch.messages.timefmt import time_fields
 from sitewatch.messages.vocabulary import EN
 
 __all__ = ["MAX_NAME", "MAX_TEXT", "incident_json", "incident_routes"]
@@ -42,35 +43,32 @@ _MAX_LIST = 10_000
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def _iso(t: float | None) -> str | None:
-    return None if t is None else datetime.fromtimestamp(t).astimezone().isoformat(timespec="seconds")
-
-
-def incident_json(i: Incident, site: Site | None) -> dict[str, Any]:
+def incident_json(i: Incident, site: Site | None, tz: str) -> dict[str, Any]:
+    """An incident for the API; times in ``tz`` (``daemon.timezone``) with ``*_unix`` beside them."""
     d: dict[str, Any] = {
         "id": i.id, "site": i.site_id, "site_name": site.name if site else None,
         "province": site.province if site else None, "district": site.district if site else None,
         "condition": i.condition.value, "subject": i.subject, "severity": Severity(i.severity).label,
         "state": i.state.value, "summary": summary_text(i.summary, EN), "flapping": i.flapping,
         "suppressed_by": i.suppressed_by, "maintenance_id": i.maintenance_id, "paging": i.pages,
-        "opened_at": _iso(i.opened_at), "updated_at": _iso(i.updated_at),
-        "acknowledged_at": _iso(i.acknowledged_at), "acknowledged_by": i.acknowledged_by,
-        "resolved_at": _iso(i.resolved_at), "resolved_by": i.resolved_by,
+        **time_fields("opened_at", i.opened_at, tz), **time_fields("updated_at", i.updated_at, tz),
+        **time_fields("acknowledged_at", i.acknowledged_at, tz), "acknowledged_by": i.acknowledged_by,
+        **time_fields("resolved_at", i.resolved_at, tz), "resolved_by": i.resolved_by,
     }
     if i.runtime is not None:
         d["battery_runtime"] = {"seconds": round(i.runtime.seconds), "method": i.runtime.method,
-                                "predicted_depletion_at": _iso(i.runtime.depletion_at)}
+                                **time_fields("predicted_depletion_at", i.runtime.depletion_at, tz)}
     return d
 
 
-def _event_json(e: TimelineEvent) -> dict[str, Any]:
-    return {"at": _iso(e.at), "kind": e.kind.value, "actor": e.actor, "text": e.text}
+def _event_json(e: TimelineEvent, tz: str) -> dict[str, Any]:
+    return {**time_fields("at", e.at, tz), "kind": e.kind.value, "actor": e.actor, "text": e.text}
 
 
-def _window_json(w: MaintenanceWindow) -> dict[str, Any]:
-    return {"id": w.id, "scope": w.scope.value, "target": w.target, "start": _iso(w.starts_at),
-            "end": _iso(w.ends_at), "reason": w.reason, "author": w.author, "source": w.source.value,
-            "deleted_at": _iso(w.deleted_at), "deleted_by": w.deleted_by}
+def _window_json(w: MaintenanceWindow, tz: str) -> dict[str, Any]:
+    return {"id": w.id, "scope": w.scope.value, "target": w.target, **time_fields("start", w.starts_at, tz),
+            **time_fields("end", w.ends_at, tz), "reason": w.reason, "author": w.author, "source": w.source.value,
+            **time_fields("deleted_at", w.deleted_at, tz), "deleted_by": w.deleted_by}
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -111,8 +109,9 @@ def _id(request: Request, key: str) -> int:
     return value
 
 
-def incident_routes(*, service: IncidentService) -> list[Route]:
-    """Routes under ``/api/v1``; ``api_access`` has checked the token and left its name."""
+def incident_routes(*, service: IncidentService, timezone: Callable[[], str]) -> list[Route]:
+    """Routes under ``/api/v1``; ``api_access`` has checked the token and left its name.
+    ``timezone()`` is the zone times are given in (``daemon.timezone``)."""
 
     def write(handler: Callable[[Request, str], Awaitable[Response]]) -> Handler:
         async def guarded(request: Request) -> Response:
@@ -188,7 +187,8 @@ def incident_routes(*, service: IncidentService) -> list[Route]:
             return _error(400, str(e))
         found = service.store.query_incidents(states=states, site_ids=sites_matching(q), conditions=conditions,
                                               since=since, limit=limit)
-        return JSONResponse({"incidents": [incident_json(i, service.site(i.site_id)) for i in found]})
+        tz = timezone()
+        return JSONResponse({"incidents": [incident_json(i, service.site(i.site_id), tz) for i in found]})
 
     async def get_incident(request: Request) -> Response:
         """
@@ -201,8 +201,8 @@ def incident_routes(*, service: IncidentService) -> list[Route]:
             inc, events = service.store.incident_with_timeline(_id(request, "incident_id"))
         except IncidentNotFound as e:
             return _error(404, str(e))
-        d = incident_json(inc, service.site(inc.site_id))
-        d["timeline"] = [_event_json(e) for e in events]
+        d = incident_json(inc, service.site(inc.site_id), timezone())
+        d["timeline"] = [_event_json(e, timezone()) for e in events]
         return JSONResponse(d)
 
     async def ack(request: Request, token: str) -> Response:
@@ -220,7 +220,7 @@ def incident_routes(*, service: IncidentService) -> list[Route]:
         data = await body(request)
         change = service.acknowledge(_id(request, "incident_id"), f"api:{token}",
                                      claimed(data, _text(data, "comment", limit=MAX_TEXT)))
-        return JSONResponse(incident_json(change.incident, service.site(change.incident.site_id)))
+        return JSONResponse(incident_json(change.incident, service.site(change.incident.site_id), timezone()))
 
     async def resolve(request: Request, token: str) -> Response:
         """
@@ -238,7 +238,7 @@ def incident_routes(*, service: IncidentService) -> list[Route]:
         changes = service.resolve(_id(request, "incident_id"), f"api:{token}",
                                   claimed(data, _text(data, "comment", limit=MAX_TEXT)))
         inc = changes[0].incident
-        return JSONResponse(incident_json(inc, service.site(inc.site_id)))
+        return JSONResponse(incident_json(inc, service.site(inc.site_id), timezone()))
 
     async def comment(request: Request, token: str) -> Response:
         """
@@ -256,7 +256,7 @@ def incident_routes(*, service: IncidentService) -> list[Route]:
         text = claimed(data, _text(data, "text", limit=MAX_TEXT, required=True))
         assert text is not None
         event = service.comment(_id(request, "incident_id"), f"api:{token}", text)
-        return JSONResponse(_event_json(event), status_code=201)
+        return JSONResponse(_event_json(event, timezone()), status_code=201)
 
     async def list_maintenance(request: Request) -> Response:
         """
@@ -267,7 +267,7 @@ def incident_routes(*, service: IncidentService) -> list[Route]:
         every = request.query_params.get("all") in ("1", "true")
         now = service.clock.time()
         windows = service.store.windows(include_deleted=every, ending_after=None if every else now)
-        return JSONResponse({"windows": [_window_json(w) for w in windows]})
+        return JSONResponse({"windows": [_window_json(w, timezone()) for w in windows]})
 
     async def create_maintenance(request: Request, token: str) -> Response:
         """
@@ -293,7 +293,7 @@ def incident_routes(*, service: IncidentService) -> list[Route]:
         window = service.create_maintenance(
             scope=scopes[0], target=target, starts_at=_time(data.get("start"), "start"),
             ends_at=_time(data.get("end"), "end"), reason=reason, author=f"{author} (api:{token})")
-        return JSONResponse(_window_json(window), status_code=201)
+        return JSONResponse(_window_json(window, timezone()), status_code=201)
 
     async def delete_maintenance(request: Request, token: str) -> Response:
         """

@@ -40,6 +40,7 @@ from sitewatch.oncall.api import oncall_routes
 from sitewatch.oncall.checks import oncall_warnings
 from sitewatch.oncall.schedule import shift_starts
 from sitewatch.poller import ClientRouter, SitePlan, SitePoller
+from sitewatch.privatefiles import private_dir, private_file
 from sitewatch.scheduler import PollScheduler
 from sitewatch.sdnotify import ServiceNotifier, keep_watchdog
 from sitewatch.snmp.client import SnmpClient
@@ -96,9 +97,8 @@ class Daemon:
         self.poller: SitePoller
         self._started_at = 0.0
         self._stop = asyncio.Event()
-        db = database_path(config)
-        db.parent.mkdir(parents=True, exist_ok=True)
-        self.store = IncidentStore(db)
+        private_dir(Path(config.daemon.state_dir))  # 0700: contacts, the outbox, the ack link key
+        self.store = IncidentStore(database_path(config))
         self.incidents = IncidentService(store=self.store, config=config, clock=self.clock,
                                          repoll=self.scheduler.poll_now)
         self.state.subscribe(self.incidents.on_poll)
@@ -356,16 +356,18 @@ def ack_signer(config: Config) -> AckSigner:
         return AckSigner(links.secret.reveal().encode(), links.ttl)
     path = Path(config.daemon.state_dir) / "ack-links.key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_urlsafe(32))
+    private_file(path, create=False)
     return AckSigner(path.read_text().strip().encode(), links.ttl)
 
 
 def run_daemon(config_path: str | Path, *, traps_listen: str | None = None, **overrides: Any) -> int:
     """Load the configuration and run until signalled; ``overrides`` replace ``daemon`` fields.
     Returns the process exit code."""
+    os.umask(0o077)  # whatever the daemon writes (database, key, caches) is its own
     config = load_config(config_path)
     if overrides:
         config = config.model_copy(update={"daemon": config.daemon.model_copy(update=overrides)})

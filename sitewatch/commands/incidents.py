@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from sitewatch.messages.timefmt import readable_iso
+
 __all__ = ["DEMO_TOKEN_HINT", "add_parser", "format_incident", "format_table", "run"]
 
 DEMO_TOKEN_HINT = "The demo's token is in config/gialai/secrets/api-token-noc."
@@ -56,6 +58,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.set_defaults(func=run)
 
 
+def _when(iso: str | None) -> str:
+    """The API's time (ISO 8601 in ``daemon.timezone``) as ``2026-12-06 11:36 +07``."""
+    return "" if iso is None else readable_iso(iso)
+
+
 def format_table(incidents: list[dict[str, Any]]) -> str:
     if not incidents:
         return "no incidents"
@@ -65,7 +72,7 @@ def format_table(incidents: list[dict[str, Any]]) -> str:
         state = i["state"] + (" (suppressed)" if i["suppressed_by"] else "") + \
             (" (maintenance)" if i["maintenance_id"] else "") + (" (flapping)" if i["flapping"] else "")
         rows.append((str(i["id"]), state, i["severity"], f"{i['site']} {i['site_name'] or ''}".strip(), cond,
-                     (i["opened_at"] or "")[:16].replace("T", " "), i["summary"]))
+                     _when(i["opened_at"]), i["summary"]))
     widths = [max(len(r[k]) for r in rows) for k in range(6)]
     return "\n".join("  ".join(r[k].ljust(widths[k]) for k in range(6)) + "  " + r[6] for r in rows)
 
@@ -73,23 +80,24 @@ def format_table(incidents: list[dict[str, Any]]) -> str:
 def format_incident(i: dict[str, Any]) -> str:
     lines = [f"incident {i['id']}: {i['condition']}{' ' + i['subject'] if i['subject'] else ''} at "
              f"{i['site']} ({i['site_name']}, {i['district']}, {i['province']})",
-             f"state {i['state']}, severity {i['severity']}, opened {i['opened_at']}"
+             f"state {i['state']}, severity {i['severity']}, opened {_when(i['opened_at'])}"
              + (", paging" if i["paging"] else ", not paging")]
     if i.get("summary"):
         lines.append(f"summary: {i['summary']}")
     if i.get("battery_runtime"):
         b = i["battery_runtime"]
         lines.append(f"battery: about {b['seconds'] // 60} min left ({b['method']}), "
-                     f"runs out around {b['predicted_depletion_at']}")
+                     f"runs out around {_when(b['predicted_depletion_at'])}")
     if i.get("suppressed_by"):
         lines.append(f"suppressed by incident {i['suppressed_by']} (an upstream outage)")
     if i.get("acknowledged_by"):
-        lines.append(f"acknowledged by {i['acknowledged_by']} at {i['acknowledged_at']}")
+        lines.append(f"acknowledged by {i['acknowledged_by']} at {_when(i['acknowledged_at'])}")
     if i.get("resolved_at"):
-        lines.append(f"resolved at {i['resolved_at']}" + (f" by {i['resolved_by']}" if i.get("resolved_by") else ""))
+        lines.append(f"resolved at {_when(i['resolved_at'])}"
+                     + (f" by {i['resolved_by']}" if i.get("resolved_by") else ""))
     if i.get("timeline"):
         lines.append("")
-        lines += [f"{e['at']}  {e['kind']:<12} {e['actor']:<20} {e['text']}" for e in i["timeline"]]
+        lines += [f"{_when(e['at'])}  {e['kind']:<12} {e['actor']:<20} {e['text']}" for e in i["timeline"]]
     return "\n".join(lines)
 
 

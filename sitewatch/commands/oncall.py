@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 from sitewatch.config.loader import load_config
 from sitewatch.config.schema import Config
 from sitewatch.errors import ConfigError
+from sitewatch.messages.timefmt import readable_time
 from sitewatch.oncall.ics import person_ics, roster_ics
-from sitewatch.oncall.localtime import format_local, parse_when
+from sitewatch.oncall.localtime import parse_when
 from sitewatch.oncall.schedule import schedule_for
 from sitewatch.oncall.view import RosterDuty, roster_duty, select_rosters
 
@@ -95,10 +96,10 @@ def _calendar(config: Config, args: argparse.Namespace) -> str:
 def format_duty(config: Config, duty: RosterDuty) -> str:
     """A few lines: the roster, who is on call with their contacts, until when, what comes next."""
     spec = config.rosters[duty.roster]
-    zone = schedule_for(spec, duty.roster).zone
+    zone = config.daemon.timezone  # every time people read is in the daemon's zone, with its offset
     team = f", team {spec.team}" if spec.team else ""
-    lines = [f"{duty.roster}: {spec.name}{team} ({spec.timezone})", f"  at {format_local(duty.at, zone)}:"]
-    until = f" until {format_local(duty.until, zone)}" if duty.until is not None else ""
+    lines = [f"{duty.roster}: {spec.name}{team} ({spec.timezone})", f"  at {readable_time(duty.at, zone)}:"]
+    until = f" until {readable_time(duty.until, zone)}" if duty.until is not None else ""
     if duty.current is None:
         lines.append(f"    NOBODY on call (a gap){until}")
     else:
@@ -108,7 +109,7 @@ def format_duty(config: Config, duty: RosterDuty) -> str:
         lines.append("      " + (", ".join(contacts) if contacts else "NO CONTACT METHOD"))
     if duty.upcoming:
         lines.append("  next:")
-        lines += [f"    {format_local(s.start, zone)}  {_name(config, s.person)}, {s.layer}" for s in duty.upcoming]
+        lines += [f"    {readable_time(s.start, zone)}  {_name(config, s.person)}, {s.layer}" for s in duty.upcoming]
     return "\n".join(lines)
 
 

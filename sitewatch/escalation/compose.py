@@ -1,5 +1,9 @@
 """Words for one recipient: the escalation's facts in a ``MessageContext``, rendered in the
-person's language with their own signed acknowledge link.
+person's language with their own acknowledge link.
+
+The link is written as a draft (unsigned, the signed one's length) because the message is
+stored in the outbox; ``seal`` signs it right before each send attempt, so the database holds
+no link anyone could use (see ``sitewatch.messages.acklinks``).
 
 Rendering is ``sitewatch.messages.render`` unless another renderer is injected. A page must go
 out even if rendering fails (a bug, or every site of a group removed from the config): then a
@@ -8,18 +12,20 @@ bare message naming the sites and conditions is sent, and the failure is logged.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from sitewatch.config.schema import Config
 from sitewatch.incidents.model import Incident
+from sitewatch.messages.acklinks import AckLinkError
 from sitewatch.messages.context import MessageContext, SiteIncident
 from sitewatch.messages.render import render
 from sitewatch.notify.model import Message, MessageKind
 
-__all__ = ["AckLinkSigner", "Composer", "MessageRequest", "Renderer"]
+__all__ = ["AckLinkSigner", "Composer", "MessageRequest", "Renderer", "seal"]
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +35,32 @@ _WITH_LINK = frozenset({MessageKind.PAGE, MessageKind.UPDATE, MessageKind.REMIND
 
 
 class AckLinkSigner(Protocol):
-    """``sitewatch.messages`` ``AckSigner``: a signed, expiring link bound to incidents and a person."""
+    """``sitewatch.messages`` ``AckSigner``: an expiring link bound to incidents and a person,
+    drafted when the message is written and signed when it is sent."""
 
-    def link(self, base_url: str, *, incident_ids: Iterable[int] = (), person: str, group: str | None = None,
-             now: float, language: str | None = None) -> str:
+    def draft_link(self, base_url: str, *, incident_ids: Iterable[int] = (), person: str,
+                   group: str | None = None, now: float, language: str | None = None) -> str:
         ...
+
+    def sign_draft(self, draft: str, now: float) -> str:
+        ...
+
+
+def seal(message: Message, signer: AckLinkSigner | None, now: float) -> Message:
+    """``message`` with its draft acknowledge link signed (valid from ``now``) wherever it
+    appears: the link, the SMS, the text, the HTML and the structured data."""
+    if signer is None or not message.ack_url:
+        return message
+    draft = message.ack_url.rsplit("/", 1)[-1]
+    try:
+        token = signer.sign_draft(draft, now)
+    except AckLinkError:  # not a draft: a message written before links were drafted
+        return message
+    return replace(message, subject=message.subject.replace(draft, token), short=message.short.replace(draft, token),
+                   text=message.text.replace(draft, token),
+                   html=message.html.replace(draft, token) if message.html is not None else None,
+                   ack_url=message.ack_url.replace(draft, token),
+                   data=json.loads(json.dumps(message.data, default=str).replace(draft, token)))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,10 +99,10 @@ class Composer:
         ack_url = None
         if self.signer is not None and r.kind in _WITH_LINK and r.incidents:
             # the group key alone: short enough for an SMS, and it covers sites that join later
-            ack_url = self.signer.link(self.config.notifications.ack_links.base_url, person=r.person,
-                                       group=r.group_key, now=r.now, language=language) if r.group_key else \
-                self.signer.link(self.config.notifications.ack_links.base_url, person=r.person, now=r.now,
-                                 incident_ids=tuple(i.id for i in r.incidents), language=language)
+            ack_url = self.signer.draft_link(self.config.notifications.ack_links.base_url, person=r.person,
+                                             group=r.group_key, now=r.now, language=language) if r.group_key else \
+                self.signer.draft_link(self.config.notifications.ack_links.base_url, person=r.person, now=r.now,
+                                       incident_ids=tuple(i.id for i in r.incidents), language=language)
         acked_by = self._name(r.acknowledged_by) if r.acknowledged_by is not None else None
         try:
             ctx = MessageContext(now=r.now, incidents=members, group_key=r.group_key,
@@ -83,7 +110,8 @@ class Composer:
                                  escalation_level=None if r.level is None else r.level + 1,
                                  also_paged=tuple(self._name(p) for p in r.also_paged), ack_url=ack_url,
                                  acknowledged_by=acked_by, roster=r.roster, shift_start=r.shift_start,
-                                 shift_end=r.shift_end, utilities=self.config.utilities)
+                                 shift_end=r.shift_end, utilities=self.config.utilities,
+                                 timezone=self.config.daemon.timezone)
             return self.renderer(ctx, language, r.kind)
         except Exception:
             log.exception("rendering a %s message for %s failed; sending a bare one", r.kind.value, r.person)

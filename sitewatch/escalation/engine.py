@@ -29,7 +29,7 @@ from typing import Protocol
 
 from sitewatch.clock import Clock
 from sitewatch.config.schema import Config
-from sitewatch.escalation.compose import AckLinkSigner, Composer, MessageRequest, Renderer
+from sitewatch.escalation.compose import AckLinkSigner, Composer, MessageRequest, Renderer, seal
 from sitewatch.escalation.metrics import EscalationCollector, EscalationStats
 from sitewatch.escalation.outbox import Outbox, OutboxEntry, OutboxItem
 from sitewatch.escalation.pipeline import Pipeline
@@ -76,7 +76,8 @@ class EscalationEngine:
         self.worker = OutboxWorker(outbox=self.outbox, clock=clock, notifiers=notifiers, stats=self.stats,
                                    max_retry_time=config.notifications.max_retry_time,
                                    rate_limits={n: c.rate_limit for n, c in config.channels.items()}, rng=rng,
-                                   on_dead=self._on_dead)
+                                   on_dead=self._on_dead,
+                                   seal=lambda message, now: seal(message, self.composer.signer, now))
         self.composer = Composer(config, renderer=renderer, signer=signer)
         self.pipeline = Pipeline(config=config, state=self.state, outbox=self.outbox, stats=self.stats,
                                  compose=self.composer.compose, on_call=on_call,

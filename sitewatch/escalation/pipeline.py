@@ -98,6 +98,7 @@ class Pipeline:
         acknowledgement and end once, from ``new``."""
         for p in self.state.pages(old.id):
             self.state.record_page(new.id, p.person, -1, -1, p.at)
+        self.state.tell(new.id, self.state.told_of(old.id, incident_id), (incident_id,))
         self.state.remove_member(old.id, incident_id)
         self.state.event(old.id, now, "moved", f"incident #{incident_id} pages again, in {new.key}")
         self.state.event(new.id, now, "carried", f"incident #{incident_id} from {old.key}, with who was paged there")
@@ -200,7 +201,11 @@ class Pipeline:
             log.exception("escalation %s: step failed; it will be tried again", key)
 
     def advance(self, e: Escalation, now: float) -> Escalation:
-        """Page the next level; a level that reaches nobody is recorded and passed over at once."""
+        """Page the next level; a level that reaches nobody is recorded and passed over at once.
+        An update due now to those already paged goes first: the next level's page does not
+        make their news wait another group interval."""
+        if e.status is Status.ACTIVE and e.update_at is not None and e.update_at <= now:
+            e = self._update(e, now)
         nxt = e.policy.after(e.level, e.round)
         while nxt is not None:
             level, round_ = nxt
@@ -211,11 +216,12 @@ class Pipeline:
                 self.state.event(e.id, now, "unreachable", str(u), level=level, round_=round_)
             e = replace(e, status=Status.ACTIVE, level=level, round=round_)
             if found.people:
+                update_at = e.update_at if e.update_at is not None and e.update_at > now else \
+                    now + e.policy.group_interval
                 e = replace(e, started_at=e.started_at if e.started_at is not None else now,
-                            next_step_at=now + lv.wait, update_at=now + e.policy.group_interval)
+                            next_step_at=now + lv.wait, update_at=update_at)
                 self.state.save(e)
                 self._page(e, found.people, now)
-                self.state.mark_announced(e.id)
                 self.stats.level_reached(level)
                 return e
             self.stats.level_unreachable(level)
@@ -259,20 +265,28 @@ class Pipeline:
             how = ", ".join(f"{person.contacts[p.contact].channel}" + (f" after {p.after:.0f} s" if p.after else "")
                             for p in plan)
             self.state.event(e.id, now, "paged", how, level=e.level, round_=e.round, person=pid)
+        self.state.tell(e.id, people, (i.id for i in incidents))
         self.outbox.enqueue(items)
 
-    def _update(self, e: Escalation, now: float) -> None:
-        """New members since the last message: one update to everyone paged."""
-        members = self.state.members(e.id)
-        new = frozenset(m.incident_id for m in members if not m.announced)
-        n = e.updates + 1
+    def _update(self, e: Escalation, now: float) -> Escalation:
+        """Members someone paged has not been told of: one update to each such person, naming
+        what is new to them (a member resolved before anyone said it is only marked told)."""
+        untold = self.state.untold(e.id)
         incidents = tuple(i for i in self.incidents(e) if i.state is not IncidentState.RESOLVED)
-        self._follow_up(e, MessageKind.UPDATE, self.state.paged_people(e.id), f"update/{n}", now,
-                        incidents=incidents, new=new)
-        self.state.mark_announced(e.id)
-        e = replace(e, updates=n, update_at=now + e.policy.group_interval)
+        still_open = {i.id for i in incidents}
+        news = {pid: new & still_open for pid, new in untold.items() if new & still_open}
+        for pid, new in untold.items():
+            self.state.tell(e.id, (pid,), new)
+        if not news:
+            return e
+        e = replace(e, updates=e.updates + 1, update_at=now + e.policy.group_interval)
+        for pid, new in news.items():
+            self._follow_up(e, MessageKind.UPDATE, (pid,), f"update/{e.updates}", now, incidents=incidents,
+                            new=frozenset(new))
         self.state.save(e)
-        self.state.event(e.id, now, "update", f"{len(new)} incident(s) joined")
+        joined = frozenset().union(*news.values())
+        self.state.event(e.id, now, "update", f"{len(joined)} incident(s) joined; told {', '.join(news)}")
+        return e
 
     def _repeat(self, r: Repeat, now: float) -> None:
         e = self.state.get(r.escalation_id)

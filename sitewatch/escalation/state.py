@@ -2,7 +2,9 @@
 
 An **escalation** is one unit of paging: the incidents of one group (see ``routing``), the
 snapshot of the policy it started with, where it is (level, round, next step time), who has
-been paged, personal repeats still running, and what happened (events). Its status:
+been paged and which incidents each of them has been told of (a page or an update named them;
+whoever lacks one gets an update at the group interval), personal repeats still running, and
+what happened (events). Its status:
 
     pending ──group_wait──▶ active ──every member acknowledged──▶ acknowledged ──all resolved──▶ resolved
        │                       ├──members stop paging (suppressed, maintenance)──▶ withdrawn ──▶ resolved
@@ -75,7 +77,6 @@ class Escalation:
 class Member:
     incident_id: int
     joined_at: float
-    announced: bool  #: included in a page or update already
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -175,11 +176,11 @@ class EscalationState:
             "AND status IN ('pending', 'active', 'acknowledged') ORDER BY next_step_at, id", (now,))]
 
     def updates_due(self, now: float) -> list[Escalation]:
-        """Active escalations with members not yet announced, whose group interval has passed."""
+        """Active escalations with a member someone paged has not been told of, whose group
+        interval has passed."""
         return [_escalation(r) for r in self._rows(
             f"SELECT {_COLUMNS} FROM escalations e WHERE status = 'active' AND update_at <= ? AND EXISTS "
-            "(SELECT 1 FROM escalation_members m WHERE m.escalation_id = e.id AND m.announced = 0) ORDER BY id",
-            (now,))]
+            f"(SELECT 1 {_UNTOLD} AND p.escalation_id = e.id) ORDER BY id", (now,))]
 
     def of_incident(self, incident_id: int) -> list[Escalation]:
         """Every unresolved escalation the incident belongs to."""
@@ -203,12 +204,33 @@ class EscalationState:
                    (escalation_id, incident_id))
 
     def members(self, escalation_id: int) -> list[Member]:
-        return [Member(incident_id=r["incident_id"], joined_at=r["joined_at"], announced=bool(r["announced"]))
-                for r in self._rows("SELECT incident_id, joined_at, announced FROM escalation_members "
+        return [Member(incident_id=r["incident_id"], joined_at=r["joined_at"])
+                for r in self._rows("SELECT incident_id, joined_at FROM escalation_members "
                                     "WHERE escalation_id = ? ORDER BY joined_at, incident_id", (escalation_id,))]
 
-    def mark_announced(self, escalation_id: int) -> None:
-        self._exec("UPDATE escalation_members SET announced = 1 WHERE escalation_id = ?", (escalation_id,))
+    # -- what each person has been told ---------------------------------------------------------
+
+    def tell(self, escalation_id: int, people: Iterable[str], incident_ids: Iterable[int]) -> None:
+        """Record that ``people`` were told of ``incident_ids`` (a page or an update named them)."""
+        ids = tuple(incident_ids)
+        with self.store.transaction():
+            self.store.connection.executemany(
+                "INSERT OR IGNORE INTO escalation_told (escalation_id, person, incident_id) VALUES (?, ?, ?)",
+                [(escalation_id, p, i) for p in dict.fromkeys(people) for i in ids])
+
+    def untold(self, escalation_id: int) -> dict[str, frozenset[int]]:
+        """For each person paged, the members they have not been told of (only those with some)."""
+        out: dict[str, set[int]] = {}
+        for r in self._rows(f"SELECT DISTINCT p.person, m.incident_id {_UNTOLD} AND p.escalation_id = ? "
+                            "ORDER BY p.person, m.incident_id", (escalation_id,)):
+            out.setdefault(r["person"], set()).add(r["incident_id"])
+        return {p: frozenset(ids) for p, ids in out.items()}
+
+    def told_of(self, escalation_id: int, incident_id: int) -> tuple[str, ...]:
+        """Who has been told of the incident in this escalation."""
+        return tuple(r["person"] for r in self._rows(
+            "SELECT person FROM escalation_told WHERE escalation_id = ? AND incident_id = ? ORDER BY person",
+            (escalation_id, incident_id)))
 
     # -- pages and repeats --------------------------------------------------------------------
 
@@ -253,6 +275,12 @@ class EscalationState:
                                 text=r["text"])
                 for r in self._rows("SELECT at, kind, level, round, person, text FROM escalation_events "
                                     "WHERE escalation_id = ? ORDER BY id", (escalation_id,))]
+
+
+#: (person paged, member) pairs with nothing told: ``SELECT ... {_UNTOLD} AND p.escalation_id = ?``
+_UNTOLD = ("FROM escalation_pages p JOIN escalation_members m ON m.escalation_id = p.escalation_id "
+           "WHERE NOT EXISTS (SELECT 1 FROM escalation_told t WHERE t.escalation_id = p.escalation_id "
+           "AND t.person = p.person AND t.incident_id = m.incident_id)")
 
 
 def _escalation(r: sqlite3.Row) -> Escalation:

@@ -22,6 +22,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from sitewatch.clock import Clock
 from sitewatch.errors import PermanentSendError, RetryableSendError
@@ -29,7 +30,7 @@ from sitewatch.escalation.channel_health import ChannelHealth
 from sitewatch.escalation.metrics import EscalationStats
 from sitewatch.escalation.outbox import Outbox, OutboxEntry
 from sitewatch.escalation.ratelimit import TokenBucket, retry_delay
-from sitewatch.notify.model import Notifier
+from sitewatch.notify.model import Message, Notifier
 
 __all__ = ["IDLE_WAKE", "SEND_TIMEOUT", "OutboxWorker"]
 
@@ -42,13 +43,17 @@ IDLE_WAKE = 5.0
 
 
 class OutboxWorker:
-    """``on_dead(entry, now)`` runs right after ``entry`` is dead-lettered (the engine's takeover)."""
+    """``on_dead(entry, now)`` runs right after ``entry`` is dead-lettered (the engine's takeover);
+    ``seal(message, now)`` gives the message as sent (its ack link signed at that moment)."""
 
     def __init__(self, *, outbox: Outbox, clock: Clock, notifiers: Mapping[str, Notifier], stats: EscalationStats,
                  max_retry_time: float = 3600.0, rate_limits: Mapping[str, float | None] | None = None,
                  rng: random.Random | None = None,
-                 on_dead: Callable[[OutboxEntry, float], None] = lambda entry, now: None) -> None:
+                 on_dead: Callable[[OutboxEntry, float], None] = lambda entry, now: None,
+                 seal: Callable[[Message, float], Message] = lambda message, now: message) -> None:
         self.outbox = outbox
+        #: signs the stored message's draft ack link right before each attempt
+        self.seal = seal
         self.clock = clock
         self.stats = stats
         self.max_retry_time = max_retry_time
@@ -151,10 +156,11 @@ class OutboxWorker:
         if notifier is None:
             self._dead(e, f"channel {e.channel!r} is not configured", attempted=False)
             return False
+        delivery = replace(e.delivery(), message=self.seal(e.message, self.clock.time()))
         # nothing awaits between the checks above and the send starting: a cancel cannot slip in
         try:
             async with asyncio.timeout(SEND_TIMEOUT):
-                await notifier.send(e.delivery())
+                await notifier.send(delivery)
         except RetryableSendError as exc:
             self._retry(e, exc.reason, exc.retry_after)
         except PermanentSendError as exc:

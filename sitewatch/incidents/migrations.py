@@ -127,7 +127,7 @@ CREATE TABLE escalation_members (
     escalation_id INTEGER NOT NULL REFERENCES escalations (id),
     incident_id   INTEGER NOT NULL REFERENCES incidents (id),
     joined_at     REAL NOT NULL,
-    announced     INTEGER NOT NULL DEFAULT 0 CHECK (announced IN (0, 1)),
+    announced     INTEGER NOT NULL DEFAULT 0 CHECK (announced IN (0, 1)),  -- unused since v3 (escalation_told)
     PRIMARY KEY (escalation_id, incident_id)
 );
 CREATE INDEX escalation_members_by_incident ON escalation_members (incident_id);
@@ -201,11 +201,26 @@ CREATE TABLE notification_sent (
 );
 """
 
+_V3_TOLD = """
+-- what each person has been told: the incidents a page or an update to them named (the
+-- members' old ``announced`` flag said it per group, so whoever was paged earlier missed news)
+CREATE TABLE escalation_told (
+    escalation_id INTEGER NOT NULL REFERENCES escalations (id),
+    person        TEXT NOT NULL,
+    incident_id   INTEGER NOT NULL REFERENCES incidents (id),
+    PRIMARY KEY (escalation_id, person, incident_id)
+);
+INSERT OR IGNORE INTO escalation_told (escalation_id, person, incident_id)
+    SELECT DISTINCT p.escalation_id, p.person, m.incident_id FROM escalation_pages p
+    JOIN escalation_members m ON m.escalation_id = p.escalation_id WHERE m.announced = 1;
+"""
+
 #: every migration ever shipped, oldest first
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(description="incidents, timeline, evaluation state, maintenance windows", sql=_V1_INCIDENTS),
     Migration(description="escalation state (units, members, pages, repeats, events), notification outbox, sent log",
               sql=_V2_ESCALATION),
+    Migration(description="what each person paged has been told (per person, not per group)", sql=_V3_TOLD),
 )
 
 

@@ -22,6 +22,9 @@ another thread: each call or ``transaction()`` block runs alone.
 Transactions. ``with store.transaction():`` groups writes atomically; nested blocks become
 savepoints, so a failed inner command is undone without losing the outer work. Every write
 method opens its own (nested) transaction, so called alone it is atomic too.
+
+Privacy. The file (and its ``-wal`` and ``-shm``) is 0600 and a directory it creates 0700: it
+holds contacts and the outbox (see ``sitewatch.privatefiles``).
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from sitewatch.incidents.model import (
     Summary,
     TimelineEvent,
 )
+from sitewatch.privatefiles import private_dir, private_file
 
 __all__ = ["DATABASE_NAME", "IncidentStore", "database_path"]
 
@@ -78,7 +82,9 @@ class IncidentStore:
         if synchronous not in ("NORMAL", "FULL"):
             raise ValueError(f"synchronous must be NORMAL or FULL, not {synchronous!r}")
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.parent.exists():
+            private_dir(self.path.parent)
+        private_file(self.path)  # SQLite gives its -wal and -shm files the database's mode
         try:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                    timeout=busy_timeout)
@@ -91,6 +97,8 @@ class IncidentStore:
             conn.execute(f"PRAGMA synchronous={synchronous}")
             conn.execute("PRAGMA foreign_keys=ON")
             self.schema_version = migrate(conn, str(self.path))
+            for companion in ("-wal", "-shm"):  # made by an older sitewatch: tightened (and said)
+                private_file(self.path.with_name(self.path.name + companion), create=False)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(f"{self.path}: {exc}") from exc

@@ -8,6 +8,13 @@ for one incident costs about 45 characters of token:
     version (1) | expires (uint32, unix s) | language (len+ascii) | person (len+utf8)
     | group key (len+utf8, empty = none) | incident ids (LEB128 varints, to the end)
 
+Links are signed when they are sent, not when the message is written. The stored message (the
+outbox, which anyone able to read the database can see) holds a *draft* token instead: the same
+payload and length, version 0 and an all-zero tag, which ``verify`` refuses. Right before each
+attempt the sender swaps it for a signed token valid for ``ttl`` from then (``sign_draft``),
+so nothing in the database can be replayed, and the text laid out around the draft (SMS
+segments) fits the signed link exactly.
+
 A token is bound to the person and to the incidents (or to a group key, which the escalation
 engine resolves to the group's incidents when the link is used: a 40-site group does not put
 40 ids in an SMS), and it expires. ``verify`` checks the tag in constant time before it reads
@@ -44,6 +51,7 @@ __all__ = [
 ]
 
 _VERSION = 1
+_DRAFT = 0
 _TAG_BYTES = 16
 _DOMAIN = b"sitewatch-ack\x00"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,1024}")
@@ -158,19 +166,8 @@ class AckSigner:
               language: str | None = None) -> str:
         """A token for ``person`` to acknowledge ``incident_ids`` and/or the ``group``, valid for ``ttl``.
         For a group give the key alone: its incidents are looked up when the link is used."""
-        incident_ids = tuple(incident_ids)
-        if not incident_ids and not group:
-            raise ValueError("an ack link needs incident ids or a group key")
-        if not person:
-            raise ValueError("an ack link is bound to a person: give their id")
-        if any(i < 0 for i in incident_ids):
-            raise ValueError("incident ids are never negative")
-        expires = int(now + self.ttl)
-        if not 0 < expires < 2**32:
-            raise ValueError("the expiry does not fit an ack link (unix time 1..2^32)")
-        payload = (_HEAD.pack(_VERSION, expires) + _short_field(language or "", "the language")
-                   + _short_field(person, "the person id") + _short_field(group or "", "the group key")
-                   + b"".join(_varint(i) for i in incident_ids))
+        payload = self._payload(_VERSION, incident_ids=incident_ids, person=person, group=group, now=now,
+                                language=language)
         return _b64(payload + self._tag(payload))
 
     def link(self, base_url: str, *, incident_ids: Iterable[int] = (), person: str, group: str | None = None,
@@ -179,17 +176,40 @@ class AckSigner:
         token = self.token(incident_ids=incident_ids, person=person, group=group, now=now, language=language)
         return f"{base_url.rstrip('/')}/ack/{token}"
 
+    def draft_link(self, base_url: str, *, incident_ids: Iterable[int] = (), person: str,
+                   group: str | None = None, now: float, language: str | None = None) -> str:
+        """What ``link`` would give, with an unsigned draft token (see the module docs): for
+        messages that are stored before they are sent."""
+        payload = self._payload(_DRAFT, incident_ids=incident_ids, person=person, group=group, now=now,
+                                language=language)
+        return f"{base_url.rstrip('/')}/ack/{_b64(payload + bytes(_TAG_BYTES))}"
+
+    def sign_draft(self, draft: str, now: float) -> str:
+        """The signed token for a draft token, valid for ``ttl`` from ``now``; ``MalformedAckLink``
+        if ``draft`` is not a draft."""
+        raw = _decode(draft)
+        if raw[0] != _DRAFT or raw[-_TAG_BYTES:] != bytes(_TAG_BYTES):
+            raise MalformedAckLink("not a draft acknowledge link")
+        payload = _HEAD.pack(_VERSION, _expiry(now + self.ttl)) + raw[_HEAD.size:-_TAG_BYTES]
+        return _b64(payload + self._tag(payload))
+
+    def _payload(self, version: int, *, incident_ids: Iterable[int], person: str, group: str | None, now: float,
+                 language: str | None) -> bytes:
+        incident_ids = tuple(incident_ids)
+        if not incident_ids and not group:
+            raise ValueError("an ack link needs incident ids or a group key")
+        if not person:
+            raise ValueError("an ack link is bound to a person: give their id")
+        if any(i < 0 for i in incident_ids):
+            raise ValueError("incident ids are never negative")
+        return (_HEAD.pack(version, _expiry(now + self.ttl)) + _short_field(language or "", "the language")
+                + _short_field(person, "the person id") + _short_field(group or "", "the group key")
+                + b"".join(_varint(i) for i in incident_ids))
+
     def verify(self, token: str, now: float) -> AckGrant:
         """The grant of an authentic, unexpired token; else ``MalformedAckLink``,
         ``BadAckSignature`` or ``ExpiredAckLink``."""
-        if not _TOKEN.fullmatch(token):
-            raise MalformedAckLink("this is not an acknowledge link (unexpected characters or length)")
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        except (binascii.Error, ValueError):
-            raise MalformedAckLink("the acknowledge link is cut off or mistyped") from None
-        if _b64(raw) != token or len(raw) < _HEAD.size + 3 + _TAG_BYTES:
-            raise MalformedAckLink("the acknowledge link is cut off or mistyped")
+        raw = _decode(token)
         payload, tag = raw[:-_TAG_BYTES], raw[-_TAG_BYTES:]
         if not hmac.compare_digest(tag, self._tag(payload)):
             raise BadAckSignature("the acknowledge link was altered or was not made by this sitewatch")
@@ -203,6 +223,25 @@ class AckSigner:
         if now >= grant.expires_at:
             raise ExpiredAckLink(grant)
         return grant
+
+
+def _decode(token: str) -> bytes:
+    if not _TOKEN.fullmatch(token):
+        raise MalformedAckLink("this is not an acknowledge link (unexpected characters or length)")
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError):
+        raise MalformedAckLink("the acknowledge link is cut off or mistyped") from None
+    if _b64(raw) != token or len(raw) < _HEAD.size + 3 + _TAG_BYTES:
+        raise MalformedAckLink("the acknowledge link is cut off or mistyped")
+    return raw
+
+
+def _expiry(at: float) -> int:
+    expires = int(at)
+    if not 0 < expires < 2**32:
+        raise ValueError("the expiry does not fit an ack link (unix time 1..2^32)")
+    return expires
 
 
 def signer_from_config(config: AckLinks) -> AckSigner | None:

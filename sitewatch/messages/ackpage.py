@@ -24,7 +24,7 @@ from sitewatch.messages.ackactions import AckOutcome, AckResult
 from sitewatch.messages.acklinks import AckGrant, AckLinkError, AckSigner, ExpiredAckLink
 from sitewatch.messages.context import SiteIncident
 from sitewatch.messages.facts import condition_text, site_label
-from sitewatch.messages.timefmt import clock_time, duration, full_time
+from sitewatch.messages.timefmt import clock_time, duration, full_time, utc_offset
 from sitewatch.messages.vocabulary import EN, VI, Vocabulary, vocabulary
 
 __all__ = ["ack_routes"]
@@ -83,6 +83,10 @@ def ack_routes(*, signer_getter: Callable[[], AckSigner | None],
     configured, 503); ``describe`` and ``acknowledge`` are usually ``IncidentAcks``'s;
     ``actor_for(grant)`` is what the timeline records as the acknowledger."""
 
+    def _zone(v: Vocabulary, t: float) -> str:
+        """The zone of every time on the page, said once (``daemon.timezone``)."""
+        return f"<p>{escape(v.label('time_zone'))}: {utc_offset(t, timezone)}</p>"
+
     def grant_of(token: str) -> AckGrant | HTMLResponse:
         signer = signer_getter()
         if signer is None:
@@ -100,7 +104,7 @@ def ack_routes(*, signer_getter: Callable[[], AckSigner | None],
         t = now()
         items = list(describe(grant))
         listed = "".join(_item(si, v, timezone, t, _state(si.incident, v, timezone)) for si in items)
-        body = f"<p>{escape(v.ack_page['intro'].format(person=grant.person))}</p><ul>{listed}</ul>"
+        body = f"<p>{escape(v.ack_page['intro'].format(person=grant.person))}</p><ul>{listed}</ul>{_zone(v, t)}"
         if grant.group:
             body += f"<p>{escape(v.ack_page['group'])}</p>"
         if any(si.incident.state is IncidentState.OPEN for si in items):
@@ -132,7 +136,7 @@ def ack_routes(*, signer_getter: Callable[[], AckSigner | None],
         outcomes = acknowledge(grant, actor_for(grant))
         t = now()
         listed = "".join(outcome_html(o, v, t) for o in outcomes)
-        body = f"<ul>{listed}</ul>" if outcomes else f"<p>{escape(v.ack_page['nothing'])}</p>"
+        body = f"<ul>{listed}</ul>{_zone(v, t)}" if outcomes else f"<p>{escape(v.ack_page['nothing'])}</p>"
         return _page(v.ack_page["done_title"], body, language=v.language)
 
     async def endpoint(request: Request) -> Response:

@@ -139,6 +139,8 @@ def render(ctx: MessageContext, language: str, kind: MessageKind) -> Message:
         footer.append(Fact(label=v.label("also_paged"), value=", ".join(ctx.also_paged)))
     if ctx.escalation_level is not None and kind in _ACTIONABLE:
         footer.append(Fact(label=v.label("level"), value=str(ctx.escalation_level)))
+    if kind not in (MessageKind.SHIFT, MessageKind.TEST):  # the zone of every time above, said once
+        footer.append(Fact(label=v.label("time_zone"), value=utc_offset(ctx.now, ctx.timezone)))
     if ack:
         footer.append(Fact(label=v.label("ack"), url=ack))
     doc = Document(subject=_subject(ctx, entries, v, kind), intro=tuple(_intro(ctx, entries, v, kind)),

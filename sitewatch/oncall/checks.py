@@ -23,7 +23,7 @@ from sitewatch.config.oncall_schema import Route, RouteMatch
 from sitewatch.config.schema import Config, Criticality, SiteKind
 from sitewatch.errors import ConfigIssue
 from sitewatch.incidents.model import Condition
-from sitewatch.oncall.localtime import format_local
+from sitewatch.messages.timefmt import readable_time
 from sitewatch.oncall.schedule import schedule_for, team_members
 
 __all__ = ["GAP_HORIZON", "check_oncall", "oncall_warnings"]
@@ -148,7 +148,7 @@ def oncall_warnings(config: Config, now: float) -> list[str]:
         schedule = schedule_for(roster, rid)
         gaps = schedule.gaps(now, now + GAP_HORIZON)
         if gaps:
-            shown = "; ".join(f"{format_local(a, schedule.zone)} to {format_local(b, schedule.zone)}"
+            shown = "; ".join(f"{readable_time(a, schedule.zone)} to {readable_time(b, schedule.zone)}"
                               for a, b in gaps[:3])
             more = f" and {len(gaps) - 3} more" if len(gaps) > 3 else ""
             hours = sum(b - a for a, b in gaps) / 3600

@@ -12,19 +12,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-__all__ = ["day_start", "format_local", "local_wall", "parse_when", "transitions", "wall_to_unix"]
+__all__ = ["day_start", "local_wall", "parse_when", "transitions", "wall_to_unix"]
 
 
 def local_wall(at: float, zone: ZoneInfo) -> datetime:
     """The naive local wall time at unix time ``at``."""
     return datetime.fromtimestamp(at, zone).replace(tzinfo=None)
-
-
-def format_local(at: float, zone: ZoneInfo) -> str:
-    """``2026-03-29 08:00 +02`` : minutes, with the offset so a DST day reads unambiguously."""
-    when = datetime.fromtimestamp(at, zone)
-    offset = when.strftime("%z")
-    return when.strftime("%Y-%m-%d %H:%M ") + (offset[:3] if offset.endswith("00") else offset[:3] + ":" + offset[3:])
 
 
 def wall_to_unix(wall: datetime, zone: ZoneInfo, *, fold: int = 0) -> float:

@@ -8,11 +8,11 @@ contact channel names and types only: phone numbers and addresses stay in the co
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sitewatch.config.locations import did_you_mean
 from sitewatch.config.schema import Config
+from sitewatch.messages.timefmt import time_fields
 from sitewatch.oncall.schedule import Shift, schedule_for
 
 __all__ = ["RosterDuty", "duty_json", "roster_duty", "select_rosters"]
@@ -69,12 +69,10 @@ def roster_duty(config: Config, roster_id: str, at: float, *, ahead: float = 864
 
 
 def duty_json(config: Config, duty: RosterDuty) -> dict[str, Any]:
-    """The API's form of ``duty``: times in the roster's zone (ISO 8601 with offset)."""
+    """The API's form of ``duty``: times in ``daemon.timezone`` (ISO 8601 with offset, and unix
+    seconds beside each), like every time the API gives; ``timezone`` names the roster's own."""
     spec = config.rosters[duty.roster]
-    zone = schedule_for(spec, duty.roster).zone
-
-    def iso(at: float | None) -> str | None:
-        return None if at is None else datetime.fromtimestamp(at, zone).isoformat()
+    tz = config.daemon.timezone
 
     def person(pid: str) -> dict[str, Any]:
         p = config.people.get(pid)
@@ -89,10 +87,11 @@ def duty_json(config: Config, duty: RosterDuty) -> dict[str, Any]:
         "name": spec.name,
         "team": spec.team,
         "timezone": spec.timezone,
-        "at": iso(duty.at),
+        **time_fields("at", duty.at, tz),
         "on_call": [person(duty.current.person)] if duty.current else [],
         "layer": duty.current.layer if duty.current else None,
-        "until": iso(duty.until),
-        "next": [{"person": person(s.person), "start": iso(s.start), "end": iso(s.end), "layer": s.layer}
+        **time_fields("until", duty.until, tz),
+        "next": [{"person": person(s.person), **time_fields("start", s.start, tz), **time_fields("end", s.end, tz),
+                  "layer": s.layer}
                  for s in duty.upcoming],
     }

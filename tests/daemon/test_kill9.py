@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import stat
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -89,6 +90,11 @@ async def test_kill_9_keeps_incidents_timelines_and_hold_timers(tmp_path: Path) 
             fleet.set_mains("BTS1", False)
             before = await _until(http, lambda f: {"mains_lost", "on_battery"} <= _open(f, "BTS1"))
             ids = sorted(i["id"] for i in before)
+            # the state is the daemon's alone (issue 19 item 8), whatever umask it was started with
+            state = tmp_path / "state"
+            assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in [state, *state.iterdir()]} == {
+                state.name: 0o700, **{p.name: 0o600 for p in state.iterdir()}}
+            assert {"incidents.sqlite3", "incidents.sqlite3-wal", "ack-links.key"} <= {p.name for p in state.iterdir()}
             # a comment on the timeline, through the API with the token
             r = await http.post(f"/api/v1/incidents/{ids[0]}/comment", json={"text": "máy phát đang tới"},
                                 headers={"Authorization": f"Bearer {API_TOKEN}"})

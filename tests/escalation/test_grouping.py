@@ -81,3 +81,41 @@ async def test_a_site_paging_after_its_group_was_acknowledged_starts_a_new_escal
     assert [e.key for e in world.engine.escalations_of(b.id)] == ["g2"]
     assert sms_kinds(world, AN) == {"page": 2}
     assert world.engine.group_incidents("g1") == (a.id,)
+
+
+async def test_a_site_joining_just_before_the_next_level_is_announced_to_those_already_paged(world: World) -> None:
+    world.open("BTS-00")
+    await world.run_until(T0 + 30)  # level 1 (an) paged
+    await world.run_until(T0 + 4 * MIN)
+    world.open("BTS-01")
+    await world.run_until(T0 + 30 + 5 * MIN)  # the update at the group interval
+    assert sms_kinds(world, AN)["update"] == 1
+    await world.run_until(T0 + 6 * MIN)
+    world.open("BTS-02")
+    await world.run_until(T0 + 30 + 10 * MIN)  # level 2 (binh) paged with BTS-02, as an's next update falls due
+    [binh_page] = world.sms_to(BINH)
+    assert "BTS-02" in binh_page.json()["text"]
+    assert sms_kinds(world, AN)["update"] == 2, "an still answers for the group: tell an of BTS-02"
+    [news] = [r for r in world.sms_to(AN) if r.json()["ref"].startswith("g1/update/2/")]
+    assert "BTS-02" in news.json()["text"]
+    an_mail = [m for m in world.smtp.messages if "an@noc.example" in m.rcpt_tos][-1]
+    assert "BTS-02" in an_mail.message.get_body(preferencelist=("plain",)).get_content()
+
+    await world.run_until(T0 + 25 * MIN, step=30)  # told once each: no update repeats what a page said
+    assert sms_kinds(world, AN)["update"] == 2 and sms_kinds(world, BINH)["update"] == 0
+
+
+async def test_each_person_hears_of_each_site_once(world: World) -> None:
+    world.open("BTS-00")
+    await world.run_until(T0 + 30)
+    await world.run_until(T0 + 8 * MIN)
+    world.open("BTS-01")  # news for an only (binh is paged with it at 10 min 30 s)
+    await world.run_until(T0 + 30 + 10 * MIN)
+    await world.run_until(T0 + 12 * MIN)
+    world.open("BTS-02")  # news for both: one update each
+    await world.run_until(T0 + 30 + 15 * MIN)
+    updates = [e for e in world.engine.deliveries("g1") if e.kind.value == "update" and e.channel == "sms"]
+    told = {(e.person, tuple(e.message.data["new_incident_ids"])) for e in updates}
+    ids = {i: world.store.get_incident(i).site_id for i in world.engine.group_incidents("g1")}
+    assert {(p, tuple(ids[i] for i in new)) for p, new in told} == {
+        ("an", ("BTS-01",)), ("an", ("BTS-02",)), ("binh", ("BTS-02",))}

@@ -130,3 +130,17 @@ def test_signer_from_config() -> None:
     signer = signer_from_config(AckLinks(secret=SecretRef(value=KEY.decode()), ttl="2h"))
     assert signer is not None and signer.ttl == 7200
     assert SIGNER.verify(signer.token(incident_ids=(1,), person="hoa", now=T0), T0).incident_ids == (1,)
+
+
+def test_a_draft_is_the_signed_links_length_and_acknowledges_nothing_until_signed() -> None:
+    draft = SIGNER.draft_link(BASE_URL, incident_ids=[7, 300], person="hoa", group="g4", now=T0, language="en")
+    signed = SIGNER.link(BASE_URL, incident_ids=[7, 300], person="hoa", group="g4", now=T0, language="en")
+    assert len(draft) == len(signed) and draft != signed
+    with pytest.raises(AckLinkError):
+        SIGNER.verify(_token(draft), T0)
+    token = SIGNER.sign_draft(_token(draft), T0 + 3600)  # sent an hour after it was written
+    grant = SIGNER.verify(token, T0 + 3600)
+    assert (grant.incident_ids, grant.person, grant.group, grant.language) == ((7, 300), "hoa", "g4", "en")
+    assert grant.expires_at == T0 + 3600 + SIGNER.ttl, "valid for the whole lifetime from when it is sent"
+    with pytest.raises(AckLinkError):
+        SIGNER.sign_draft(token, T0)  # only a draft can be signed: a link cannot be re-dated

@@ -93,6 +93,7 @@ async def test_get_describes_and_never_acknowledges(desk: Desk) -> None:
     assert "Xác nhận tiếp nhận sự cố" in page and "Bạn (hoa) sắp xác nhận tiếp nhận:" in page
     assert ("Trạm BTS Bệnh viện Chư Sê (BTS-HOSP): mất điện lưới (trap upsTrapOnBattery từ 127.0.0.1:1162), "
             "từ 22:15 (5 phút)") in page
+    assert "Giờ theo: UTC+07:00" in page  # the zone of the times above (daemon.timezone), said once
     assert "đang chạy ắc quy" in page and "Khi bạn xác nhận, hệ thống ngừng báo lên các cấp tiếp theo." in page
     assert '<button type="submit">Xác nhận tiếp nhận</button>' in r.text
     assert form_token(r.text) == url.rsplit("/", 1)[1]

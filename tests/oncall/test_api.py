@@ -33,6 +33,7 @@ async def test_who_is_on_call_now_for_one_roster(client: httpx.AsyncClient) -> N
         "timezone": "Asia/Ho_Chi_Minh", "at": "2026-12-22T17:30:00+07:00", "layer": "override",
         "until": "2026-12-22T18:00:00+07:00",
     }
+    assert (roster["at_unix"], roster["until_unix"]) == (NOW, at("2026-12-22T18:00"))  # daemon.timezone, as all
     assert roster["on_call"] == [{
         "id": "nguyen-van-an", "name": "Nguyễn Văn An", "language": "vi",
         "contacts": [{"channel": "sms", "type": "sms_gateway"}, {"channel": "email", "type": "email"},
