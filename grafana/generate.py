@@ -279,6 +279,23 @@ def fleet_dashboard() -> Json:
                    [target('sum by (condition) (sitewatch_incidents_open{province=~"$province"})', "{{condition}}")],
                    min_=0, draw="steps"),
     )
+    g.add(row("Paging / Gửi cảnh báo"))
+    g.add(
+        state_timeline("Channels", "Each notification channel: up, or down (failing; probed with one message at a "
+                       "time, its backlog goes at once when it answers). Kênh gửi cảnh báo.",
+                       [target("max by (channel) (sitewatch_channel_up)", "{{channel}}")],
+                       maps=mappings({"0": ("DOWN / LỖI", "red"), "1": ("UP", "green")}), w=8),
+        timeseries("Notifications waiting", "Waiting in the outbox, and how long the longest-waiting one of each "
+                   "channel has waited. Cảnh báo chờ gửi.",
+                   targets(("sum by (instance) (sitewatch_outbox_depth)", "waiting {{instance}}"),
+                           ("max by (channel) (sitewatch_outbox_oldest_waiting_seconds)", "oldest on {{channel}} (s)")),
+                   min_=0, w=8),
+        timeseries("Notifications by result", "Per second, by channel and result (sent, retry, dead_letter, "
+                   "cancelled).",
+                   [target(f"sum by (channel, result) (rate(sitewatch_notifications_total{rate})) > 0",
+                           "{{channel}} {{result}}")],
+                   unit="cps", min_=0, w=8),
+    )
     return dashboard(uid="sitewatch-fleet", title="sitewatch — Fleet overview",
                      description="NOC wall screen during a grid failure: which sites are on battery, how long they "
                      "last, which links are down. Màn hình trực NOC khi mất điện lưới diện rộng.",

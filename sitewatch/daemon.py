@@ -243,7 +243,8 @@ class Daemon:
         polled = (self.clock.monotonic() - self._started_at >= self.config.daemon.poll_interval
                   or all(s.last_result is not None for s in self.state.snapshot().values()))
         first = "[+] first poll cycle: complete" if polled else "[-] first poll cycle: not complete"
-        return polled and self.supervisor.healthy(), [first, *self.supervisor.describe()]
+        return polled and self.supervisor.healthy(), [first, *self.supervisor.describe(),
+                                                      *self.escalation.describe_channels()]
 
     # -- running -------------------------------------------------------------------------
     def request_stop(self) -> None:

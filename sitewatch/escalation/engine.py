@@ -90,6 +90,21 @@ class EscalationEngine:
                                    channels=lambda: self.worker.health.states(self.worker.channels),
                                    oldest_waiting=self.outbox.oldest_waiting, now=self.clock.time)
 
+    def describe_channels(self) -> list[str]:
+        """One ``/readyz`` line per channel: a channel down does not make sitewatch unready (it
+        cannot mend a provider), but it is the first thing to look at when pages do not arrive."""
+        now = self.clock.time()
+        lines = []
+        for s in self.worker.health.states(self.worker.channels):
+            if s.up:
+                lines.append(f"[+] channel {s.channel} (informational): up")
+            else:
+                since = now - (s.down_since if s.down_since is not None else now)
+                lines.append(f"[-] channel {s.channel} (informational): down for {since:.0f} s, "
+                             f"{s.failures} failure(s) in a row, {self.outbox.waiting(s.channel)} waiting, "
+                             f"last error: {s.last_error}")
+        return lines
+
     def set_config(self, config: Config, notifiers: Mapping[str, Notifier] | None = None) -> None:
         """Adopt a reloaded config (and rebuilt notifiers, if given). Escalations under way keep
         the policy snapshot they started with; people, contacts and rosters are read fresh."""
