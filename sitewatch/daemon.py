@@ -12,7 +12,7 @@ import logging
 import os
 import secrets
 import signal
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from sitewatch.api import build_app
 from sitewatch.clock import Clock, SystemClock
+from sitewatch.config.incident_schema import TrapsConfig
 from sitewatch.config.loader import load_config
 from sitewatch.config.schema import Config, Site
 from sitewatch.errors import ConfigError
@@ -35,6 +36,7 @@ from sitewatch.messages.acklinks import AckSigner
 from sitewatch.messages.ackpage import ack_routes
 from sitewatch.metrics import Exposition, SelfMetrics
 from sitewatch.model import PollResult
+from sitewatch.notify.model import Notifier
 from sitewatch.notify.registry import build_notifiers
 from sitewatch.oncall.api import oncall_routes
 from sitewatch.oncall.checks import oncall_warnings
@@ -47,7 +49,7 @@ from sitewatch.state import FleetState, SiteStatus
 from sitewatch.targets import site_plans
 from sitewatch.traps import TrapReceiver, TrapSources
 
-__all__ = ["Daemon", "build_clients", "parse_listen"]
+__all__ = ["RESTART_NEEDED", "Daemon", "build_clients", "keep_fixed", "parse_listen", "with_overrides"]
 
 log = logging.getLogger("sitewatch")
 
@@ -76,9 +78,10 @@ class Daemon:
     """Runs the whole of sitewatch in one asyncio loop."""
 
     def __init__(self, config: Config, *, config_path: str | Path | None = None, clock: Clock | None = None,
-                 clients: ClientRouter | None = None) -> None:
+                 clients: ClientRouter | None = None, overrides: Overrides | None = None) -> None:
         self.config = config
         self.config_path = config_path
+        self.overrides = overrides or {}  #: command-line settings, laid over every reloaded file
         self.clock = clock or SystemClock()
         self.clients = clients or build_clients(config)
         self.state = FleetState()
@@ -113,6 +116,8 @@ class Daemon:
         self.self_metrics.registry.register(self.escalation.collector())
         self.acks = IncidentAcks(self.incidents, group_incidents=self.escalation.group_incidents)
         self.heartbeat = Heartbeat(config.notifications.heartbeat) if config.notifications.heartbeat else None
+        self._jobs: AsyncIOScheduler | None = None  # set while running
+        self._reloading: set[asyncio.Task[None]] = set()
         self._shifts_checked_to = self.clock.time()
         self._apply(config)
 
@@ -125,30 +130,105 @@ class Daemon:
         self._plans = site_plans(config)
         self.state.set_sites(self._plans)
         self.exposition.set_sites([s for s in config.sites if s.id in self._plans])
+        self.exposition.staleness = config.daemon.staleness_seconds
         self.self_metrics.sites.set(len(self._sites))
+        self.scheduler.concurrency = config.daemon.concurrency
+        self.scheduler.set_interval(config.daemon.poll_interval)
         self.scheduler.set_sites(self._plans)
 
     def reload(self) -> bool:
-        """Re-read the configuration; on any error keep running with the old one."""
+        """Re-read the configuration (SIGHUP) and adopt it everywhere; on any error keep running
+        with the old one. Settings only a restart can change keep their running values, named
+        in one warning."""
         if self.config_path is None:
             return False
         try:
-            new = load_config(self.config_path)
-        except ConfigError as e:
+            new = with_overrides(load_config(self.config_path), self.overrides)
+            new, fixed = keep_fixed(self.config, new)
+            # everything that can still refuse the new configuration, before anything changes
+            signer, notifiers = ack_signer(new), build_notifiers(new)
+        except (ConfigError, ValueError) as e:
             log.error("configuration reload failed, keeping the running configuration:\n%s", e)
             return False
-        if new.daemon.poll_interval != self.config.daemon.poll_interval or \
-                new.daemon.listen != self.config.daemon.listen:
-            log.warning("poll_interval and listen changes take effect at the next restart")
-        new = new.model_copy(update={"daemon": self.config.daemon, "traps": self.config.traps,
-                                     "incidents": self.config.incidents})
-        self._apply(new)
-        self.incidents.set_config(new)
-        self.escalation.set_config(new, build_notifiers(new))
-        if self.traps is not None:
-            self.traps.update(TrapSources.from_config(new))
+        if fixed:
+            log.warning("configuration reload: %s changed; the running value%s kept until sitewatch is "
+                        "restarted", ", ".join(fixed), " is" if len(fixed) == 1 else "s are")
+        self._adopt(new, signer, notifiers)
         log.info("configuration reloaded: %d sites", len(self._sites))
         return True
+
+    def _adopt(self, config: Config, signer: AckSigner, notifiers: Mapping[str, Notifier]) -> None:
+        # Swap the configuration into every service first, then let the incident changes it
+        # caused (a removed maintenance window, a changed site tree) flow: they are routed,
+        # composed and signed under the new configuration, never the old one.
+        before = self.config
+        self._apply(config)
+        self.signer = signer
+        self.escalation.set_config(config, notifiers, signer=signer)
+        changes = self.incidents.adopt_config(config)
+        self._reload_traps(before.traps, config)
+        if config.notifications.heartbeat != before.notifications.heartbeat:
+            self._reload_heartbeat(config)
+        self.incidents.publish(changes)
+
+    def _reload_traps(self, before: TrapsConfig, config: Config) -> None:
+        traps = config.traps
+        if self.traps is not None and traps.enabled and traps.listen == before.listen:
+            self.traps.update(TrapSources.from_config(config))
+        elif self.traps is None and not traps.enabled:
+            return
+        elif self._jobs is None:  # not running yet: run() starts the receiver
+            self.traps = self._trap_receiver(config) if traps.enabled else None
+        else:
+            self._in_background(self._move_traps(config))
+
+    def _trap_receiver(self, config: Config) -> TrapReceiver:
+        return TrapReceiver.from_config(config, on_event=self.incidents.on_trap, clock=self.clock)
+
+    async def _move_traps(self, config: Config) -> None:
+        """Start, stop or rebind the trap receiver: the new address is bound before the old one
+        is let go, and if it cannot be bound, traps keep coming in where they did."""
+        old, listen = self.traps, config.traps.listen
+        new = self._trap_receiver(config) if config.traps.enabled else None
+        if new is not None:
+            try:
+                await new.start()
+            except OSError as e:
+                if old is None:
+                    log.error("cannot receive traps on %s: %s", listen, e)
+                    return
+                old.update(TrapSources.from_config(config))
+                log.error("cannot receive traps on %s: %s; still receiving on %s:%d (restart sitewatch to "
+                          "move there)", listen, e, *(old.address or ("?", 0)))
+                return
+        self.traps = new
+        if old is not None:
+            await old.stop()
+        log.info("receiving SNMP traps on %s" if new is not None else "no longer receiving SNMP traps", listen)
+
+    def _reload_heartbeat(self, config: Config) -> None:
+        old = self.heartbeat
+        spec = config.notifications.heartbeat
+        self.heartbeat = Heartbeat(spec) if spec is not None else None
+        self._schedule_heartbeat()
+        if old is not None:
+            self._in_background(old.close())
+
+    def _schedule_heartbeat(self) -> None:
+        jobs = self._jobs
+        if jobs is None:
+            return
+        if jobs.get_job("heartbeat") is not None:
+            jobs.remove_job("heartbeat")
+        if self.heartbeat is not None:
+            jobs.add_job(self._heartbeat, "interval", seconds=self.heartbeat.interval, id="heartbeat",
+                         max_instances=1, coalesce=True)
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        # reload() runs in a signal handler; what must await runs as a task kept until it ends
+        task = asyncio.get_running_loop().create_task(work)
+        self._reloading.add(task)
+        task.add_done_callback(self._reloading.discard)
 
     # -- polling -------------------------------------------------------------------------
     def _dropped_counts(self) -> list[Mapping[str, int]]:
@@ -248,7 +328,7 @@ class Daemon:
                         ])
         server = EmbeddedServer(server_config(app, host, port, request_timeout=lambda: self.config.api.request_timeout))
         server_task = asyncio.create_task(server.serve(), name="http")
-        jobs = AsyncIOScheduler(timezone=self.config.daemon.timezone)
+        jobs = self._jobs = AsyncIOScheduler(timezone=self.config.daemon.timezone)
         tick = max(0.05, min(1.0, self.config.daemon.poll_interval / 20))
         jobs.add_job(self._dispatch_due, "interval", seconds=tick, id="dispatch-due-polls",
                      max_instances=1, coalesce=True)
@@ -263,9 +343,7 @@ class Daemon:
         jobs.add_job(self._shift_notices, "interval", seconds=30, id="shift-notices", max_instances=1,
                      coalesce=True)
         jobs.add_job(self._prune, "interval", hours=24, id="escalation-prune", max_instances=1, coalesce=True)
-        if self.heartbeat is not None:
-            jobs.add_job(self._heartbeat, "interval", seconds=self.heartbeat.interval, id="heartbeat",
-                         max_instances=1, coalesce=True)
+        self._schedule_heartbeat()
         for warning in oncall_warnings(self.config, self.clock.time()):
             log.warning("on-call: %s", warning)
         self._escalation_audit_at_start()
@@ -329,17 +407,45 @@ def ack_signer(config: Config) -> AckSigner:
     return AckSigner(path.read_text().strip().encode(), links.ttl)
 
 
+#: settings bound at start (sockets, files, clients): a reload keeps the running value
+RESTART_NEEDED: tuple[tuple[str, str], ...] = (
+    ("daemon", "listen"), ("daemon", "state_dir"), ("daemon", "snmp_client"), ("daemon", "timezone"),
+    ("incidents", "database"))
+
+Overrides = Mapping[str, Mapping[str, Any]]
+
+
+def with_overrides(config: Config, overrides: Overrides) -> Config:
+    """``config`` with command-line settings laid over it: ``{"daemon": {"listen": ...}}``."""
+    if not overrides:
+        return config
+    return config.model_copy(update={section: getattr(config, section).model_copy(update=dict(fields))
+                                     for section, fields in overrides.items()})
+
+
+def keep_fixed(running: Config, new: Config) -> tuple[Config, list[str]]:
+    """``new`` with the ``RESTART_NEEDED`` settings at their running values, and the names of
+    those the new configuration would change."""
+    changed = [f"{section}.{name}" for section, name in RESTART_NEEDED
+               if getattr(getattr(new, section), name) != getattr(getattr(running, section), name)]
+    kept: dict[str, dict[str, Any]] = {}
+    for section, name in RESTART_NEEDED:
+        kept.setdefault(section, {})[name] = getattr(getattr(running, section), name)
+    return with_overrides(new, kept), changed
+
+
 def run_daemon(config_path: str | Path, *, traps_listen: str | None = None, **overrides: Any) -> int:
-    """Load the configuration and run until signalled; ``overrides`` replace ``daemon`` fields.
-    Returns the process exit code."""
-    config = load_config(config_path)
+    """Load the configuration and run until signalled; ``overrides`` replace ``daemon`` fields
+    (in every reload too). Returns the process exit code."""
+    laid: dict[str, dict[str, Any]] = {}
     if overrides:
-        config = config.model_copy(update={"daemon": config.daemon.model_copy(update=overrides)})
+        laid["daemon"] = overrides
     if traps_listen:
-        config = config.model_copy(update={"traps": config.traps.model_copy(update={"listen": traps_listen})})
+        laid["traps"] = {"listen": traps_listen}
+    config = with_overrides(load_config(config_path), laid)
 
     async def main() -> None:
-        d = Daemon(config, config_path=config_path)
+        d = Daemon(config, config_path=config_path, overrides=laid)
         d.install_signal_handlers()
         await d.run()
 
