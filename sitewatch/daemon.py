@@ -20,7 +20,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from sitewatch.api import build_app
 from sitewatch.clock import Clock, SystemClock
-from sitewatch.config.incident_schema import TrapsConfig
 from sitewatch.config.loader import load_config
 from sitewatch.config.schema import Config, Site
 from sitewatch.errors import ConfigError
@@ -118,6 +117,7 @@ class Daemon:
         self.heartbeat = Heartbeat(config.notifications.heartbeat) if config.notifications.heartbeat else None
         self._jobs: AsyncIOScheduler | None = None  # set while running
         self._reloading: set[asyncio.Task[None]] = set()
+        self._traps_moving = asyncio.Lock()
         self._shifts_checked_to = self.clock.time()
         self._apply(config)
 
@@ -166,21 +166,26 @@ class Daemon:
         self.signer = signer
         self.escalation.set_config(config, notifiers, signer=signer)
         changes = self.incidents.adopt_config(config)
-        self._reload_traps(before.traps, config)
+        self._reload_traps(config)
         if config.notifications.heartbeat != before.notifications.heartbeat:
             self._reload_heartbeat(config)
         self.incidents.publish(changes)
 
-    def _reload_traps(self, before: TrapsConfig, config: Config) -> None:
-        traps = config.traps
-        if self.traps is not None and traps.enabled and traps.listen == before.listen:
-            self.traps.update(TrapSources.from_config(config))
-        elif self.traps is None and not traps.enabled:
-            return
-        elif self._jobs is None:  # not running yet: run() starts the receiver
-            self.traps = self._trap_receiver(config) if traps.enabled else None
-        else:
+    def _reload_traps(self, config: Config) -> None:
+        if self._jobs is not None:
             self._in_background(self._move_traps(config))
+        elif not self._adjust_traps(config):  # not running yet: run() starts the receiver
+            self.traps = self._trap_receiver(config) if config.traps.enabled else None
+
+    def _adjust_traps(self, config: Config) -> bool:
+        """True when the receiver as it is serves ``config.traps`` (given the new sites)."""
+        traps, current = config.traps, self.traps
+        if current is None:
+            return not traps.enabled
+        if traps.enabled and traps.listen == current.listen:
+            current.update(TrapSources.from_config(config))
+            return True
+        return False
 
     def _trap_receiver(self, config: Config) -> TrapReceiver:
         return TrapReceiver.from_config(config, on_event=self.incidents.on_trap, clock=self.clock)
@@ -188,23 +193,26 @@ class Daemon:
     async def _move_traps(self, config: Config) -> None:
         """Start, stop or rebind the trap receiver: the new address is bound before the old one
         is let go, and if it cannot be bound, traps keep coming in where they did."""
-        old, listen = self.traps, config.traps.listen
-        new = self._trap_receiver(config) if config.traps.enabled else None
-        if new is not None:
-            try:
-                await new.start()
-            except OSError as e:
-                if old is None:
-                    log.error("cannot receive traps on %s: %s", listen, e)
-                    return
-                old.update(TrapSources.from_config(config))
-                log.error("cannot receive traps on %s: %s; still receiving on %s:%d (restart sitewatch to "
-                          "move there)", listen, e, *(old.address or ("?", 0)))
+        async with self._traps_moving:  # one reload after another, each from where the last left it
+            if self._adjust_traps(config):
                 return
-        self.traps = new
-        if old is not None:
-            await old.stop()
-        log.info("receiving SNMP traps on %s" if new is not None else "no longer receiving SNMP traps", listen)
+            old, listen = self.traps, config.traps.listen
+            new = self._trap_receiver(config) if config.traps.enabled else None
+            if new is not None:
+                try:
+                    await new.start()
+                except OSError as e:
+                    if old is None:
+                        log.error("cannot receive traps on %s: %s", listen, e)
+                        return
+                    old.update(TrapSources.from_config(config))
+                    log.error("cannot receive traps on %s: %s; still receiving on %s (restart sitewatch to "
+                              "move there)", listen, e, old.listen)
+                    return
+            self.traps = new
+            if old is not None:
+                await old.stop()
+            log.info("receiving SNMP traps on %s" if new is not None else "no longer receiving SNMP traps", listen)
 
     def _reload_heartbeat(self, config: Config) -> None:
         old = self.heartbeat
@@ -373,6 +381,8 @@ class Daemon:
             server.should_exit = True
             with contextlib.suppress(Exception, SystemExit):
                 await server_task
+            if self._reloading:  # a trap rebind or heartbeat close a reload started
+                await asyncio.wait(self._reloading)
             if self.traps is not None:
                 await self.traps.stop()
             await self.escalation.stop()

@@ -267,6 +267,20 @@ async def test_ack_link_secret_and_lifetime(tmp_path: Path) -> None:
         assert d.daemon.signer.ttl == 600
 
 
+async def test_api_tokens(tmp_path: Path) -> None:
+    path = write_config(tmp_path, [site("A", free_udp_port(), "a")])
+    async with running_daemon(path) as d:
+        async def ack_status(token: str) -> int:
+            r = await d.http.post("/api/v1/incidents/999/ack", headers={"Authorization": f"Bearer {token}"})
+            return r.status_code
+
+        assert await ack_status(API_TOKEN) == 404
+        edit(path, lambda doc: doc["api"].update(tokens={"noc-2": {"value": "a-new-noc-token"}}))
+        assert d.daemon.reload()
+        assert await ack_status(API_TOKEN) == 401, "a token removed from the file no longer works"
+        assert await ack_status("a-new-noc-token") == 404
+
+
 async def _trap(port: int, community: bytes) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.sendto(encode_v2c_trap(community, "1.3.6.1.2.1.33.2.1"), ("127.0.0.1", port))
