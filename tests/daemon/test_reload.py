@@ -29,7 +29,18 @@ from sitewatch.messages.acklinks import AckSigner
 from sitewatch.simulator import Fleet
 from sitewatch.simulator.fleetconfig import fleet_config, write_fleet_config
 from tests.agents import free_udp_port
-from tests.daemon.conftest import API_TOKEN, Running, Samples, free_tcp_port, running_daemon, site, value, write_config
+from tests.daemon.conftest import (
+    API_TOKEN,
+    API_TOKENS,
+    READ_TOKEN,
+    Running,
+    Samples,
+    free_tcp_port,
+    running_daemon,
+    site,
+    value,
+    write_config,
+)
 from tests.notify.receivers import CaptureServer
 from tests.traps.peers import encode_v2c_trap
 
@@ -48,7 +59,7 @@ def _district_config(tmp: Path, sms: CaptureServer, **sections: Any) -> Config:
         "daemon": {"poll_interval": 1.0, "snmp_timeout": 0.5, "snmp_retries": 0, "listen": listen,
                    "state_dir": str(tmp / "state")},
         "traps": {"listen": f"127.0.0.1:{free_udp_port()}"},
-        "api": {"tokens": {"noc": {"value": API_TOKEN}}},
+        "api": {"tokens": API_TOKENS},
         "thresholds": {"default": {"hold": {"mains_lost": 1, "on_battery": 1},
                                    "clear_hold": {"mains_lost": 1, "on_battery": 1}}},
         "channels": {"sms": {"type": "sms_gateway", "settings": {"url": f"{sms.url}/sms",
@@ -408,7 +419,8 @@ async def test_sighup_reloads_a_running_sitewatch(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "sitewatch", "run", "--config", str(path),
                                                 stderr=asyncio.subprocess.PIPE)
     try:
-        async with httpx.AsyncClient(base_url=f"http://{listen}", timeout=5) as http:
+        async with httpx.AsyncClient(base_url=f"http://{listen}", timeout=5,
+                                     headers={"Authorization": f"Bearer {READ_TOKEN}"}) as http:
             async def listed() -> set[str]:
                 for _ in range(200):
                     try:
