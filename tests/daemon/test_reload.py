@@ -413,11 +413,22 @@ async def test_an_invalid_config_keeps_the_running_one(tmp_path: Path, caplog: p
         assert await _sites_listed(d) == {"A"}
 
 
+async def test_a_config_the_services_refuse_keeps_the_running_one(tmp_path: Path,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    path = write_config(tmp_path, [site("A", free_udp_port(), "a")])
+    async with running_daemon(path) as d:
+        signer = d.daemon.signer
+        edit(path, lambda doc: doc.update(sites=[], notifications={"ack_links": {"secret": {"value": "short"}}}))
+        assert not d.daemon.reload()
+        assert "at least 16 bytes" in caplog.text
+        assert await _sites_listed(d) == {"A"} and d.daemon.signer is signer
+
+
 async def test_sighup_reloads_a_running_sitewatch(tmp_path: Path) -> None:
     path = write_config(tmp_path, [site("A", free_udp_port(), "a")])
-    listen = yaml.safe_load(path.read_text())["daemon"]["listen"]
+    listen = f"127.0.0.1:{free_tcp_port()}"  # the command line's, not the file's: it stays
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "sitewatch", "run", "--config", str(path),
-                                                stderr=asyncio.subprocess.PIPE)
+                                                "--listen", listen, stderr=asyncio.subprocess.PIPE)
     try:
         async with httpx.AsyncClient(base_url=f"http://{listen}", timeout=5,
                                      headers={"Authorization": f"Bearer {READ_TOKEN}"}) as http:
@@ -443,3 +454,4 @@ async def test_sighup_reloads_a_running_sitewatch(tmp_path: Path) -> None:
         _, err = await asyncio.wait_for(proc.communicate(), 15)
     assert proc.returncode == 0, err.decode()
     assert "configuration reloaded: 2 sites" in err.decode()
+    assert "restart" not in err.decode(), "a command-line setting is not a change the file makes"
