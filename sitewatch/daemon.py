@@ -12,7 +12,7 @@ import logging
 import os
 import secrets
 import signal
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from sitewatch.messages.acklinks import AckSigner
 from sitewatch.messages.ackpage import ack_routes
 from sitewatch.metrics import Exposition, SelfMetrics
 from sitewatch.model import PollResult
+from sitewatch.notify.model import Notifier
 from sitewatch.notify.registry import build_notifiers
 from sitewatch.oncall.api import oncall_routes
 from sitewatch.oncall.checks import oncall_warnings
@@ -50,7 +51,7 @@ from sitewatch.supervisor import Supervisor
 from sitewatch.targets import site_plans
 from sitewatch.traps import TrapReceiver, TrapSources
 
-__all__ = ["Daemon", "build_clients", "parse_listen"]
+__all__ = ["RESTART_NEEDED", "Daemon", "build_clients", "keep_fixed", "parse_listen", "with_overrides"]
 
 log = logging.getLogger("sitewatch")
 
@@ -79,9 +80,10 @@ class Daemon:
     """Runs the whole of sitewatch in one asyncio loop."""
 
     def __init__(self, config: Config, *, config_path: str | Path | None = None, clock: Clock | None = None,
-                 clients: ClientRouter | None = None) -> None:
+                 clients: ClientRouter | None = None, overrides: Overrides | None = None) -> None:
         self.config = config
         self.config_path = config_path
+        self.overrides = overrides or {}  #: command-line settings, laid over every reloaded file
         self.clock = clock or SystemClock()
         self.clients = clients or build_clients(config)
         self.state = FleetState()
@@ -119,6 +121,10 @@ class Daemon:
         self.systemd = ServiceNotifier.from_environment()
         self.supervisor = Supervisor(clock=self.clock, on_change=self._health_changed)
         self.self_metrics.registry.register(self.supervisor.collector())
+        self.jobs: AsyncIOScheduler | None = None  # set while running
+        self._heartbeat_job: Callable[[], Awaitable[None]] | None = None  # supervised, made once
+        self._reloading: set[asyncio.Task[None]] = set()
+        self._traps_moving = asyncio.Lock()
         self._shifts_checked_to = self.clock.time()
         self._apply(config)
 
@@ -131,30 +137,116 @@ class Daemon:
         self._plans = site_plans(config)
         self.state.set_sites(self._plans)
         self.exposition.set_sites([s for s in config.sites if s.id in self._plans])
+        self.exposition.staleness = config.daemon.staleness_seconds
         self.self_metrics.sites.set(len(self._sites))
+        self.scheduler.concurrency = config.daemon.concurrency
+        self.scheduler.set_interval(config.daemon.poll_interval)
         self.scheduler.set_sites(self._plans)
 
     def reload(self) -> bool:
-        """Re-read the configuration; on any error keep running with the old one."""
+        """Re-read the configuration (SIGHUP) and adopt it everywhere; on any error keep running
+        with the old one. Settings only a restart can change keep their running values, named
+        in one warning."""
         if self.config_path is None:
             return False
         try:
-            new = load_config(self.config_path)
-        except ConfigError as e:
+            new = with_overrides(load_config(self.config_path), self.overrides)
+            new, fixed = keep_fixed(self.config, new)
+            # everything that can still refuse the new configuration, before anything changes
+            signer, notifiers = ack_signer(new), build_notifiers(new)
+        except (ConfigError, ValueError) as e:
             log.error("configuration reload failed, keeping the running configuration:\n%s", e)
             return False
-        if new.daemon.poll_interval != self.config.daemon.poll_interval or \
-                new.daemon.listen != self.config.daemon.listen:
-            log.warning("poll_interval and listen changes take effect at the next restart")
-        new = new.model_copy(update={"daemon": self.config.daemon, "traps": self.config.traps,
-                                     "incidents": self.config.incidents})
-        self._apply(new)
-        self.incidents.set_config(new)
-        self.escalation.set_config(new, build_notifiers(new))
-        if self.traps is not None:
-            self.traps.update(TrapSources.from_config(new))
+        if fixed:
+            log.warning("configuration reload: %s changed; the running value%s kept until sitewatch is "
+                        "restarted", ", ".join(fixed), " is" if len(fixed) == 1 else "s are")
+        self._adopt(new, signer, notifiers)
         log.info("configuration reloaded: %d sites", len(self._sites))
         return True
+
+    def _adopt(self, config: Config, signer: AckSigner, notifiers: Mapping[str, Notifier]) -> None:
+        # Swap the configuration into every service first, then let the incident changes it
+        # caused (a removed maintenance window, a changed site tree) flow: they are routed,
+        # composed and signed under the new configuration, never the old one.
+        before = self.config
+        self._apply(config)
+        self.signer = signer
+        self.escalation.set_config(config, notifiers, signer=signer)
+        changes = self.incidents.adopt_config(config)
+        self._reload_traps(config)
+        if config.notifications.heartbeat != before.notifications.heartbeat:
+            self._reload_heartbeat(config)
+        self.incidents.publish(changes)
+
+    def _reload_traps(self, config: Config) -> None:
+        if self.jobs is not None:
+            self._in_background(self._move_traps(config))
+        elif not self._adjust_traps(config):  # not running yet: run() starts the receiver
+            self.traps = self._trap_receiver(config) if config.traps.enabled else None
+
+    def _adjust_traps(self, config: Config) -> bool:
+        """True when the receiver as it is serves ``config.traps`` (given the new sites)."""
+        traps, current = config.traps, self.traps
+        if current is None:
+            return not traps.enabled
+        if traps.enabled and traps.listen == current.listen:
+            current.update(TrapSources.from_config(config))
+            return True
+        return False
+
+    def _trap_receiver(self, config: Config) -> TrapReceiver:
+        return TrapReceiver.from_config(config, on_event=self.incidents.on_trap, clock=self.clock)
+
+    async def _move_traps(self, config: Config) -> None:
+        """Start, stop or rebind the trap receiver: the new address is bound before the old one
+        is let go, and if it cannot be bound, traps keep coming in where they did."""
+        async with self._traps_moving:  # one reload after another, each from where the last left it
+            if self._adjust_traps(config):
+                return
+            old, listen = self.traps, config.traps.listen
+            new = self._trap_receiver(config) if config.traps.enabled else None
+            if new is not None:
+                try:
+                    await new.start()
+                except OSError as e:
+                    if old is None:
+                        log.error("cannot receive traps on %s: %s", listen, e)
+                        return
+                    old.update(TrapSources.from_config(config))
+                    log.error("cannot receive traps on %s: %s; still receiving on %s (restart sitewatch to "
+                              "move there)", listen, e, old.listen)
+                    return
+            self.traps = new
+            if old is not None:
+                await old.stop()
+            log.info("receiving SNMP traps on %s" if new is not None else "no longer receiving SNMP traps", listen)
+
+    def _reload_heartbeat(self, config: Config) -> None:
+        old = self.heartbeat
+        spec = config.notifications.heartbeat
+        self.heartbeat = Heartbeat(spec) if spec is not None else None
+        self._schedule_heartbeat()
+        if old is not None:
+            self._in_background(old.close())
+
+    def _schedule_heartbeat(self) -> None:
+        """(Re)schedule the supervised heartbeat job at the configured interval, or drop it."""
+        jobs = self.jobs
+        if jobs is None:
+            return
+        if jobs.get_job("heartbeat") is not None:
+            jobs.remove_job("heartbeat")
+        if self.heartbeat is not None:
+            if self._heartbeat_job is None:
+                self._heartbeat_job = self.supervisor.job("heartbeat", self._heartbeat, vital=False)
+            jobs.add_job(self._heartbeat_job, "interval", seconds=self.heartbeat.interval, id="heartbeat",
+                         name="heartbeat", max_instances=1, coalesce=True)
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        # reload() runs in a signal handler; what must await runs as a task kept until it ends
+        task = asyncio.get_running_loop().create_task(work)
+        self._reloading.add(task)
+        task.add_done_callback(self._reloading.discard)
 
     # -- polling -------------------------------------------------------------------------
     def _dropped_counts(self) -> list[Mapping[str, int]]:
@@ -270,6 +362,7 @@ class Daemon:
         for name, job, seconds, vital in self._jobs():
             jobs.add_job(self.supervisor.job(name, job, vital=vital), "interval", seconds=seconds, id=name, name=name,
                          max_instances=1, coalesce=True)
+        self._schedule_heartbeat()
         for warning in oncall_warnings(self.config, self.clock.time()):
             log.warning("on-call: %s", warning)
         self._escalation_audit_at_start()
@@ -301,6 +394,8 @@ class Daemon:
                 await server_task
             await self.escalation.stop()
             await self.supervisor.stop()
+            if self._reloading:  # a trap rebind or heartbeat close a reload started
+                await asyncio.wait(self._reloading)
             if self.traps is not None:
                 await self.traps.stop()
             if self.heartbeat is not None:
@@ -321,9 +416,7 @@ class Daemon:
             ("shift-notices", self._shift_notices, 30, False),
             ("escalation-prune", self._prune, 86400, False),
         ]
-        if self.heartbeat is not None:
-            jobs.append(("heartbeat", self._heartbeat, self.heartbeat.interval, False))
-        return jobs
+        return jobs  # and the heartbeat, which a reload may add, move or drop: _schedule_heartbeat
 
     async def _receive_traps(self) -> None:
         # a port still held (the previous process, another trap daemon) is retried with backoff
@@ -365,18 +458,46 @@ def ack_signer(config: Config) -> AckSigner:
     return AckSigner(path.read_text().strip().encode(), links.ttl)
 
 
+#: settings bound at start (sockets, files, clients): a reload keeps the running value
+RESTART_NEEDED: tuple[tuple[str, str], ...] = (
+    ("daemon", "listen"), ("daemon", "state_dir"), ("daemon", "snmp_client"), ("daemon", "timezone"),
+    ("incidents", "database"))
+
+Overrides = Mapping[str, Mapping[str, Any]]
+
+
+def with_overrides(config: Config, overrides: Overrides) -> Config:
+    """``config`` with command-line settings laid over it: ``{"daemon": {"listen": ...}}``."""
+    if not overrides:
+        return config
+    return config.model_copy(update={section: getattr(config, section).model_copy(update=dict(fields))
+                                     for section, fields in overrides.items()})
+
+
+def keep_fixed(running: Config, new: Config) -> tuple[Config, list[str]]:
+    """``new`` with the ``RESTART_NEEDED`` settings at their running values, and the names of
+    those the new configuration would change."""
+    changed = [f"{section}.{name}" for section, name in RESTART_NEEDED
+               if getattr(getattr(new, section), name) != getattr(getattr(running, section), name)]
+    kept: dict[str, dict[str, Any]] = {}
+    for section, name in RESTART_NEEDED:
+        kept.setdefault(section, {})[name] = getattr(getattr(running, section), name)
+    return with_overrides(new, kept), changed
+
+
 def run_daemon(config_path: str | Path, *, traps_listen: str | None = None, **overrides: Any) -> int:
-    """Load the configuration and run until signalled; ``overrides`` replace ``daemon`` fields.
-    Returns the process exit code."""
+    """Load the configuration and run until signalled; ``overrides`` replace ``daemon`` fields
+    (in every reload too). Returns the process exit code."""
     os.umask(0o077)  # whatever the daemon writes (database, key, caches) is its own
-    config = load_config(config_path)
+    laid: dict[str, dict[str, Any]] = {}
     if overrides:
-        config = config.model_copy(update={"daemon": config.daemon.model_copy(update=overrides)})
+        laid["daemon"] = overrides
     if traps_listen:
-        config = config.model_copy(update={"traps": config.traps.model_copy(update={"listen": traps_listen})})
+        laid["traps"] = {"listen": traps_listen}
+    config = with_overrides(load_config(config_path), laid)
 
     async def main() -> None:
-        d = Daemon(config, config_path=config_path)
+        d = Daemon(config, config_path=config_path, overrides=laid)
         d.install_signal_handlers()
         await d.run()
 

@@ -103,7 +103,8 @@ class Exposition:
     def __init__(self, *, state: FleetState, sites: Sequence[Site], staleness: float,
                  now: Callable[[], float], own: CollectorRegistry | None = None) -> None:
         self._state = state
-        self._staleness = staleness
+        #: readings older than this are not exported as current (a reload may change it)
+        self.staleness = staleness
         self._now = now
         self._own = own
         self._cache: dict[str, _SiteLines] = {}
@@ -174,7 +175,7 @@ class Exposition:
                 lines = cache[sid] = self._render(status)
             for name, b in lines.always.items():
                 per_family[name].append(b)
-            if status.fresh(now, self._staleness):
+            if status.fresh(now, self.staleness):
                 for name, b in lines.readings.items():
                     per_family[name].append(b)
         out: list[bytes] = []

@@ -61,14 +61,28 @@ class PollScheduler:
         for sid in list(self._due):
             if sid not in wanted:
                 del self._due[sid]
-        base = now - (now % self.interval)
         for sid in sorted(wanted):
             if sid in self._due or sid in self._running:
                 continue
-            due = base + site_offset(sid, self.interval)
-            if due < now:
-                due += self.interval
-            self._push(sid, due)
+            self._push(sid, self._first_due(sid, now))
+        self._drop_stale()
+
+    def set_interval(self, interval: float) -> None:
+        """Poll every ``interval`` from now on: waiting sites move to their offset in the new
+        interval (a shorter one is not waited out at the old pace); running polls finish first."""
+        if interval == self.interval:
+            return
+        self.interval = interval
+        now = self._clock.monotonic()
+        for sid in list(self._due):
+            self._push(sid, self._first_due(sid, now))
+        self._drop_stale()
+
+    def _first_due(self, site_id: str, now: float) -> float:
+        due = now - (now % self.interval) + site_offset(site_id, self.interval)
+        return due + self.interval if due < now else due
+
+    def _drop_stale(self) -> None:
         self._heap = [(d, s) for d, s in self._heap if self._due.get(s) == d]
         heapq.heapify(self._heap)
 

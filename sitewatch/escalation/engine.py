@@ -105,11 +105,14 @@ class EscalationEngine:
                              f"last error: {s.last_error}")
         return lines
 
-    def set_config(self, config: Config, notifiers: Mapping[str, Notifier] | None = None) -> None:
-        """Adopt a reloaded config (and rebuilt notifiers, if given). Escalations under way keep
-        the policy snapshot they started with; people, contacts and rosters are read fresh."""
+    def set_config(self, config: Config, notifiers: Mapping[str, Notifier] | None = None,
+                   signer: AckLinkSigner | None = None) -> None:
+        """Adopt a reloaded config (and rebuilt notifiers and ack-link signer, if given). Escalations
+        under way keep the policy snapshot they started with; people, contacts and rosters are read fresh."""
         self.config = config
         self.composer.config = config
+        if signer is not None:
+            self.composer.signer = signer
         self.pipeline.config = config
         self.worker.max_retry_time = config.notifications.max_retry_time
         self.worker.set_channels(notifiers if notifiers is not None else self.worker.notifiers,

@@ -63,6 +63,12 @@ class IncidentService:
     # -- configuration --------------------------------------------------------------------
     def set_config(self, config: Config) -> None:
         """Adopt a (re)loaded configuration: contexts, the site tree, config maintenance windows."""
+        self.publish(self.adopt_config(config))
+
+    def adopt_config(self, config: Config) -> list[IncidentChange]:
+        """``set_config`` without telling the listeners: the changes it committed (incidents a
+        removed window or a changed site tree released) are returned for ``publish``, so a
+        daemon swapping its configuration into every service pages them under the new one."""
         now = self.clock.time()
         self._sites = {s.id: s for s in config.sites}
         self._contexts = {s.id: site_context(config, s) for s in config.sites}
@@ -72,6 +78,10 @@ class IncidentService:
             self.store.prune_eval_states(self._sites)
         for gone in set(self._states) - set(self._sites):
             del self._states[gone]
+        return changes
+
+    def publish(self, changes: list[IncidentChange]) -> None:
+        """Tell the listeners of changes already committed (see ``adopt_config``)."""
         self._emit(changes)
 
     def subscribe(self, listener: ChangeListener) -> None:

@@ -103,6 +103,7 @@ class TrapReceiver:
 
     def __init__(self, *, sources: TrapSources, on_event: OnEvent, listen: str = "0.0.0.0:162",
                  catalog: TrapCatalog | None = None, clock: Clock | None = None, max_engine_ids: int = 4) -> None:
+        self.listen = listen  #: the address asked for (``address`` is where it is bound)
         self._listen = parse_listen(listen)
         self._on_event = on_event
         self._catalog = catalog if catalog is not None else TrapCatalog.shipped()

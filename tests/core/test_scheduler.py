@@ -147,3 +147,22 @@ async def test_a_poll_longer_than_the_interval_skips_missed_slots() -> None:
     assert len(times) == 2
     assert abs(times[1] - (t0 + 30)) <= 0.5  # next slot in phase, not back to back
     await sched.stop()
+
+
+async def test_a_new_interval_applies_at_once_spread_over_it() -> None:
+    clock = FakeClock(0.0)
+    rec = Recorder(clock)
+    sched = PollScheduler(poll=rec.poll, interval=300, concurrency=50, clock=clock)
+    sites = [f"S{i}" for i in range(100)]
+    sched.set_sites(sites)
+    await _advance(clock, sched, 300)
+    assert len(rec.started) == 100
+    sched.set_interval(30)  # a reload: the waiting sites do not wait out the old 5 minutes
+    await _advance(clock, sched, 330)
+    after = rec.started[100:]
+    assert sorted(s for s, _ in after) == sorted(sites)
+    starts = sorted(t for _, t in after)
+    assert starts[0] < 303 and starts[-1] > 327  # spread over the new interval, not a burst
+    await _advance(clock, sched, 360)
+    assert len(rec.started) == 300
+    await sched.stop()
