@@ -17,8 +17,9 @@ Rules, in the operator's terms:
 - **Maintenance** (see ``maintenance``): an incident opening inside an active window covering its
   site is marked and not paged; when the window ends (``tick``) or is deleted while the incident
   is open, it starts paging.
-- **Manual resolve** closes the incident whatever the evaluator thinks. If the condition is in
-  fact still present, the evaluator's next ``opened`` or ``updated`` for the key opens a new
+- **Manual resolve** closes the incident whatever the evaluator thinks (``IncidentService``
+  refuses it while the condition is still found, unless forced, and then makes the evaluator
+  forget the incident). The evaluator's next ``opened`` or ``updated`` for the key opens a new
   incident (an ``updated`` for a key with no incident is treated as ``opened``); a ``resolved``
   or ``steady`` for a key with no incident is ignored.
 
