@@ -25,7 +25,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from sitewatch.config.locations import ConfigPath, Where, render_path
 from sitewatch.errors import ConfigIssue
 
-__all__ = ["ALIAS_FLOOR", "ALIAS_RATIO", "YamlDoc", "YamlOrigin", "read_yaml"]
+__all__ = ["ALIAS_FLOOR", "ALIAS_RATIO", "MAX_DEPTH", "YamlDoc", "YamlOrigin", "read_yaml"]
 
 #: libyaml's parser when PyYAML was built with it (about 10x faster; nodes keep their marks)
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -33,6 +33,8 @@ _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 ALIAS_FLOOR = 100_000
 #: ... or this many times the values written in it, if more (a large fleet sharing blocks)
 ALIAS_RATIO = 10
+#: no configuration nests deeper (a site's thresholds are 4 levels); deeper is refused, not a crash
+MAX_DEPTH = 64
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -101,7 +103,7 @@ def read_yaml(path: Path, display: str) -> tuple[YamlDoc | None, list[ConfigIssu
         root = loader.get_single_node()
         builder = _Builder(loader, root)
         data = builder.build(root, ()) if root is not None else {}
-    except _TooManyAliases as e:
+    except _Refused as e:
         return None, [ConfigIssue(display, e.line, "", e.reason)]
     except yaml.MarkedYAMLError as e:
         return None, [_syntax_issue(display, e)]
@@ -154,6 +156,8 @@ class _Builder:
 
     def build(self, node: Node, path: ConfigPath) -> Any:
         self._count(node, path)
+        if len(path) > MAX_DEPTH:
+            raise _Refused(f"nested more than {MAX_DEPTH} levels deep", node.start_mark.line + 1)
         outermost = self._expansion is None and id(node) in self._seen
         if outermost:
             self._expansion = path
@@ -172,7 +176,7 @@ class _Builder:
         if used and isinstance(used[-1], int):
             used = used[:-1]  # an alias in a list: its line is not kept; name the list's key
         line = self.lines.get(used, node.start_mark.line + 1)
-        raise _TooManyAliases(
+        raise _Refused(
             f"too many alias expansions (more than {self._budget:,} values once expanded, from "
             f"{self._written:,} written in the file)", line)
 
@@ -240,7 +244,9 @@ class _Builder:
         return found
 
 
-class _TooManyAliases(Exception):
+class _Refused(Exception):
+    """A file refused before it is built (an alias bomb, absurd nesting), at a line."""
+
     def __init__(self, reason: str, line: int) -> None:
         super().__init__(reason)
         self.reason, self.line = reason, line

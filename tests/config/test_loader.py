@@ -10,7 +10,7 @@ import pytest
 
 from sitewatch.config.loader import load_config
 from sitewatch.config.schema import SecretRef, SnmpV1V2Credential, SnmpV3Credential
-from sitewatch.config.yamlsource import ALIAS_FLOOR, read_yaml
+from sitewatch.config.yamlsource import ALIAS_FLOOR, MAX_DEPTH, read_yaml
 from sitewatch.errors import ConfigError, ConfigIssue
 
 PROFILES = frozenset({"ups-mib", "if-mib"})
@@ -254,3 +254,10 @@ def test_every_file_that_cannot_be_loaded_is_reported_and_nothing_else(tmp_path:
         ("a.yaml", 1, "no such file"),
         (b.name, 2, "YAML syntax error"),
     ]
+
+
+def test_absurd_nesting_is_refused_at_its_line_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("teams:\n" + "".join("  " * i + "-\n" for i in range(1, 600)) + "  " * 600 + "x\n",
+                    encoding="utf-8")
+    assert [str(i) for i in issues_of(path)] == [f"{path}:{MAX_DEPTH + 2}: nested more than {MAX_DEPTH} levels deep"]
