@@ -19,7 +19,9 @@ import httpx
 import pytest
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
+from sitewatch.api_access import AccessControl
 from sitewatch.api_incidents import incident_routes
 from sitewatch.config.schema import BackupSpec, Config, Site, SiteKind
 from sitewatch.httpserver import EmbeddedServer
@@ -48,10 +50,10 @@ class Desk:
     def __init__(self, db: Path, *, generator: bool = False) -> None:
         self.clock = FixedClock(T0)
         self.db = db
-        self.config = Config(sites=(Site(
+        self.config = Config.model_validate({"api": {"tokens": {"noc": {"value": TOKEN}}}, "sites": [Site(
             id=SITE, name="Trạm BTS Ia Kring", kind=SiteKind.BTS, province="Gia Lai", uplinks=("eth0",),
             backup=BackupSpec(generator=generator, nominal_voltage=48.0, battery_capacity_ah=100.0,
-                              typical_load_watts=1000.0)),))
+                              typical_load_watts=1000.0))]})
         self.store = IncidentStore(db)
         self.heard: list[IncidentChange] = []
         self.service = self._service()
@@ -187,7 +189,8 @@ def _free_port() -> int:
 @pytest.fixture
 async def served(desk: Desk) -> AsyncIterator[str]:
     """The incident API of ``desk`` on 127.0.0.1; yields its base URL."""
-    app = Starlette(routes=incident_routes(service=desk.service, tokens=lambda: {"noc": TOKEN}))
+    app = Starlette(routes=incident_routes(service=desk.service),
+                    middleware=[Middleware(AccessControl, config=lambda: desk.config)])
     port = _free_port()
     server = EmbeddedServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            access_log=False, lifespan="off"))
@@ -225,7 +228,10 @@ async def test_the_api_refuses_with_409_and_resolves_with_force(desk: Desk, serv
         assert desk.store.get_incident(first).state is IncidentState.OPEN
         r = await http.post(f"/api/v1/incidents/{first}/resolve", json={"actor": "Trần B", "force": True})
         assert r.status_code == 200 and r.json()["state"] == "resolved"
-        assert r.json()["resolved_by"] == "Trần B (api:noc)"
+        assert r.json()["resolved_by"] == "api:noc"
+    assert desk.store.timeline(first)[-1].text == (
+        "as Trần B (forced while still active: the last 3 polls failed (timeout); "
+        "it opens again at the next poll that still finds it)")
     desk.fail()
     assert len(desk.open_ids(Condition.SITE_UNREACHABLE)) == 1
 
@@ -240,8 +246,8 @@ async def test_the_cli_says_why_and_resolves_with_force(desk: Desk, served: str)
                    f"{ADVICE} (HTTP 409)\n")
     code, out, err = await _cli(served, "resolve", str(first), "--as", "Trần B", "--force", "-m", "kiểm tra xong")
     assert (code, err) == (0, "")
-    assert "state resolved" in out and "resolved at" in out and "by Trần B (api:noc)" in out
-    assert desk.store.timeline(first)[-1].text.startswith("kiểm tra xong (forced while still active: ")
+    assert "state resolved" in out and "resolved at" in out and "by api:noc" in out
+    assert desk.store.timeline(first)[-1].text.startswith("as Trần B: kiểm tra xong (forced while still active: ")
     desk.fail()
     assert len(desk.open_ids(Condition.SITE_UNREACHABLE)) == 1
 
