@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sitewatch.clock import Clock
 from sitewatch.config.schema import Config, Site
@@ -164,7 +163,7 @@ class IncidentService:
         now = self.clock.time()
         incident = self.store.get_incident(incident_id)
         before = self._states.get(incident.site_id) or SiteEvalState()
-        still = _still_active(incident, before) if incident.state is not IncidentState.RESOLVED else None
+        still = _still_active(incident, before, now) if incident.state is not IncidentState.RESOLVED else None
         if still is not None:
             if not force:
                 raise StillActive(
@@ -216,14 +215,16 @@ class IncidentService:
         return self._sites.values()
 
 
-def _still_active(incident: Incident, state: SiteEvalState) -> str | None:
+def _still_active(incident: Incident, state: SiteEvalState, now: float) -> str | None:
     """Why the evaluator still holds ``incident``'s condition (open, and found by the last poll
-    or trap), in words; None if it does not."""
+    or trap), in words (how long, not when: no time zone to get wrong); None if it does not."""
     held = state.conditions.get((incident.condition, incident.subject))
     if held is None or not (held.open and held.raw):
         return None
     if incident.condition is Condition.SITE_UNREACHABLE:
         return f"the last {state.failed_polls} polls failed ({state.last_error or 'no answer'})"
     what = incident.condition.value + (f" {incident.subject}" if incident.subject else "")
-    since = datetime.fromtimestamp(held.since, UTC).strftime("%Y-%m-%dT%H:%MZ")
-    return f"{what} since {since}" + (f" ({incident.summary})" if incident.summary else "")
+    minutes = int(max(now - held.since, 0) // 60)
+    hours, minutes = divmod(minutes, 60)
+    lasted = f"{hours} h {minutes:02d} min" if hours else f"{minutes} min" if minutes else "under a minute"
+    return f"{what} for {lasted}, as of the last poll"

@@ -151,7 +151,8 @@ def test_no_condition_goes_silent_after_a_manual_resolve(condition: Condition, s
     for _ in range(12):  # long enough for every hold, polled every minute
         desk.poll(60, extra, **active)
     [first] = [i for i in desk.store.open_incidents() if i.condition is condition and i.subject == subject]
-    with pytest.raises(StillActive, match=f"#{first.id} {ACTIVE}: {condition.value}"):
+    what = f"{condition.value} {subject}".strip()
+    with pytest.raises(StillActive, match=f"#{first.id} {ACTIVE}: {what} for [0-9]+ min, as of the last poll; "):
         desk.service.resolve(first.id, "api:noc")
     desk.poll(60, extra, **active)
     assert desk.store.get_incident(first.id).state is IncidentState.OPEN
@@ -189,7 +190,7 @@ def _free_port() -> int:
 @pytest.fixture
 async def served(desk: Desk) -> AsyncIterator[str]:
     """The incident API of ``desk`` on 127.0.0.1; yields its base URL."""
-    app = Starlette(routes=incident_routes(service=desk.service),
+    app = Starlette(routes=incident_routes(service=desk.service, timezone=lambda: desk.config.daemon.timezone),
                     middleware=[Middleware(AccessControl, config=lambda: desk.config)])
     port = _free_port()
     server = EmbeddedServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
