@@ -225,18 +225,25 @@ def incident_routes(*, service: IncidentService, timezone: Callable[[], str]) ->
     async def resolve(request: Request, token: str) -> Response:
         """
         summary: Resolve an incident by hand
+        description: Refused (409) while the last poll still finds the condition, unless force is
+          true; a forced resolve opens a new incident at the next poll that still finds it.
         security: [{bearer: []}]
         requestBody: {content: {application/json: {schema: {type: object, properties:
-          {actor: {type: string, maxLength: 200}, comment: {type: string, maxLength: 4000}}}}}}
+          {actor: {type: string, maxLength: 200}, comment: {type: string, maxLength: 4000},
+           force: {type: boolean}}}}}}
         responses:
           200: {description: the incident}
+          400: {description: force is not true or false}
           401: {description: no valid token}
           404: {description: no such incident}
-          409: {description: already resolved}
+          409: {description: already resolved, or still active (without force)}
         """
         data = await body(request)
+        force = data.get("force", False)
+        if not isinstance(force, bool):
+            raise ValueError("force: expected true or false")
         changes = service.resolve(_id(request, "incident_id"), f"api:{token}",
-                                  claimed(data, _text(data, "comment", limit=MAX_TEXT)))
+                                  claimed(data, _text(data, "comment", limit=MAX_TEXT)), force=force)
         inc = changes[0].incident
         return JSONResponse(incident_json(inc, service.site(inc.site_id), timezone()))
 

@@ -51,6 +51,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         a.add_argument("id", type=int)
         a.add_argument("--as", dest="actor", help="your name, recorded on the timeline")
         a.add_argument("--comment", "-m")
+    resolve = acts.choices["resolve"]
+    resolve.add_argument("--force", action="store_true",
+                         help="resolve even though the last poll still finds the condition (refused otherwise); "
+                              "it opens again at the next poll that still finds it")
     c = acts.add_parser("comment", help="add a comment to the timeline")
     c.add_argument("id", type=int)
     c.add_argument("text")
@@ -130,8 +134,9 @@ def run(args: argparse.Namespace) -> int:
             elif args.action == "comment":
                 r = http.post(f"/api/v1/incidents/{args.id}/comment", json={"text": args.text, "actor": args.actor})
             else:
+                force = {"force": True} if getattr(args, "force", False) else {}
                 r = http.post(f"/api/v1/incidents/{args.id}/{args.action}",
-                              json={"actor": args.actor, "comment": args.comment})
+                              json={"actor": args.actor, "comment": args.comment, **force})
     except httpx.TransportError as e:
         print(f"sitewatch incidents: cannot reach the daemon at {args.url}: {e}", file=sys.stderr)
         return 2

@@ -10,7 +10,10 @@ The stages, each reporting every issue it finds rather than stopping at the firs
 
 When stage 2 fails, the items that failed are set aside and stages 3 and 4 still run on the
 rest, so an operator fixing a config sees all its problems in one run. Any issue at all
-raises ``ConfigError`` with the issues in file and line order.
+raises ``ConfigError`` with the issues in file and line order. The exception: when a file
+cannot be loaded at all (missing, unreadable, a syntax error, empty), that is reported alone
+and nothing else is checked, since every later check would only list what the file should
+have defined (one tab in ``teams.yaml`` is one issue, not one ``unknown team`` per site).
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ def load_config(path: str | Path, *, known_profiles: Collection[str] | None = No
     ``sitewatch.snmp.profiles.available_profile_names(profile_dirs)`` and, if that module is
     not available, skips the profile check. Raises ``ConfigError`` listing every issue."""
     sources = collect(Path(path))
+    if sources.unloaded:
+        raise ConfigError(_in_file_order(sources.unloaded, sources.files))
     issues = list(sources.issues)
     config: Config | None
     try:

@@ -11,6 +11,10 @@ in with ``sites_csv:``; a file reached twice is read once. Sections merge by sha
 
 Relative paths in ``profile_dirs`` and ``daemon.state_dir`` are made relative to the file that
 names them, as secret files are (see ``secrets``), so a config directory can move as a whole.
+
+A file that cannot be loaded (missing, unreadable, a YAML syntax error, an alias bomb, or empty:
+no YAML document at all) is kept apart in ``Sources.unloaded``: every check after it would
+only report, once per use, the names that file should have defined.
 """
 
 from __future__ import annotations
@@ -61,7 +65,13 @@ class Sources:
     data: dict[str, Any]
     locator: Locator
     issues: list[ConfigIssue] = field(default_factory=list)
+    #: files named but not loaded (see the module docstring); also in ``issues``
+    unloaded: list[ConfigIssue] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+
+    def not_loaded(self, issue: ConfigIssue) -> None:
+        self.issues.append(issue)
+        self.unloaded.append(issue)
 
 
 def collect(path: Path) -> Sources:
@@ -70,11 +80,11 @@ def collect(path: Path) -> Sources:
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
         if not files:
-            sources.issues.append(ConfigIssue(str(path), None, "", "no *.yaml or *.yml file in this directory"))
+            sources.not_loaded(ConfigIssue(str(path), None, "", "no *.yaml or *.yml file in this directory"))
     elif path.exists():
         files = [path]
     else:
-        sources.issues.append(ConfigIssue(str(path), None, "", "no such file or directory"))
+        sources.not_loaded(ConfigIssue(str(path), None, "", "no such file or directory"))
         files = []
     merger = _Merger(sources)
     for file in files:
@@ -97,13 +107,19 @@ class _Merger:
         self.s.files.append(display)
         return display
 
-    def file(self, file: Path) -> None:
+    def file(self, file: Path, included_at: Where | None = None) -> None:
         display = self._first_visit(file)
         if display is None:
             return
         doc, issues = read_yaml(file, display)
-        self.s.issues += issues
         if doc is None:
+            for issue in issues:
+                self.s.not_loaded(issue)
+            return
+        self.s.issues += issues
+        if doc.empty:
+            at = f" (included at {included_at.at()})" if included_at is not None else ""
+            self.s.not_loaded(ConfigIssue(display, None, "", f"empty file: it defines nothing{at}"))
             return
         base = Path(display).parent
         for key, value in doc.data.items():
@@ -112,8 +128,8 @@ class _Merger:
             self._section(doc, key, _rebase(key, value, base))
         for csv_path, where in self._paths(doc, "sites_csv", base):
             self._csv(csv_path, where)
-        for included, _ in self._paths(doc, "include", base):
-            self.file(included)
+        for included, where in self._paths(doc, "include", base):
+            self.file(included, where)
 
     def _paths(self, doc: YamlDoc, key: str, base: Path) -> list[tuple[Path, Where]]:
         """The files named by a directive (a path or glob, or a list of them)."""
@@ -133,7 +149,7 @@ class _Merger:
             elif Path(pattern).is_file():
                 found.append((Path(pattern), where))
             else:
-                self.s.issues.append(where.issue(f"no such file: {os.path.normpath(pattern)}"))
+                self.s.not_loaded(where.issue(f"no such file: {os.path.normpath(pattern)}"))
         return found
 
     def _csv(self, path: Path, where: Where) -> None:

@@ -8,6 +8,7 @@ and the battery window is bounded (``sitewatch.battery.add_sample``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -68,6 +69,21 @@ class SiteEvalState:
     def open_keys(self) -> frozenset[ConditionKey]:
         """Keys whose incident evaluation considers open."""
         return frozenset(k for k, c in self.conditions.items() if c.open)
+
+    def without_incident(self, key: ConditionKey) -> SiteEvalState:
+        """This state with ``key``'s incident forgotten (it was resolved by hand). What was
+        observed stays (raw state, since when, flap history), so the next poll or trap that still
+        finds the condition opens a new incident at once instead of holding it open unseen."""
+        cs = self.conditions.get(key)
+        if cs is None or not cs.open:
+            return self
+        conds = dict(self.conditions)
+        forgotten = dataclasses.replace(cs, open=False, flapping=False, runtime=None)
+        if forgotten.idle:
+            del conds[key]
+        else:
+            conds[key] = forgotten
+        return dataclasses.replace(self, conditions=conds)
 
     def changed_from(self, other: SiteEvalState) -> bool:
         """Whether this state differs from ``other`` (worth writing to the store)."""

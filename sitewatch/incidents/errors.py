@@ -6,6 +6,7 @@
     └── IncidentError            a command that cannot be carried out (the API maps these to 4xx)
         ├── IncidentNotFound     no incident with that id                       (404)
         ├── InvalidTransition    e.g. acknowledging a resolved incident          (409)
+        │   └── StillActive      resolving by hand what the last poll still finds (409)
         ├── MaintenanceNotFound  no (undeleted) maintenance window with that id  (404)
         └── InvalidMaintenance   a window without author/reason, end before start (422)
 
@@ -23,6 +24,7 @@ __all__ = [
     "InvalidTransition",
     "MaintenanceNotFound",
     "SchemaTooNew",
+    "StillActive",
     "StoreError",
 ]
 
@@ -54,6 +56,11 @@ class IncidentNotFound(IncidentError):
 
 class InvalidTransition(IncidentError):
     """The incident's state does not allow the command (e.g. acknowledging a resolved incident)."""
+
+
+class StillActive(InvalidTransition):
+    """A manual resolve of an incident whose condition the evaluator still finds: it would
+    never be reported again. Acknowledge it, put the site in maintenance, or force the resolve."""
 
 
 class MaintenanceNotFound(IncidentError):

@@ -17,8 +17,9 @@ Rules, in the operator's terms:
 - **Maintenance** (see ``maintenance``): an incident opening inside an active window covering its
   site is marked and not paged; when the window ends (``tick``) or is deleted while the incident
   is open, it starts paging.
-- **Manual resolve** closes the incident whatever the evaluator thinks. If the condition is in
-  fact still present, the evaluator's next ``opened`` or ``updated`` for the key opens a new
+- **Manual resolve** closes the incident whatever the evaluator thinks (``IncidentService``
+  refuses it while the condition is still found, unless forced, and then makes the evaluator
+  forget the incident). The evaluator's next ``opened`` or ``updated`` for the key opens a new
   incident (an ``updated`` for a key with no incident is treated as ``opened``); a ``resolved``
   or ``steady`` for a key with no incident is ignored.
 
@@ -59,7 +60,10 @@ from sitewatch.incidents.model import (
 )
 from sitewatch.incidents.store import IncidentStore
 
-__all__ = ["ChangeKind", "IncidentChange", "IncidentLifecycle", "repoll_sites"]
+__all__ = ["CONFIG_ACTOR", "ChangeKind", "IncidentChange", "IncidentLifecycle", "repoll_sites"]
+
+#: who deletes a config window that left the configuration
+CONFIG_ACTOR = "config"
 
 
 class ChangeKind(enum.Enum):
@@ -110,13 +114,17 @@ class IncidentLifecycle:
 
     def sync_config_maintenance(self, specs: Iterable[MaintenanceSpec], now: float) -> list[IncidentChange]:
         """Make the stored config windows exactly ``specs``: unchanged ones keep their id (and the
-        incidents marked with them), removed ones are deleted, new ones created. Returns the
-        changes of incidents released by removed windows."""
-        wanted = {spec_from_config(s): None for s in specs}
+        incidents marked with them), removed ones are deleted, new ones created. A config window
+        someone ended by hand (``DELETE /api/v1/maintenance/{id}``: the works are finished) stays
+        ended while the config still has it unchanged; a changed one (other times, scope, reason)
+        is a new window. Returns the changes of incidents released by removed windows."""
         with self.store.transaction():
-            for w in self.store.windows(source=MaintenanceSource.CONFIG):
-                if wanted.pop(w.spec, False) is False:
-                    self.store.delete_window(w.id, by="config", at=now)
+            stored = self.store.windows(source=MaintenanceSource.CONFIG, include_deleted=True)
+            ended_by_hand = {w.spec for w in stored if w.deleted_at is not None and w.deleted_by != CONFIG_ACTOR}
+            wanted = {spec: None for s in specs if (spec := spec_from_config(s)) not in ended_by_hand}
+            for w in stored:
+                if w.deleted_at is None and wanted.pop(w.spec, False) is False:
+                    self.store.delete_window(w.id, by=CONFIG_ACTOR, at=now)
             for spec in wanted:
                 self.store.create_window(spec, now)
             return self.tick(now)

@@ -3,7 +3,9 @@
 A window covers one site, every site of a district, or every site of a province, from ``starts_at``
 to ``ends_at`` (unix seconds). Windows come from configuration (``source=config``, replaced as a
 set at start and reload) or from the API (``source=api``, with the author and reason required).
-Deleting a window is a soft delete (``deleted_at``) because incidents keep pointing at it.
+Deleting a window is a soft delete (``deleted_at``) because incidents keep pointing at it; a
+config window deleted through the API (works finished early) is not re-created from the same
+config at the next reload or start.
 
 Rules (see ``IncidentLifecycle``):
 

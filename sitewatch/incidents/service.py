@@ -8,6 +8,12 @@ transaction** as the incident changes it caused, and only when it changed, so af
 the same incidents are open with the same hold timers and flap history. Acknowledgements,
 manual resolves and comments come back in through this service too: one command path into
 the store.
+
+A manual resolve must never silence a condition for good: the evaluator would hold it open and
+never say ``opened`` again. So resolving an incident the last poll still finds is refused
+(``StillActive``: acknowledge it or use maintenance instead), and a forced resolve makes the
+evaluator forget the incident, so the next poll that still finds the condition opens a new one,
+as a manually resolved firing alert comes back in Alertmanager.
 """
 
 from __future__ import annotations
@@ -19,9 +25,18 @@ from dataclasses import dataclass
 from sitewatch.clock import Clock
 from sitewatch.config.schema import Config, Site
 from sitewatch.evaluate import SiteContext, SiteEvalState, evaluate, evaluate_trap, site_context
+from sitewatch.incidents.errors import StillActive
 from sitewatch.incidents.lifecycle import IncidentChange, IncidentLifecycle, repoll_sites
 from sitewatch.incidents.maintenance import MaintenanceWindow
-from sitewatch.incidents.model import RuntimeEstimate, TimelineEvent, Transition, TrapEvent
+from sitewatch.incidents.model import (
+    Condition,
+    Incident,
+    IncidentState,
+    RuntimeEstimate,
+    TimelineEvent,
+    Transition,
+    TrapEvent,
+)
 from sitewatch.incidents.store import IncidentStore
 from sitewatch.model import PollResult
 from sitewatch.state import SiteStatus
@@ -54,6 +69,7 @@ class IncidentService:
                 self._states[site_id] = SiteEvalState.from_json(blob)
             except ValueError as e:  # a state we cannot read is dropped, not fatal: evaluation restarts
                 log.warning("dropping unreadable evaluation state of %s: %s", site_id, e)
+        self._forget_resolved(store.open_incidents())
         self._contexts: dict[str, SiteContext] = {}
         self._sites: dict[str, Site] = {}
         self.lifecycle = IncidentLifecycle(store, ())
@@ -150,10 +166,41 @@ class IncidentService:
         self._emit([change])
         return change
 
-    def resolve(self, incident_id: int, actor: str, comment: str | None = None) -> list[IncidentChange]:
-        changes = self.lifecycle.resolve(incident_id, actor, self.clock.time(), comment)
+    def resolve(self, incident_id: int, actor: str, comment: str | None = None, *,
+                force: bool = False) -> list[IncidentChange]:
+        """Resolve by hand. ``StillActive`` if the last poll still finds the condition, unless
+        ``force``: then it is resolved, and opens again at the next poll that still finds it."""
+        now = self.clock.time()
+        incident = self.store.get_incident(incident_id)
+        before = self._states.get(incident.site_id) or SiteEvalState()
+        still = _still_active(incident, before, now) if incident.state is not IncidentState.RESOLVED else None
+        if still is not None:
+            if not force:
+                raise StillActive(
+                    f"incident #{incident_id} is still active: {still}; acknowledge it or put {incident.site_id} "
+                    "in maintenance instead, or resolve with force (CLI --force, API \"force\": true) to close it "
+                    "anyway: it opens again at the next poll that still finds it")
+            comment = (f"{comment or 'resolved by hand'} (forced while still active: {still}; "
+                       "it opens again at the next poll that still finds it)")
+        after = before.without_incident((incident.condition, incident.subject))
+        with self.store.transaction():
+            changes = self.lifecycle.resolve(incident_id, actor, now, comment)
+            if after is not before:
+                self.store.save_eval_state(incident.site_id, after.to_json(), now)
+        if after is not before:
+            self._states[incident.site_id] = after
         self._emit(changes)
         return changes
+
+    def _forget_resolved(self, active: Iterable[Incident]) -> None:
+        """Forget conditions the evaluator holds open whose incident is resolved (by hand, before
+        resolves did this themselves): the next poll that finds them opens a new incident."""
+        keys = {(i.site_id, i.condition, i.subject) for i in active}
+        for site_id, state in list(self._states.items()):
+            for condition, subject in state.open_keys():
+                if (site_id, condition, subject) not in keys:
+                    state = state.without_incident((condition, subject))
+            self._states[site_id] = state
 
     def comment(self, incident_id: int, actor: str, text: str) -> TimelineEvent:
         return self.lifecycle.comment(incident_id, actor, text, self.clock.time())
@@ -176,3 +223,18 @@ class IncidentService:
 
     def sites(self) -> Iterable[Site]:
         return self._sites.values()
+
+
+def _still_active(incident: Incident, state: SiteEvalState, now: float) -> str | None:
+    """Why the evaluator still holds ``incident``'s condition (open, and found by the last poll
+    or trap), in words (how long, not when: no time zone to get wrong); None if it does not."""
+    held = state.conditions.get((incident.condition, incident.subject))
+    if held is None or not (held.open and held.raw):
+        return None
+    if incident.condition is Condition.SITE_UNREACHABLE:
+        return f"the last {state.failed_polls} polls failed ({state.last_error or 'no answer'})"
+    what = incident.condition.value + (f" {incident.subject}" if incident.subject else "")
+    minutes = int(max(now - held.since, 0) // 60)
+    hours, minutes = divmod(minutes, 60)
+    lasted = f"{hours} h {minutes:02d} min" if hours else f"{minutes} min" if minutes else "under a minute"
+    return f"{what} for {lasted}, as of the last poll"

@@ -3,7 +3,8 @@
 Errors (``check_oncall``, each at its file:line): every name a contact, roster, override,
 escalation level or route uses must exist (channels, people, teams, rosters, policies); route
 matches must name real site kinds, criticalities and conditions; a contact on an SMS, email
-or Telegram channel needs an address; a route after a catch-all route is never reached.
+or Telegram channel needs an address; a route after a catch-all route is never reached; a
+roster an escalation level pages must have somebody in it (a layer member or an override).
 
 Warnings (``oncall_warnings``) do not stop a load, because the config is valid, but they are
 how pages silently go nowhere: a roster with nobody on call in the next 14 days, a person on
@@ -59,6 +60,13 @@ class _Checker:
             defined = {str(k) for k in raw} if isinstance(raw, dict) else set()
             self.names[section] = frozenset(defined | set(getattr(config, section)))
         self.route_index = _route_index(config, data)
+        #: roster id → the first escalation level paging it, in words
+        self.paged_by: dict[str, str] = {}
+        for pid, policy in config.policies.items():
+            for i, level in enumerate(policy.levels):
+                for target in level.notify:
+                    if target.roster is not None:
+                        self.paged_by.setdefault(target.roster, f"policy {pid!r} level {i + 1}")
 
     def issues(self) -> Iterator[ConfigIssue]:
         yield from self.people()
@@ -91,6 +99,11 @@ class _Checker:
                     yield from self.ref(("rosters", rid, "layers", i, "members", j), "people", member, "person")
             for i, override in enumerate(roster.overrides):
                 yield from self.ref(("rosters", rid, "overrides", i, "person"), "people", override.person, "person")
+            paged_by = self.paged_by.get(rid)
+            if paged_by and not roster.overrides and not any(layer.members for layer in roster.layers):
+                yield self.locate(("rosters", rid, "layers")).issue(
+                    f"nobody is in this roster (no layer lists a member, no override), but {paged_by} pages it: "
+                    "that level would reach nobody")
 
     def policies(self) -> Iterator[ConfigIssue]:
         for pid, policy in self.config.policies.items():

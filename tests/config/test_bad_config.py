@@ -147,6 +147,28 @@ CASES: dict[str, list[tuple[str, int | None, str, str]]] = {
         ("sites.csv", 5, "kind", "Input should be 'noc_building', 'telecom_station'"),
         ("sites.csv", 5, "latitude", "valid number, unable to parse string as a number (got '13.39.47')"),
     ],
+    "alias-bomb.yaml": [
+        ("alias-bomb.yaml", 8, "", "too many alias expansions (more than 100,000 values once expanded, from 19"),
+    ],
+    "empty-include": [
+        (
+            "teams.yaml",
+            None,
+            "",
+            "empty file: it defines nothing (included at " + str(BAD / "empty-include" / "sitewatch.yaml") + ":4)",
+        ),
+    ],
+    "tab-in-include": [
+        ("teams.yaml", 6, "", "YAML syntax error: while scanning a plain scalar started at line 5: found a tab"),
+    ],
+    "roster-without-members.yaml": [
+        (
+            "roster-without-members.yaml",
+            7,
+            "rosters.ut-pleiku.layers",
+            "nobody is in this roster (no layer lists a member, no override), but policy 'default' level 2 pages it",
+        ),
+    ],
     "csv-references": [
         ("post-offices.csv", 3, "parent", "unknown parent site 'GL-TTVT-AKE'"),
         ("post-offices.csv", 3, "credential", "unknown credential 'labb' (did you mean 'lab'?)"),

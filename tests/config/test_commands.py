@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import resource
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -107,3 +111,58 @@ def test_import_sites_reports_bad_rows(capsys: pytest.CaptureFixture[str]) -> No
     out, err = capsys.readouterr()
     assert out == ""
     assert [line.split(": ")[:2] for line in err.splitlines()] == [[f"{csv}:5", "kind"], [f"{csv}:5", "latitude"]]
+
+
+def test_an_alias_bomb_is_refused_at_once_with_bounded_memory() -> None:
+    """The real command in a process that may not map more than 400 MB: building the bomb
+    (1.3 GB at one level less) would end in a MemoryError traceback instead of this message."""
+    bomb = BAD / "alias-bomb.yaml"
+    cap = 400 * 1024 * 1024
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+    done = subprocess.run([sys.executable, "-m", "sitewatch", "check-config", str(bomb)], capture_output=True,
+                          text=True, timeout=120, preexec_fn=limit_memory, check=False)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.splitlines() == [
+        f"{bomb}:8: too many alias expansions (more than 100,000 values once expanded, from 19 written in the file)",
+        f"{bomb}: 1 problem found",
+    ]
+
+
+@pytest.mark.parametrize("damage", ["tab", "empty"])
+def test_a_file_that_cannot_be_loaded_is_reported_first_and_alone(
+    damage: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The example config with one tab in teams.yaml (which gave 106 follow-on ``unknown team``
+    errors) or with teams.yaml emptied (which was never named)."""
+    config = tmp_path / "gialai"
+    shutil.copytree(EXAMPLE, config)
+    teams = config / "teams.yaml"
+    lines = teams.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert lines[12] == "    province: Gia Lai\n"
+    teams.write_text("".join([*lines[:12], "\t" + lines[12].lstrip(), *lines[13:]]) if damage == "tab" else "",
+                     encoding="utf-8")
+    assert check_config.run(parse("check-config", str(config))) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == [
+        f"{teams}:13: YAML syntax error: while scanning a plain scalar started at line 12: "
+        "found a tab character that violates indentation"
+        if damage == "tab" else
+        f"{teams}: empty file: it defines nothing (included at {config / 'sitewatch.yaml'}:27)",
+        f"{config}: 1 problem found",
+    ]
+
+
+def test_a_roster_a_policy_pages_with_nobody_in_it_fails_the_check(capsys: pytest.CaptureFixture[str]) -> None:
+    path = BAD / "roster-without-members.yaml"
+    assert check_config.run(parse("check-config", str(path))) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == [
+        f"{path}:7: rosters.ut-pleiku.layers: nobody is in this roster (no layer lists a member, no override), "
+        "but policy 'default' level 2 pages it: that level would reach nobody",
+        f"{path}: 1 problem found",
+    ]

@@ -10,6 +10,7 @@ import pytest
 
 from sitewatch.config.loader import load_config
 from sitewatch.config.schema import SecretRef, SnmpV1V2Credential, SnmpV3Credential
+from sitewatch.config.yamlsource import ALIAS_FLOOR, MAX_DEPTH, read_yaml
 from sitewatch.errors import ConfigError, ConfigIssue
 
 PROFILES = frozenset({"ups-mib", "if-mib"})
@@ -197,3 +198,66 @@ def test_a_section_keeps_its_shape_across_files(tmp_path: Path) -> None:
     (issue,) = issues_of(tmp_path)
     assert (Path(issue.file).name, issue.line, issue.field) == ("b.yaml", 2, "teams")
     assert issue.reason == "section 'teams' is a list here but a mapping elsewhere"
+
+
+def test_merge_keys_own_keys_win_and_the_first_merged_mapping_wins(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "c.yaml",
+        """
+        credentials:
+          base: &base {version: 2c, community: {value: base-community}}
+          other: &other {version: 1, community: {value: other-community}}
+          lab: {<<: *base, community: {value: lab-community}}
+          both: {<<: [*other, *base]}
+        """,
+    )
+    creds = load_config(path, known_profiles=PROFILES).credentials
+    assert creds["lab"] == SnmpV1V2Credential(version="2c", community=SecretRef(value="lab-community"))
+    assert creds["both"] == SnmpV1V2Credential(version="1", community=SecretRef(value="other-community"))
+
+
+def test_a_fleet_sharing_blocks_through_aliases_stays_within_the_bound(tmp_path: Path) -> None:
+    """More values built than the floor, but a few per value written: a real config, not a bomb."""
+    n = ALIAS_FLOOR // 8
+    snmp = "[{host: 127.0.0.1, credential: lab, profiles: [ups-mib, if-mib], timeout: 2, retries: 1}]"
+    lines = [f"x-snmp: &snmp {snmp}", "sites:"]
+    lines += [f"  - {{id: S{i}, name: S{i}, kind: bts, province: Gia Lai, snmp: *snmp}}" for i in range(n)]
+    (tmp_path / "c.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    doc, issues = read_yaml(tmp_path / "c.yaml", "c.yaml")
+    assert issues == [] and doc is not None
+    assert len(doc.data["sites"]) == n and doc.data["sites"][-1]["snmp"][0]["profiles"] == ["ups-mib", "if-mib"]
+    assert doc.line_of(("sites", n - 1, "snmp", 0, "host")) == 1  # the copy is located at the anchor
+
+
+def test_an_alias_bomb_of_merge_keys_is_refused_too(tmp_path: Path) -> None:
+    lines = ["a: &a {" + ", ".join(f"k{i}: [x, x, x, x, x, x, x, x, x]" for i in range(9)) + "}"]
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{name}: &{name} {{" + ", ".join(f"{prev}{i}: *{prev}" for i in range(9)) + "}")
+    path = tmp_path / "c.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (issue,) = issues_of(path)
+    assert issue.reason.startswith("too many alias expansions") and issue.line == 5
+
+
+def test_an_empty_file_is_named_whether_given_alone_or_in_a_directory(tmp_path: Path) -> None:
+    empty = write(tmp_path / "alone" / "sitewatch.yaml", "")
+    assert [str(i) for i in issues_of(empty)] == [f"{empty}: empty file: it defines nothing"]
+    write(tmp_path / "dir" / "a.yaml", "sites:\n" + site("S1", team="noc"))
+    comments = write(tmp_path / "dir" / "teams.yaml", "# teams:\n#   noc: {name: NOC}\n")
+    assert [str(i) for i in issues_of(tmp_path / "dir")] == [f"{comments}: empty file: it defines nothing"]
+
+
+def test_every_file_that_cannot_be_loaded_is_reported_and_nothing_else(tmp_path: Path) -> None:
+    write(tmp_path / "a.yaml", "include: [missing.yaml]\nsites:\n" + site("S1", team="noc", parent="S9"))
+    b = write(tmp_path / "b.yaml", "teams: {noc: {name: NOC}\n")
+    assert [(Path(i.file).name, i.line, i.reason.split(":")[0]) for i in issues_of(tmp_path)] == [
+        ("a.yaml", 1, "no such file"),
+        (b.name, 2, "YAML syntax error"),
+    ]
+
+
+def test_absurd_nesting_is_refused_at_its_line_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("teams:\n" + "".join("  " * i + "-\n" for i in range(1, 600)) + "  " * 600 + "x\n",
+                    encoding="utf-8")
+    assert [str(i) for i in issues_of(path)] == [f"{path}:{MAX_DEPTH + 2}: nested more than {MAX_DEPTH} levels deep"]

@@ -12,7 +12,8 @@ from sitewatch.incidents.errors import InvalidMaintenance, MaintenanceNotFound
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentLifecycle
 from sitewatch.incidents.maintenance import MaintenanceScope, MaintenanceSource
 from sitewatch.incidents.model import Condition, EventKind, TransitionKind
-from tests.incidents.conftest import T0, tr
+from sitewatch.incidents.store import IncidentStore
+from tests.incidents.conftest import SITES, T0, tr
 
 MAINS = Condition.MAINS_LOST
 HOUR = 3600.0
@@ -148,3 +149,41 @@ def test_config_windows_are_synced_as_a_set(life: IncidentLifecycle) -> None:
     assert released.incident.site_id == "KT-1" and released.pages
     assert released.events[0].text.endswith("was deleted by config; paging")
     assert [w.id for w in life.store.windows()] == [api, config[0].id]
+
+
+def test_a_config_window_ended_by_hand_stays_ended_across_reloads_and_restarts(
+    life: IncidentLifecycle, store: IncidentStore
+) -> None:
+    start = datetime.fromtimestamp(T0 - HOUR, UTC).astimezone(ICT)
+    spec = MaintenanceSpec(site="BTS-2", start=start, end=start + timedelta(hours=4), reason="battery swap",
+                           author="Phạm Hùng")
+    assert life.sync_config_maintenance([spec], T0 - HOUR) == []
+    [window] = life.store.windows(source=MaintenanceSource.CONFIG)
+    # "works finished": the NOC ends it through the API an hour early
+    assert life.delete_maintenance(window.id, actor="api:noc", now=T0 - 600) == []
+    # SIGHUP reload, then a restart (a new lifecycle on the same database), both with the same config
+    assert life.sync_config_maintenance([spec], T0 - 300) == []
+    assert IncidentLifecycle(store, SITES).sync_config_maintenance([spec], T0 - 200) == []
+    assert life.store.windows() == []
+    assert _paging(life, ["BTS-2"]) == {"BTS-2": True}  # the site pages again
+    assert life.store.active_incident("BTS-2", MAINS).maintenance_id is None  # type: ignore[union-attr]
+
+    # a changed window in the config (works extended to another day) is a new window and applies
+    later = spec.model_copy(update={"start": start + timedelta(hours=2), "end": start + timedelta(hours=6)})
+    assert life.sync_config_maintenance([later], T0 + 60) == []
+    [new] = life.store.windows(source=MaintenanceSource.CONFIG)
+    assert new.id != window.id and (new.starts_at, new.ends_at) == (T0 + HOUR, T0 + 5 * HOUR)
+    assert [(w.id, w.deleted_by) for w in life.store.windows(include_deleted=True)] == [
+        (window.id, "api:noc"), (new.id, None)]
+    life.apply([tr("BTS-2", MAINS, TransitionKind.RESOLVED, at=T0 + HOUR)], T0 + HOUR)
+    assert life.apply([tr("BTS-2", MAINS, at=T0 + 2 * HOUR)], T0 + 2 * HOUR)[0].incident.maintenance_id == new.id
+
+
+def test_a_config_window_removed_from_the_config_comes_back_when_it_is_put_back(life: IncidentLifecycle) -> None:
+    start = datetime.fromtimestamp(T0 - HOUR, UTC).astimezone(ICT)
+    spec = MaintenanceSpec(district="Chư Sê", start=start, end=start + timedelta(hours=4), reason="grid works",
+                           author="EVN")
+    life.sync_config_maintenance([spec], T0 - HOUR)
+    life.sync_config_maintenance([], T0 - 600)  # taken out of the config: deleted by config
+    life.sync_config_maintenance([spec], T0 - 300)  # and put back: in force again
+    assert _paging(life, ["BTS-2"]) == {"BTS-2": False}
