@@ -54,9 +54,11 @@ def contact_plan(person: Person, channels: Collection[str]) -> tuple[ContactPlan
     """The person's rules (default: every contact at once), keeping only contacts on a channel
     that can send. If no rule is usable but a contact is, that contact is used at once.
     Fallback rules (``if_down``) are not part of the plan: the engine applies them while a
-    channel is down (``fallback_rules``)."""
+    channel is down (``fallback_rules``); with only fallback rules, every other contact is used
+    at once."""
+    standby = {r.contact for r in person.rules if r.if_down is not None}
     rules = tuple(r for r in person.rules if r.if_down is None) or \
-        tuple(NotificationRule(contact=i) for i in range(len(person.contacts)))
+        tuple(NotificationRule(contact=i) for i in range(len(person.contacts)) if i not in standby)
     usable = tuple(ContactPlan(contact=r.contact, after=r.after, repeat=r.repeat) for r in rules
                    if person.contacts[r.contact].channel in channels)
     if usable:
