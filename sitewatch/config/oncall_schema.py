@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from sitewatch.config.base import SecretRef, Strict, parse_duration
 
@@ -24,6 +24,7 @@ __all__ = [
     "ContactSpec",
     "EscalationLevel",
     "Heartbeat",
+    "IfDown",
     "LayerSpec",
     "NotificationRule",
     "NotificationsConfig",
@@ -97,13 +98,31 @@ class ContactSpec(Strict):
     address: str = ""  #: phone (+84...), email, Telegram chat id; empty for URL-only channels
 
 
+class IfDown(Strict):
+    """A fallback rule's condition: a page to ``contact`` has waited while that contact's
+    channel has been down for at least ``for``."""
+
+    model_config = ConfigDict(**Strict.model_config, serialize_by_alias=True)  # dumped as written: ``for``
+
+    contact: Annotated[int, Field(ge=0)]
+    for_: Duration = Field(default=120.0, alias="for")
+
+    _d = field_validator("for_", mode="before")(classmethod(lambda cls, v: _dur(v)))
+
+
 class NotificationRule(Strict):
     """Personal rule: on being paged, use ``contact`` (index into ``contacts``) after ``after``
-    seconds, and again every ``repeat`` seconds until acknowledged (None = once)."""
+    seconds, and again every ``repeat`` seconds until acknowledged (None = once).
+
+    With ``if_down`` it is a fallback instead, never used at page time: ``contact`` also gets
+    a page (once) that waits on the ``if_down`` contact's channel after that channel has been
+    down for ``if_down.for`` (``{contact: 1, if_down: {contact: 0, for: 2m}}``: email when the
+    SMS gateway has been down for 2 minutes)."""
 
     contact: Annotated[int, Field(ge=0)]
     after: Duration = 0.0
     repeat: Annotated[float, Field(gt=0)] | None = None
+    if_down: IfDown | None = None
 
     _d = field_validator("after", "repeat", mode="before")(classmethod(lambda cls, v: _dur(v)))
 
@@ -117,6 +136,9 @@ class Person(Strict):
     teams: tuple[str, ...] = ()
     #: tell this person when their shift starts (through their first contact)
     shift_notifications: bool = False
+    #: a page lost on a down channel (cancelled by the resolution before it could go) is
+    #: followed there, once the channel is back, by one short "resolved; not delivered earlier" notice
+    late_notices: bool = True
 
     @model_validator(mode="after")
     def _rules(self) -> Person:

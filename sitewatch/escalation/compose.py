@@ -21,7 +21,7 @@ from typing import Protocol
 from sitewatch.config.schema import Config
 from sitewatch.incidents.model import Incident
 from sitewatch.messages.acklinks import AckLinkError
-from sitewatch.messages.context import MessageContext, SiteIncident
+from sitewatch.messages.context import ChannelOutage, MessageContext, SiteIncident
 from sitewatch.messages.render import render
 from sitewatch.notify.model import Message, MessageKind
 
@@ -77,6 +77,8 @@ class MessageRequest:
     roster: str | None = None
     shift_start: float | None = None
     shift_end: float | None = None
+    #: a channel that failed: this message goes instead of it (fallback) or late because of it
+    outage: ChannelOutage | None = None
 
 
 class Composer:
@@ -111,7 +113,7 @@ class Composer:
                                  also_paged=tuple(self._name(p) for p in r.also_paged), ack_url=ack_url,
                                  acknowledged_by=acked_by, roster=r.roster, shift_start=r.shift_start,
                                  shift_end=r.shift_end, utilities=self.config.utilities,
-                                 timezone=self.config.daemon.timezone)
+                                 timezone=self.config.daemon.timezone, outage=r.outage)
             return self.renderer(ctx, language, r.kind)
         except Exception:
             log.exception("rendering a %s message for %s failed; sending a bare one", r.kind.value, r.person)

@@ -76,12 +76,12 @@ class EscalationEngine:
         self.worker = OutboxWorker(outbox=self.outbox, clock=clock, notifiers=notifiers, stats=self.stats,
                                    max_retry_time=config.notifications.max_retry_time,
                                    rate_limits={n: c.rate_limit for n, c in config.channels.items()}, rng=rng,
-                                   on_dead=self._on_dead,
+                                   on_dead=self._on_dead, on_sent_cancelled=self._on_sent_cancelled,
                                    seal=lambda message, now: seal(message, self.composer.signer, now))
         self.composer = Composer(config, renderer=renderer, signer=signer)
         self.pipeline = Pipeline(config=config, state=self.state, outbox=self.outbox, stats=self.stats,
                                  compose=self.composer.compose, on_call=on_call,
-                                 channels=lambda: self.worker.channels)
+                                 channels=lambda: self.worker.channels, health=self.worker.health.state)
         self._incidents = incidents
 
     def collector(self) -> EscalationCollector:
@@ -164,6 +164,9 @@ class EscalationEngine:
 
     def _on_dead(self, entry: OutboxEntry, now: float) -> None:
         self.pipeline.take_over(entry, now)
+
+    def _on_sent_cancelled(self, entry: OutboxEntry, now: float) -> None:
+        self.pipeline.delivered_after_stop(entry, now)
 
     # -- the outbox worker ----------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,11 +140,19 @@ class Outbox:
             self.woken()
         return new
 
-    def cancel(self, escalation_id: int, kinds: Iterable[MessageKind], now: float) -> int:
-        """Cancel the pending deliveries of these kinds for an escalation; returns how many."""
+    def cancel(self, escalation_id: int, kinds: Iterable[MessageKind], now: float,
+               down: Mapping[str, str] | None = None) -> int:
+        """Cancel the pending deliveries of these kinds for an escalation; returns how many.
+        ``down``: channel → why it is down; a due delivery of such a channel is cancelled with
+        that as its error (it was lost to the outage, not merely not needed)."""
         values = [k.value for k in kinds]
         marks = ",".join("?" * len(values))
         with self.store.transaction():
+            for channel, why in (down or {}).items():
+                self.store.connection.execute(
+                    f"UPDATE notification_outbox SET last_error = ? WHERE escalation_id = ? AND status = 'pending' "
+                    f"AND channel = ? AND due_at <= ? AND last_error = '' AND kind IN ({marks})",
+                    (why, escalation_id, channel, now, *values))
             rows = self._rows(f"SELECT channel FROM notification_outbox WHERE escalation_id = ? AND status = 'pending' "
                               f"AND kind IN ({marks})", (escalation_id, *values))
             self.store.connection.execute(
@@ -223,6 +231,28 @@ class Outbox:
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         return [_entry(r) for r in self._rows(f"SELECT {_COLUMNS} FROM notification_outbox{clause} ORDER BY id",
                                               params)]
+
+    def held(self, now: float, *, channels: Iterable[str], kinds: Iterable[MessageKind],
+             people: Iterable[str]) -> list[OutboxEntry]:
+        """Pending deliveries due at ``now`` on these channels, of these kinds, to these people,
+        oldest first: what waits on a down channel."""
+        chans, values, who = list(channels), [k.value for k in kinds], list(people)
+        if not chans or not values or not who:
+            return []
+        return [_entry(r) for r in self._rows(
+            f"SELECT {_COLUMNS} FROM notification_outbox WHERE status = 'pending' AND due_at <= ? "
+            f"AND channel IN ({','.join('?' * len(chans))}) AND kind IN ({','.join('?' * len(values))}) "
+            f"AND person IN ({','.join('?' * len(who))}) ORDER BY id", (now, *chans, *values, *who))]
+
+    def known(self, keys: Iterable[str]) -> frozenset[str]:
+        """Which of ``keys`` are in the outbox (in any status)."""
+        wanted = list(keys)
+        found: set[str] = set()
+        for i in range(0, len(wanted), 500):
+            part = wanted[i:i + 500]
+            found.update(r["key"] for r in self._rows(
+                f"SELECT key FROM notification_outbox WHERE key IN ({','.join('?' * len(part))})", part))
+        return frozenset(found)
 
     def status(self, entry_id: int) -> str | None:
         rows = self._rows("SELECT status FROM notification_outbox WHERE id = ?", (entry_id,))

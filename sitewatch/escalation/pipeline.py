@@ -4,7 +4,15 @@
     timer  ──▶ level: resolve targets ──▶ (nobody reachable: record, count, next level at once)
                       ──▶ fan out per person per contact (their rules) ──▶ outbox (dedup by key)
     members all acknowledged ──▶ cancel pending pages and repeats, tell the others, re-notify later
-    members all resolved     ──▶ resolution message to everyone paged
+    members all resolved     ──▶ resolution message to everyone paged, on each contact a page reached;
+                                 a contact whose page was lost to a down channel: one late notice there
+    channel down for a while ──▶ a person's fallback rule (``if_down``): the waiting page by another contact, once
+
+An acknowledgement or a resolution goes only where a page (or reminder, update) was delivered:
+a recipient is never told of the end of an outage on a channel that never told them of its
+start. Where the page was lost to a channel outage (still waiting when the resolution cancelled
+it), the person gets one short notice there when the channel returns, saying it is resolved and
+why they heard nothing (unless their ``late_notices`` is off).
 
 Every method runs inside the caller's store transaction: the escalation's new state and the
 deliveries it queued commit together, so a crash either did the step (and its messages will be
@@ -20,17 +28,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from sitewatch.config.schema import Config
+from sitewatch.escalation.channel_health import ChannelState
 from sitewatch.escalation.compose import MessageRequest
 from sitewatch.escalation.metrics import EscalationStats
 from sitewatch.escalation.outbox import Outbox, OutboxEntry, OutboxItem
 from sitewatch.escalation.policy import snapshot
 from sitewatch.escalation.routing import route_incident
 from sitewatch.escalation.state import LIVE, Escalation, EscalationState, Repeat, Status
-from sitewatch.escalation.targets import OnCall, contact_plan, immediate_contacts, resolve_targets
+from sitewatch.escalation.targets import OnCall, contact_plan, fallback_rules, immediate_contacts, resolve_targets
 from sitewatch.incidents.model import Incident, IncidentState
+from sitewatch.messages.context import ChannelOutage
 from sitewatch.notify.model import Contact, Message, MessageKind
 
 __all__ = ["Pipeline"]
@@ -41,12 +51,31 @@ log = logging.getLogger(__name__)
 RETRY_NOBODY = 300.0
 #: what an acknowledgement, a withdrawal or a resolution cancels before it is sent
 _STOPPED_BY_ACK = (MessageKind.PAGE, MessageKind.REMINDER, MessageKind.UPDATE)
+#: what tells a person of an incident on a contact (the same three)
+_TELLS = _STOPPED_BY_ACK
+#: follow-ups that go only where something that told the person was delivered
+_WHERE_TOLD = (MessageKind.ACKNOWLEDGED, MessageKind.RESOLVED)
+#: what a fallback rule sends by another contact while it waits on a down channel
+_FALLBACK_KINDS = (MessageKind.PAGE, MessageKind.UPDATE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Reach:
+    """Where an escalation's pages reached one person, by contact index."""
+
+    delivered: frozenset[int]
+    #: cancelled while their channel was failing, and nothing else delivered on that contact
+    lost: frozenset[int]
+
+
+def _up(channel: str) -> ChannelState:
+    return ChannelState(channel=channel)
 
 
 class Pipeline:
     def __init__(self, *, config: Config, state: EscalationState, outbox: Outbox, stats: EscalationStats,
                  compose: Callable[[MessageRequest], Message], on_call: OnCall,
-                 channels: Callable[[], frozenset[str]]) -> None:
+                 channels: Callable[[], frozenset[str]], health: Callable[[str], ChannelState] = _up) -> None:
         self.config = config
         self.state = state
         self.outbox = outbox
@@ -55,6 +84,8 @@ class Pipeline:
         self.on_call = on_call
         #: the channels that can send now (a notifier is configured)
         self.channels = channels
+        #: a channel's health as the outbox worker sees it (down: its messages wait)
+        self.health = health
 
     # -- inhibit, route, group ----------------------------------------------------------------
 
@@ -125,7 +156,9 @@ class Pipeline:
         return e
 
     def _stop(self, e: Escalation, status: Status, now: float, why: str) -> Escalation:
-        cancelled = self.outbox.cancel(e.id, _STOPPED_BY_ACK, now)
+        down = {c: f"cancelled while channel {c} was down: {s.last_error}" for c in sorted(self.channels())
+                if not (s := self.health(c)).up}
+        cancelled = self.outbox.cancel(e.id, _STOPPED_BY_ACK, now, down)
         self.state.clear_repeats(e.id)
         e = replace(e, status=status, next_step_at=None)
         self.state.save(e)
@@ -155,7 +188,52 @@ class Pipeline:
         self.state.save(e)
         self._follow_up(e, MessageKind.RESOLVED, self.state.paged_people(e.id), "resolved", now,
                         incidents=tuple(incidents))
+        self._late_notices(e, tuple(incidents), now)
         return e
+
+    def _late_notices(self, e: Escalation, incidents: tuple[Incident, ...], now: float) -> None:
+        """One short resolution on each contact whose page was lost to its channel being down:
+        it waits in the outbox for the channel like anything else."""
+        items: list[OutboxItem] = []
+        for pid, reach in self._reach(e).items():
+            person = self.config.people.get(pid)
+            if person is None:
+                continue
+            for c in sorted(reach.lost):
+                channel = person.contacts[c].channel if c < len(person.contacts) else None
+                if channel is None or channel not in self.channels():
+                    continue
+                if not person.late_notices:
+                    self.state.event(e.id, now, "late_notice", f"{channel}: the page never reached them; "
+                                     "no late notice (late_notices: false)", person=pid)
+                    continue
+                message = self.compose(MessageRequest(kind=MessageKind.RESOLVED, person=pid, now=now,
+                                                      incidents=incidents, group_key=e.key, level=e.level,
+                                                      outage=ChannelOutage(channel=self._type(channel))))
+                items.append(self._item(e, "late", pid, c, message, now))
+                self.state.event(e.id, now, "late_notice", f"{channel}: the page never reached them; a short "
+                                 "resolution saying so waits for the channel", person=pid)
+        self.outbox.enqueue(items)
+
+    def _reach(self, e: Escalation) -> dict[str, _Reach]:
+        """Per person with deliveries in this escalation: where something that told them of it
+        was delivered, and where it was lost to a failing channel."""
+        delivered: dict[str, set[int]] = {}
+        lost: dict[str, set[int]] = {}
+        for x in self.outbox.entries(escalation_id=e.id):
+            if x.person is None or x.contact_index is None or x.kind not in _TELLS:
+                continue
+            delivered.setdefault(x.person, set())
+            if x.status == "sent":
+                delivered[x.person].add(x.contact_index)
+            elif x.status == "cancelled" and x.last_error:
+                lost.setdefault(x.person, set()).add(x.contact_index)
+        return {p: _Reach(delivered=frozenset(d), lost=frozenset(lost.get(p, set()) - d)) for p, d in delivered.items()}
+
+    def _type(self, channel: str) -> str:
+        """What kind of channel it is (sms_gateway, email, ...): how messages name it."""
+        spec = self.config.channels.get(channel)
+        return spec.type if spec is not None else channel
 
     def person_of(self, actor: str) -> str | None:
         """The person id behind an acknowledgement's actor: a person id or name, possibly with a
@@ -188,6 +266,7 @@ class Pipeline:
         for r in self.state.due_repeats(now):
             with self._isolated(f"g{r.escalation_id}"):
                 self._repeat(r, now)
+        self._fallbacks(now)
         return steps
 
     @contextmanager
@@ -334,11 +413,21 @@ class Pipeline:
     def _follow_up(self, e: Escalation, kind: MessageKind, people: Iterable[str], stem: str, now: float, *,
                    incidents: tuple[Incident, ...], new: frozenset[int] = frozenset(),
                    acknowledged_by: str | None = None) -> None:
-        """One message of ``kind`` to each person, through the contacts they use at once."""
+        """One message of ``kind`` to each person, through the contacts they use at once; an
+        acknowledgement or a resolution only where something that told them was delivered (the
+        contacts they use at once when none is on record: carried over from another escalation)."""
         items: list[OutboxItem] = []
+        reach = self._reach(e) if kind in _WHERE_TOLD else {}
         for pid in dict.fromkeys(people):
             person = self.config.people.get(pid)
             contacts = immediate_contacts(person, self.channels()) if person is not None else ()
+            if person is not None and pid in reach:
+                contacts = tuple(c for c in sorted(reach[pid].delivered)
+                                 if c < len(person.contacts) and person.contacts[c].channel in self.channels())
+                if not contacts:
+                    self.state.event(e.id, now, "not_told", f"no {kind.value} message: nothing reached them "
+                                     "before it", person=pid)
+                    continue
             if not contacts:
                 self.state.event(e.id, now, "unreachable", f"no usable contact for the {kind.value} message",
                                  person=pid)
@@ -349,6 +438,34 @@ class Pipeline:
             items += [self._item(e, stem, pid, c, message, now) for c in contacts]
         self.outbox.enqueue(items)
 
+    def delivered_after_stop(self, sent: OutboxEntry, now: float) -> None:
+        """A page (reminder, update) that was already on the wire when the escalation was
+        acknowledged or resolved went through: the person heard of it on that contact, so the
+        acknowledgement or resolution goes there too. A late notice queued there (this was a
+        probe of a down channel) is called back while it waits: it would say the page was lost."""
+        if sent.escalation_id is None or sent.person is None or sent.contact_index is None or sent.kind not in _TELLS:
+            return
+        e = self.state.get(sent.escalation_id)
+        pid, contact = sent.person, sent.contact_index
+        person = self.config.people.get(pid)
+        if person is None or contact >= len(person.contacts):
+            return
+        late = next((x for x in self.outbox.entries(escalation_id=e.id) if x.key == f"{e.key}/late/{pid}/c{contact}"),
+                    None)
+        if late is not None and not self.outbox.finish(late, "cancelled", now):
+            return  # the late notice went already: it said it is resolved
+        if e.status is Status.RESOLVED:
+            kind, stem = MessageKind.RESOLVED, "resolved"
+        elif e.status is Status.ACKNOWLEDGED and e.acknowledged_by != pid:
+            kind, stem = MessageKind.ACKNOWLEDGED, "ack"
+        else:
+            return
+        message = self.compose(MessageRequest(kind=kind, person=pid, now=now, incidents=tuple(self.incidents(e)),
+                                              group_key=e.key, level=e.level, acknowledged_by=e.acknowledged_by))
+        if self.outbox.enqueue([self._item(e, stem, pid, contact, message, now)]):
+            self.state.event(e.id, now, "told_after", f"the {sent.kind.value} on {sent.channel} was on the wire when "
+                             f"it was cancelled and went through: the {kind.value} message follows there", person=pid)
+
     def take_over(self, dead: OutboxEntry, now: float) -> None:
         """A delivery was dead-lettered: the person's next contact method takes over (a later
         one of the same message is brought forward, or an unused contact gets it); if nothing is
@@ -358,8 +475,14 @@ class Pipeline:
         e = self.state.get(dead.escalation_id)
         if dead.kind in (MessageKind.PAGE, MessageKind.REMINDER) and e.status is not Status.ACTIVE:
             return
+        if "/fallback/" in dead.key or dead.key.startswith(f"{e.key}/late/"):
+            self.state.event(e.id, now, "unreachable", f"{dead.channel} failed ({dead.last_error}); it stood in for "
+                             "another message, which is not handed over again", person=dead.person,
+                             level=dead.level, round_=dead.round)
+            return
         stem = dead.key.rsplit("/c", 1)[0]
-        same = [x for x in self.outbox.entries(escalation_id=e.id) if x.key.rsplit("/c", 1)[0] == stem]
+        rows = self.outbox.entries(escalation_id=e.id)
+        same = [x for x in rows if x.key.rsplit("/c", 1)[0] == stem]
         later = [x for x in same if x.status == "pending" and x.due_at > now]
         person = self.config.people.get(dead.person)
         if later:
@@ -367,7 +490,9 @@ class Pipeline:
             self.state.event(e.id, now, "fallback", f"{dead.channel} failed; {later[0].channel} now",
                              person=dead.person, level=dead.level, round_=dead.round)
             return
-        used = {x.contact_index for x in same}
+        # a contact a fallback rule already sent this message to is not used again
+        used = {x.contact_index for x in same} | {x.contact_index for x in rows
+                                                   if x.key.startswith(f"{dead.key}/fallback/")}
         spare = [i for i, c in enumerate(person.contacts) if i not in used and c.channel in self.channels()] \
             if person is not None else []
         if spare:
@@ -386,3 +511,48 @@ class Pipeline:
                 self.state.event(e.id, now, "skipped", "every page at this level failed; next level at once",
                                  level=e.level, round_=e.round)
                 self.advance(e, now)
+
+    # -- fallback rules while a channel is down -------------------------------------------------
+
+    def _fallbacks(self, now: float) -> None:
+        """Pages and updates waiting on a channel that has been down for a person's ``if_down``
+        time go by that rule's contact too, once each (keyed by the original's key)."""
+        down = {c: st for c in self.channels() if not (st := self.health(c)).up and st.down_since is not None}
+        people = [pid for pid, p in self.config.people.items() if any(r.if_down is not None for r in p.rules)]
+        if not down or not people:
+            return
+        planned: list[tuple[OutboxEntry, int]] = []
+        for x in self.outbox.held(now, channels=down, kinds=_FALLBACK_KINDS, people=people):
+            person = self.config.people.get(x.person or "")
+            since = down[x.channel].down_since
+            if person is None or x.contact_index is None or x.escalation_id is None or since is None:
+                continue
+            planned += [(x, r.contact) for r in fallback_rules(person, x.contact_index)
+                        if r.if_down is not None and now - since >= r.if_down.for_
+                        and person.contacts[r.contact].channel in self.channels()]
+        known = self.outbox.known(f"{x.key}/fallback/c{c}" for x, c in planned)
+        for x, contact in planned:
+            if f"{x.key}/fallback/c{contact}" not in known:
+                with self._isolated(f"g{x.escalation_id}"):
+                    self._fallback(x, contact, down[x.channel], now)
+
+    def _fallback(self, waiting: OutboxEntry, contact: int, channel: ChannelState, now: float) -> None:
+        assert waiting.escalation_id is not None and waiting.person is not None
+        e = self.state.get(waiting.escalation_id)
+        incidents = tuple(i for i in self.incidents(e) if i.state is not IncidentState.RESOLVED)
+        if e.status is not Status.ACTIVE or not incidents:
+            return
+        pid = waiting.person
+        spec = self.config.people[pid].contacts[contact]
+        outage = ChannelOutage(channel=self._type(waiting.channel), since=channel.down_since,
+                               instead=self._type(spec.channel))
+        message = self.compose(MessageRequest(
+            kind=waiting.kind, person=pid, now=now, incidents=incidents, group_key=e.key, level=waiting.level,
+            also_paged=tuple(p for p in self.state.paged_people(e.id) if p != pid), outage=outage))
+        item = self._keyed(e, f"{waiting.key}/fallback", pid, contact, message, now, level=waiting.level,
+                           round_=waiting.round)
+        if self.outbox.enqueue([item]):
+            since = now - (channel.down_since if channel.down_since is not None else now)
+            self.state.event(e.id, now, "fallback", f"{waiting.channel} down for {since:.0f} s ({channel.last_error}); "
+                             f"the waiting {waiting.kind.value} also by {spec.channel} (if_down rule)", person=pid,
+                             level=waiting.level, round_=waiting.round)

@@ -102,7 +102,9 @@ class Repeat:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EscalationEvent:
     at: float
-    kind: str  #: paged, unreachable, exhausted, acknowledged, resolved, withdrawn, fallback, update, ...
+    #: paged, unreachable, exhausted, acknowledged, resolved, withdrawn, fallback, update, late_notice,
+    #: not_told (no ack/resolution message: nothing had reached them), told_after, ...
+    kind: str
     level: int | None
     round: int | None
     person: str | None

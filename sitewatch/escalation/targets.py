@@ -18,7 +18,8 @@ from sitewatch.config.oncall_schema import NotificationRule, Person, Target
 from sitewatch.config.schema import Config
 from sitewatch.oncall.schedule import team_members
 
-__all__ = ["ContactPlan", "LevelTargets", "OnCall", "Unreachable", "contact_plan", "immediate_contacts",
+__all__ = ["ContactPlan", "LevelTargets", "OnCall", "Unreachable", "contact_plan", "fallback_rules",
+           "immediate_contacts",
            "resolve_targets"]
 
 log = logging.getLogger(__name__)
@@ -51,8 +52,13 @@ class ContactPlan:
 
 def contact_plan(person: Person, channels: Collection[str]) -> tuple[ContactPlan, ...]:
     """The person's rules (default: every contact at once), keeping only contacts on a channel
-    that can send. If no rule is usable but a contact is, that contact is used at once."""
-    rules = person.rules or tuple(NotificationRule(contact=i) for i in range(len(person.contacts)))
+    that can send. If no rule is usable but a contact is, that contact is used at once.
+    Fallback rules (``if_down``) are not part of the plan: the engine applies them while a
+    channel is down (``fallback_rules``); with only fallback rules, every other contact is used
+    at once."""
+    standby = {r.contact for r in person.rules if r.if_down is not None}
+    rules = tuple(r for r in person.rules if r.if_down is None) or \
+        tuple(NotificationRule(contact=i) for i in range(len(person.contacts)) if i not in standby)
     usable = tuple(ContactPlan(contact=r.contact, after=r.after, repeat=r.repeat) for r in rules
                    if person.contacts[r.contact].channel in channels)
     if usable:
@@ -61,6 +67,16 @@ def contact_plan(person: Person, channels: Collection[str]) -> tuple[ContactPlan
         if c.channel in channels:
             return (ContactPlan(contact=i, after=0.0, repeat=None),)
     return ()
+
+
+def fallback_rules(person: Person, contact: int) -> tuple[NotificationRule, ...]:
+    """The person's fallback rules for a page waiting on ``contact``, each to an existing
+    contact on another channel (the loader checks this; a hand-built config might not)."""
+    if contact >= len(person.contacts):
+        return ()
+    channel = person.contacts[contact].channel
+    return tuple(r for r in person.rules if r.if_down is not None and r.if_down.contact == contact
+                 and r.contact < len(person.contacts) and person.contacts[r.contact].channel != channel)
 
 
 def immediate_contacts(person: Person, channels: Collection[str]) -> tuple[int, ...]:

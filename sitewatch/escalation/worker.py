@@ -44,13 +44,16 @@ IDLE_WAKE = 5.0
 
 class OutboxWorker:
     """``on_dead(entry, now)`` runs right after ``entry`` is dead-lettered (the engine's takeover);
-    ``seal(message, now)`` gives the message as sent (its ack link signed at that moment)."""
+    ``seal(message, now)`` gives the message as sent (its ack link signed at that moment);
+    ``on_sent_cancelled(entry, now)`` runs right after a delivery cancelled while it was on the
+    wire went through all the same (the engine then follows it with the news it was cancelled for)."""
 
     def __init__(self, *, outbox: Outbox, clock: Clock, notifiers: Mapping[str, Notifier], stats: EscalationStats,
                  max_retry_time: float = 3600.0, rate_limits: Mapping[str, float | None] | None = None,
                  rng: random.Random | None = None,
                  on_dead: Callable[[OutboxEntry, float], None] = lambda entry, now: None,
-                 seal: Callable[[Message, float], Message] = lambda message, now: message) -> None:
+                 seal: Callable[[Message, float], Message] = lambda message, now: message,
+                 on_sent_cancelled: Callable[[OutboxEntry, float], None] = lambda entry, now: None) -> None:
         self.outbox = outbox
         #: signs the stored message's draft ack link right before each attempt
         self.seal = seal
@@ -58,6 +61,7 @@ class OutboxWorker:
         self.stats = stats
         self.max_retry_time = max_retry_time
         self.on_dead = on_dead
+        self.on_sent_cancelled = on_sent_cancelled
         self._rng = rng or random.Random()
         self._notifiers: Mapping[str, Notifier] = notifiers
         self._retired: list[Notifier] = []
@@ -172,7 +176,11 @@ class OutboxWorker:
             self._retry(e, f"unexpected {type(exc).__name__}", None)
         else:
             now = self.clock.time()
-            self.outbox.finish(e, "sent", now, attempted=True)
+            with self.outbox.store.transaction():  # the record and what it calls for commit together
+                cancelled = self.outbox.status(e.id) == "cancelled"
+                self.outbox.finish(e, "sent", now, attempted=True)
+                if cancelled:
+                    self.on_sent_cancelled(e, now)
             return self._channel_works(e.channel, now)
         return False
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sitewatch.config.schema import Criticality, Site, Utility
 from sitewatch.incidents.model import Incident, IncidentState, Severity
 
-__all__ = ["MessageContext", "SiteEntry", "SiteIncident", "by_urgency", "site_entries"]
+__all__ = ["ChannelOutage", "MessageContext", "SiteEntry", "SiteIncident", "by_urgency", "site_entries"]
 
 _CRITICALITY_RANK = {Criticality.CRITICAL: 0, Criticality.HIGH: 1, Criticality.NORMAL: 2}
 
@@ -30,6 +30,18 @@ class SiteIncident:
 
     incident: Incident
     site: Site
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelOutage:
+    """A channel that could not deliver, as a message tells it: ``instead`` set, this message
+    goes by that channel because ``channel`` has been down since ``since`` (a fallback);
+    unset, this message comes late because ``channel`` was down (a late notice).
+    Channels are named by type (``sms_gateway``, ``email``, ``telegram``, ...)."""
+
+    channel: str
+    since: float | None = None
+    instead: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,6 +59,7 @@ class MessageContext:
     - ``roster``, ``shift_start``, ``shift_end``: for ``SHIFT``.
     - ``utilities``: utility id → ``Utility`` (``Config.utilities``): names the power company.
     - ``timezone``: for the local times people read.
+    - ``outage``: a channel that failed, said in one line (a fallback's or a late notice's why).
     """
 
     now: float
@@ -63,6 +76,7 @@ class MessageContext:
     shift_end: float | None = None
     utilities: Mapping[str, Utility] = field(default_factory=dict)
     timezone: str = "Asia/Ho_Chi_Minh"
+    outage: ChannelOutage | None = None
 
     def __post_init__(self) -> None:
         try:

@@ -85,6 +85,9 @@ def message_data(ctx: MessageContext, entries: Sequence[SiteEntry], kind: Messag
     }
     if kind is MessageKind.ACKNOWLEDGED:
         data["acknowledged_by"] = ctx.acknowledged_by
+    if ctx.outage is not None:  # a fallback (``instead``) or a late notice: which channel failed, since when
+        data["channel_outage"] = {"channel": ctx.outage.channel, "since": iso_time(ctx.outage.since, ctx.timezone),
+                                  "instead": ctx.outage.instead}
     if kind is MessageKind.SHIFT:
         data["shift"] = {"roster": ctx.roster, "start": iso_time(ctx.shift_start, ctx.timezone),
                          "end": iso_time(ctx.shift_end, ctx.timezone)}

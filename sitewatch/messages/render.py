@@ -20,7 +20,7 @@ from sitewatch.messages.facts import conditions_text, site_facts, site_label
 from sitewatch.messages.layout import Block, Document, Fact, Section, to_html, to_text
 from sitewatch.messages.short import short_text
 from sitewatch.messages.summary import acknowledgers, condition_counts, group_text, resolved_span, sites_text
-from sitewatch.messages.timefmt import duration, full_time, utc_offset
+from sitewatch.messages.timefmt import clock_time, duration, full_time, utc_offset
 from sitewatch.messages.vocabulary import Vocabulary, vocabulary
 from sitewatch.notify.model import Message, MessageKind
 
@@ -119,6 +119,18 @@ def _subject(ctx: MessageContext, entries: Sequence[SiteEntry], v: Vocabulary, k
     return f"{tag} {core} – {_who(ctx, entries)}" if kind is MessageKind.ACKNOWLEDGED else f"{tag} {core}"
 
 
+def _outage_note(ctx: MessageContext, v: Vocabulary) -> str | None:
+    """Why this message comes by another channel (a fallback), or comes late (a late notice)."""
+    o = ctx.outage
+    if o is None:
+        return None
+    channel = v.channel_services.get(o.channel, o.channel)
+    if o.instead is None:
+        return _cap(v.phrase("late_note", channel=channel))
+    since = clock_time(o.since, ctx.timezone, ctx.now) if o.since is not None else "?"
+    return _cap(v.phrase("fallback_note", channel=channel, since=since, instead=v.channels.get(o.instead, o.instead)))
+
+
 def _require(ctx: MessageContext, entries: Sequence[SiteEntry], kind: MessageKind) -> None:
     if kind is MessageKind.SHIFT:
         if not ctx.roster or ctx.shift_start is None or ctx.shift_end is None:
@@ -143,9 +155,12 @@ def render(ctx: MessageContext, language: str, kind: MessageKind) -> Message:
         footer.append(Fact(label=v.label("time_zone"), value=utc_offset(ctx.now, ctx.timezone)))
     if ack:
         footer.append(Fact(label=v.label("ack"), url=ack))
-    doc = Document(subject=_subject(ctx, entries, v, kind), intro=tuple(_intro(ctx, entries, v, kind)),
+    note = _outage_note(ctx, v)
+    doc = Document(subject=_subject(ctx, entries, v, kind),
+                   intro=(*_intro(ctx, entries, v, kind), *([note] if note else [])),
                    sections=_sections(ctx, entries, v, kind), footer=tuple(footer))
+    short_footer = " ".join(p for p in (note, v.phrase("ack_short", url=ack) if ack else "") if p)
     return Message(kind=kind, language=v.language, subject=doc.subject,
-                   short=short_text(ctx, entries, v, kind, footer=v.phrase("ack_short", url=ack) if ack else ""),
+                   short=short_text(ctx, entries, v, kind, footer=short_footer),
                    text=to_text(doc), html=to_html(doc), ack_url=ack,
                    data=message_data(ctx, entries, kind, v.language, ack))

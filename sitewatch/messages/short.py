@@ -2,7 +2,9 @@
 
 Built from the same vocabulary as the full message, then transliterated to unaccented GSM-7
 (``sms.to_gsm7``): "[SU CO] Mat dien luoi: Tram Chu Se 2 (BTS-2) tu 22:15, ac quy con ~1h20.
-Xac nhan: https://...". Each message is tried from the richest form to the leanest (a group's
+Xac nhan: https://...". A late notice (a resolution for someone whose page this channel
+lost) gives each site's outage as a span, "21:13-21:17", since its reader never saw the start.
+Each message is tried from the richest form to the leanest (a group's
 sites by name, as many as fit, most urgent first, with "+N more"; then by id only) and the
 first that fits ``MAX_SEGMENTS`` is sent; the ack link is never dropped.
 """
@@ -42,8 +44,17 @@ def _name(entry: SiteEntry, named: bool) -> str:
     return site_label(entry.site) if named else entry.site.id
 
 
+def _span(entry: SiteEntry, ctx: MessageContext) -> str:
+    """``21:13–21:17``: when the outage began and ended, for a reader who never got the page."""
+    start, end = resolved_span(entry, ctx.now)
+    return f"{clock_time(start, ctx.timezone, ctx.now)}–{clock_time(end, ctx.timezone, ctx.now)}"
+
+
 def _entry(entry: SiteEntry, ctx: MessageContext, v: Vocabulary, kind: MessageKind, named: bool,
            condition: bool) -> str:
+    if kind is MessageKind.RESOLVED and ctx.outage is not None:  # a late notice: what, and when
+        what = f" {conditions_text(entry, v)}" if condition else ""
+        return f"{_name(entry, named)}{what} {_span(entry, ctx)}"
     if kind is MessageKind.RESOLVED:
         start, end = resolved_span(entry, ctx.now)
         return f"{_name(entry, named)} {v.phrase('lasted_short', duration=compact_duration(end - start))}"
@@ -55,6 +66,9 @@ def _entry(entry: SiteEntry, ctx: MessageContext, v: Vocabulary, kind: MessageKi
 
 def _single(entry: SiteEntry, ctx: MessageContext, v: Vocabulary, kind: MessageKind, named: bool) -> str:
     head = f"{_cap(conditions_text(entry, v))}: {_name(entry, named)}"
+    if kind is MessageKind.RESOLVED and ctx.outage is not None:
+        start, end = resolved_span(entry, ctx.now)
+        return f"{head} {_span(entry, ctx)}, {v.phrase('lasted_short', duration=compact_duration(end - start))}."
     if kind is MessageKind.RESOLVED:
         start, end = resolved_span(entry, ctx.now)
         return (f"{head} {v.phrase('resolved_short', at=clock_time(end, ctx.timezone, ctx.now))}, "

@@ -39,6 +39,9 @@ class Vocabulary:
     output_sources: Mapping[str, str]  #: what feeds a UPS's output (the ``output_source`` reading)
     #: subject tag per message kind ("Sự cố", "Incident")
     tags: Mapping[MessageKind, str]
+    #: channel types as a way to send ("SMS", "email") and as the service that fails ("cổng SMS", "SMS gateway")
+    channels: Mapping[str, str]
+    channel_services: Mapping[str, str]
     labels: Mapping[str, str]  #: field labels: site, kind, location, ...
     phrases: Mapping[str, str]  #: sentences with placeholders
     ack_page: Mapping[str, str]  #: the acknowledge page (``ackpage``)
@@ -139,6 +142,10 @@ VI = Vocabulary(
     tags={MessageKind.PAGE: "Sự cố", MessageKind.UPDATE: "Cập nhật", MessageKind.REMINDER: "Nhắc lại",
           MessageKind.RESOLVED: "Đã khắc phục", MessageKind.ACKNOWLEDGED: "Đã tiếp nhận",
           MessageKind.SHIFT: "Ca trực", MessageKind.TEST: "Thử"},
+    channels={"sms_gateway": "SMS", "email": "email", "telegram": "Telegram", "slack": "Slack",
+              "webhook": "webhook", "alertmanager": "Alertmanager"},
+    channel_services={"sms_gateway": "cổng SMS", "email": "máy chủ email", "telegram": "Telegram",
+                      "slack": "Slack", "webhook": "webhook", "alertmanager": "Alertmanager"},
     labels={
         "site": "Trạm",
         "kind": "Loại trạm",
@@ -204,6 +211,8 @@ VI = Vocabulary(
         "resolved_group_short": "{resolved}/{count} {group}",
         "one_site": "1 trạm",
         "group_head": "{count} tại {group}",
+        "fallback_note": "{channel} không gửi được từ {since}; tin này gửi qua {instead} thay thế.",
+        "late_note": "Tin báo trước đó không gửi được vì {channel} bị lỗi.",
     },
     ack_page={
         "title": "Xác nhận tiếp nhận sự cố",
@@ -308,6 +317,10 @@ EN = Vocabulary(
     tags={MessageKind.PAGE: "Incident", MessageKind.UPDATE: "Update", MessageKind.REMINDER: "Reminder",
           MessageKind.RESOLVED: "Resolved", MessageKind.ACKNOWLEDGED: "Acknowledged",
           MessageKind.SHIFT: "On call", MessageKind.TEST: "Test"},
+    channels={"sms_gateway": "SMS", "email": "email", "telegram": "Telegram", "slack": "Slack",
+              "webhook": "webhook", "alertmanager": "Alertmanager"},
+    channel_services={"sms_gateway": "SMS gateway", "email": "email server", "telegram": "Telegram",
+                      "slack": "Slack", "webhook": "webhook", "alertmanager": "Alertmanager"},
     labels={
         "site": "Site",
         "kind": "Kind",
@@ -373,6 +386,8 @@ EN = Vocabulary(
         "resolved_group_short": "{resolved}/{count} {group}",
         "one_site": "1 site",
         "group_head": "{count} in {group}",
+        "fallback_note": "{channel} down since {since}; sent by {instead} instead.",
+        "late_note": "This was not delivered earlier because the {channel} was down.",
     },
     ack_page={
         "title": "Acknowledge incident",

@@ -4,7 +4,8 @@ Errors (``check_oncall``, each at its file:line): every name a contact, roster, 
 escalation level or route uses must exist (channels, people, teams, rosters, policies); route
 matches must name real site kinds, criticalities and conditions; a contact on an SMS, email
 or Telegram channel needs an address; a route after a catch-all route is never reached; a
-roster an escalation level pages must have somebody in it (a layer member or an override).
+roster an escalation level pages must have somebody in it (a layer member or an override); a
+fallback rule (``if_down``) stands in for a contact that exists, on another channel.
 
 Warnings (``oncall_warnings``) do not stop a load, because the config is valid, but they are
 how pages silently go nowhere: a roster with nobody on call in the next 14 days, a person on
@@ -89,6 +90,17 @@ class _Checker:
                         f"a {channel.type} contact needs an address (phone, email or chat id)")
             for i, team in enumerate(person.teams):
                 yield from self.ref(("people", pid, "teams", i), "teams", team, "team")
+            for i, rule in enumerate(person.rules):
+                if rule.if_down is None:
+                    continue
+                at: ConfigPath = ("people", pid, "rules", i, "if_down")
+                if rule.if_down.contact >= len(person.contacts):
+                    yield self.locate((*at, "contact")).issue(
+                        f"contact {rule.if_down.contact} does not exist (the person has {len(person.contacts)})")
+                elif person.contacts[rule.if_down.contact].channel == person.contacts[rule.contact].channel:
+                    yield self.locate(at).issue(
+                        f"falls back to the same channel {person.contacts[rule.contact].channel!r} it stands in for: "
+                        "it would wait on the same outage (use a contact on another channel)")
 
     def rosters(self) -> Iterator[ConfigIssue]:
         for rid, roster in self.config.rosters.items():

@@ -34,8 +34,8 @@ def _plain(value: object) -> Any:
         # config) may not resolve from there, so the resolved value goes in (file mode 0600)
         given = {name: _plain(getattr(value, name)) for name in value.model_fields_set - {"env", "file"}}
         return {**given, "value": value.reveal()}  # and what else was given (a token's scopes)
-    if isinstance(value, BaseModel):
-        return {name: _plain(getattr(value, name)) for name in type(value).model_fields
+    if isinstance(value, BaseModel):  # each field under the key it is written as (``for``, not ``for_``)
+        return {(field.alias or name): _plain(getattr(value, name)) for name, field in type(value).model_fields.items()
                 if name in value.model_fields_set and getattr(value, name) is not None}
     if isinstance(value, SecretStr):
         return value.get_secret_value()

@@ -91,6 +91,12 @@ CASES: dict[str, list[tuple[str, int | None, str, str]]] = {
     "unknown-team.yaml": [
         ("unknown-team.yaml", 9, "sites[0] (GL-BTS-0001).team", "unknown team 'ut-pleku' (did you mean 'ut-pleiku'?)"),
     ],
+    "bad-fallback-rule.yaml": [
+        ("bad-fallback-rule.yaml", 15, "people.an.rules[1].if_down.contact",
+         "contact 3 does not exist (the person has 3)"),
+        ("bad-fallback-rule.yaml", 16, "people.an.rules[2].if_down",
+         "falls back to the same channel 'sms' it stands in for"),
+    ],
     "missing-env-secret.yaml": [
         (
             "missing-env-secret.yaml",

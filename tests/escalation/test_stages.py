@@ -12,7 +12,14 @@ from sitewatch.config.schema import Config
 from sitewatch.escalation.policy import PolicySnapshot, snapshot
 from sitewatch.escalation.ratelimit import RETRY_CAP, TokenBucket, retry_delay
 from sitewatch.escalation.routing import route_incident
-from sitewatch.escalation.targets import ContactPlan, Unreachable, contact_plan, immediate_contacts, resolve_targets
+from sitewatch.escalation.targets import (
+    ContactPlan,
+    Unreachable,
+    contact_plan,
+    fallback_rules,
+    immediate_contacts,
+    resolve_targets,
+)
 from sitewatch.incidents.model import Condition, Incident, IncidentState, Severity
 from sitewatch.oncall.schedule import who_is_on_call
 from tests.escalation.conftest import T0, World, WorldFactory, make_config
@@ -103,6 +110,17 @@ def test_contact_plans_follow_the_persons_rules() -> None:
     assert contact_plan(binh, frozenset({"email"})) == (ContactPlan(contact=1, after=300.0, repeat=None),)
     assert immediate_contacts(binh, frozenset({"email"})) == (1,)
     assert contact_plan(CONFIG.people["dung"], CHANNELS) == ()
+
+
+def test_fallback_rules_are_no_part_of_the_page_time_plan() -> None:
+    people = make_config(http="http://127.0.0.1:1", smtp_port=1, people=lambda p: {
+        "an": {**p["an"], "rules": [{"contact": 0}, {"contact": 1, "if_down": {"contact": 0, "for": "2m"}}]},
+        "binh": {**p["binh"], "rules": [{"contact": 1, "if_down": {"contact": 0}}]}}).people
+    assert contact_plan(people["an"], CHANNELS) == (ContactPlan(contact=0, after=0.0, repeat=None),)
+    assert people["an"].rules[1].if_down is not None and people["an"].rules[1].if_down.for_ == 120.0
+    # only a fallback rule: the other contacts are used at once, the fallback waits for an outage
+    assert contact_plan(people["binh"], CHANNELS) == (ContactPlan(contact=0, after=0.0, repeat=None),)
+    assert [r.contact for r in fallback_rules(people["binh"], 0)] == [1] and fallback_rules(people["binh"], 1) == ()
 
 
 def test_token_bucket_allows_a_burst_then_the_rate() -> None:

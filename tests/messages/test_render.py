@@ -11,7 +11,7 @@ import pytest
 
 from sitewatch.config.schema import Criticality, Site, SiteKind
 from sitewatch.incidents.model import Condition, IncidentState, Phrase, Summary, part
-from sitewatch.messages.context import MessageContext, SiteIncident, site_entries
+from sitewatch.messages.context import ChannelOutage, MessageContext, SiteIncident, site_entries
 from sitewatch.messages.render import render
 from sitewatch.messages.sms import sms_encoding, sms_segments
 from sitewatch.notify.model import Message, MessageKind
@@ -249,6 +249,31 @@ def test_resolved_group_counts_the_sites_back() -> None:
     assert lines(m)[0] == "2 of 2 sites resolved in Chư Sê, Gia Lai."
     assert m.short == "[RESOLVED] 2/2 sites Chu Se, Gia Lai: Tram BTS Benh vien Chu Se (BTS-HOSP) lasted 0h50; " \
                       "Tram Chu Se 2 (BTS-2) lasted 1h00."
+
+
+def test_a_fallback_page_says_which_channel_failed_since_when_and_how_it_came_instead() -> None:
+    ctx = replace(hospital_outage(), outage=ChannelOutage(channel="email", since=T0 + 60, instead="sms_gateway"))
+    vi, en = render(ctx, "vi", MessageKind.PAGE), render(ctx, "en", MessageKind.PAGE)
+    assert "Máy chủ email không gửi được từ 22:16; tin này gửi qua SMS thay thế." in lines(vi)
+    assert "Email server down since 22:16; sent by SMS instead." in lines(en)
+    assert "May chu email khong gui duoc tu 22:16; tin nay gui qua SMS thay the." in vi.short
+    assert sms_encoding(vi.short) == "gsm7" and sms_segments(vi.short) <= 2
+    assert ctx.ack_url is not None and vi.short.endswith(ctx.ack_url), "the ack link is never dropped"
+    assert en.data["channel_outage"] == {"channel": "email", "since": "2026-09-21T22:16:00+07:00",
+                                         "instead": "sms_gateway"}
+
+
+def test_a_late_notice_gives_the_outage_span_and_why_it_comes_late() -> None:
+    end = T0 + 65 * 60  # 23:20
+    ctx = MessageContext(now=end + 600, outage=ChannelOutage(channel="sms_gateway"), incidents=(
+        SiteIncident(site=BTS2, incident=incident(5, BTS2, Condition.MAINS_LOST, resolved=("sitewatch", end))),))
+    assert render(ctx, "vi", MessageKind.RESOLVED).short == (
+        "[DA KHAC PHUC] Mat dien luoi: Tram Chu Se 2 (BTS-2) 22:15-23:20, keo dai 1h05. "
+        "Tin bao truoc do khong gui duoc vi cong SMS bi loi.")
+    en = render(ctx, "en", MessageKind.RESOLVED)
+    assert en.short == ("[RESOLVED] Mains power lost: Tram Chu Se 2 (BTS-2) 22:15-23:20, lasted 1h05. "
+                        "This was not delivered earlier because the SMS gateway was down.")
+    assert "This was not delivered earlier because the SMS gateway was down." in lines(en)
 
 
 def test_reminders_say_whether_anyone_took_it() -> None:

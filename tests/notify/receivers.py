@@ -129,6 +129,7 @@ class CaptureServer:
         self.requests: list[CapturedRequest] = []
         self._failures = _Failures(clock)
         self._replies: list[tuple[str, int, bytes, dict[str, str]]] = []
+        self._holds: list[tuple[str, asyncio.Event]] = []
         self._closing = asyncio.Event()
         self._arrived = asyncio.Condition()
         self._sock = socket.socket()
@@ -161,6 +162,13 @@ class CaptureServer:
     def clear_failures(self) -> None:
         self._failures.rules.clear()
 
+    def hold(self, path: str = "") -> asyncio.Event:
+        """Hold requests under ``path`` (recorded as they arrive) until the returned event is
+        set, then answer as usual: a send that is on the wire for as long as the test wants."""
+        gate = asyncio.Event()
+        self._holds.append((path, gate))
+        return gate
+
     def delivered(self, path: str = "") -> list[CapturedRequest]:
         """Requests under ``path`` answered with a 2xx."""
         return [r for r in self.requests if r.path.startswith(path) and r.status is not None and r.status < 300]
@@ -188,6 +196,9 @@ class CaptureServer:
             at=self._failures.clock()))
         async with self._arrived:
             self._arrived.notify_all()
+        for held, gate in self._holds:
+            if path.startswith(held):
+                await gate.wait()
         if status is None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), HOLD)
