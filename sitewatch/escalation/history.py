@@ -9,8 +9,9 @@ One read model for everything that shows it (the API, ``sitewatch incidents show
 
 A notification is about the incident when its message names it (``incident_ids`` in the
 message data, which every rendered message carries); one without that data counts while the
-incident was a member. Addresses are masked (``+8490****001``, ``a***@noc.example``): the
-history is served to read tokens, and who was paged is the question, not their number.
+incident was a member. Addresses are masked (``+8490****001``, ``a***@noc.example``), in error
+and event text too (a mail server's "550 <an@noc.example>: ..."): the history is served to read tokens,
+and who was paged is the question, not their number.
 
 Finished deliveries are pruned after a while (``EscalationEngine.prune``); the escalation's
 events stay, so an old incident still says who was paged, if no longer through which contact.
@@ -142,6 +143,7 @@ def incident_history(incident: Incident, *, state: EscalationState, outbox: Outb
         return None if pid is None else (people[pid].name if pid in people else pid)
 
     acker = person_of(incident.acknowledged_by) if incident.acknowledged_by else None
+    known = {c.address for p in people.values() for c in p.contacts if c.address}
     escalations: list[EscalationSummary] = []
     notifications: list[Notification] = []
     steps: list[Step] = []
@@ -153,7 +155,9 @@ def incident_history(incident: Incident, *, state: EscalationState, outbox: Outb
             next_step_at=e.next_step_at, acknowledged_at=e.acknowledged_at,
             acknowledged_by=name(e.acknowledged_by), closed_at=e.closed_at, joined_at=m.joined_at,
             left_at=m.left_at))
-        for x in outbox.entries(escalation_id=e.id):
+        entries = outbox.entries(escalation_id=e.id)
+        hide = _masker(known | {x.address for x in entries if x.address})
+        for x in entries:
             if not _about(x, incident.id, m):
                 continue
             acked = (acker is not None and x.person == acker and x.kind in _ACKABLE and x.status == "sent"
@@ -166,9 +170,11 @@ def incident_history(incident: Incident, *, state: EscalationState, outbox: Outb
                 address=mask_address(x.address), status=x.status, queued_at=x.created_at, due_at=x.due_at,
                 attempts=x.attempts, first_attempt_at=x.first_attempt_at,
                 sent_at=x.finished_at if x.status == "sent" else None, finished_at=x.finished_at,
-                error=x.last_error, acknowledged_at=incident.acknowledged_at if acked else None,
+                error=hide(x.last_error),
+                acknowledged_at=incident.acknowledged_at if acked else None,
                 acknowledged_by=incident.acknowledged_by if acked else None))
-        steps += [_step(e.key, ev, name(ev.person)) for ev in state.events(e.id) if _during(ev, incident.id, m)]
+        steps += [_step(e.key, ev, name(ev.person), hide(ev.text)) for ev in state.events(e.id)
+                  if _during(ev, incident.id, m)]
     notifications.sort(key=lambda n: (n.queued_at, n.id))
     steps.sort(key=lambda s: s.at)  # stable: events of one escalation keep their recorded order
     return IncidentHistory(incident_id=incident.id, escalations=tuple(escalations),
@@ -181,6 +187,18 @@ def _during(ev: EscalationEvent, incident_id: int, m: Membership) -> bool:
     return m.joined_at <= ev.at and (m.left_at is None or ev.at <= m.left_at)
 
 
-def _step(key: str, ev: EscalationEvent, person_name: str | None) -> Step:
+def _step(key: str, ev: EscalationEvent, person_name: str | None, text: str) -> Step:
     return Step(escalation=key, at=ev.at, kind=ev.kind, level=_one_based(ev.level), round=_one_based(ev.round),
-                person=ev.person, person_name=person_name, text=ev.text)
+                person=ev.person, person_name=person_name, text=text)
+
+
+def _masker(addresses: set[str]) -> Callable[[str], str]:
+    """Masks each of ``addresses`` wherever it appears in a text (longest first: one may hold another)."""
+    ordered = sorted(addresses, key=len, reverse=True)
+
+    def hide(text: str) -> str:
+        for a in ordered:
+            if a in text:
+                text = text.replace(a, mask_address(a))
+        return text
+    return hide

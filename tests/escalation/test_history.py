@@ -16,7 +16,8 @@ from tests.escalation.conftest import MIN, T0, World, WorldFactory
 
 async def _night(world: World) -> int:
     world.http.fail_with(500, duration=1 * MIN, path="/sms")  # the gateway is down for a minute
-    world.smtp.fail_with(550, count=1, text="mailbox unavailable")  # an's mailbox refuses the page
+    # an's mailbox refuses the page, naming the address as mail servers do
+    world.smtp.fail_with(550, count=1, text="5.1.1 <an@noc.example>: mailbox unavailable")
     incident = world.open("BTS-HOSP")  # the hospital: paged at once, next level after 5 min
     await world.run_until(T0 + 6 * MIN)
     world.service.acknowledge(incident.id, "an (ack link)")
@@ -53,7 +54,7 @@ async def test_every_page_says_who_which_level_channel_and_what_became_of_it(wor
     assert first_sms.sent_at is not None and T0 + 1 * MIN <= first_sms.sent_at < T0 + 3 * MIN
     assert first_sms.queued_at == T0 and first_sms.error == ""
     mail = h.notifications[1]
-    assert mail.sent_at is None and "550" in mail.error and "mailbox unavailable" in mail.error
+    assert mail.sent_at is None and "550 5.1.1 <a***@noc.example>: mailbox unavailable" in mail.error
     cancelled = next(n for n in h.notifications if n.status == "cancelled")
     assert cancelled.finished_at == T0 + 6 * MIN and cancelled.due_at == T0 + 10 * MIN and cancelled.attempts == 0
 
@@ -107,6 +108,20 @@ def _with_aggregation_site(sites: list[dict[str, object]]) -> list[dict[str, obj
     agg = {"id": "AGG-PK", "name": "Trạm tập trung Pleiku", "kind": "telecom_station", "province": "Gia Lai",
            "district": "Pleiku"}
     return [agg, *({**s, "parent": "AGG-PK"} if s["id"] == "BTS-PK" else s for s in sites)]
+
+
+async def test_an_address_a_gateway_echoes_in_its_error_is_masked_too(make_world: WorldFactory) -> None:
+    world = make_world(policies={"bts-battery": {"levels": [{"notify": [{"roster": "directors"}], "wait": "30m"},
+                                                            {"notify": [{"roster": "gialai"}], "wait": "30m"}]}})
+    world.http.fail_with(400, count=1, path="/sms", json={"error": "invalid number +84901000003"})
+    incident = world.open("BTS-HOSP")
+    await world.settle()
+    h = world.engine.incident_history(incident.id)
+    dead = next(n for n in h.notifications if n.person == "cuong")
+    assert dead.status == "dead" and "invalid number +8490****003" in dead.error
+    [gone] = [s for s in h.steps if s.kind == "unreachable"]
+    assert "every contact failed" in gone.text and "+8490****003" in gone.text
+    assert "+84901000003" not in repr(h)
 
 
 async def test_unknown_incident(world: World) -> None:

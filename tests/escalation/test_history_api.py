@@ -64,7 +64,7 @@ async def test_the_incident_says_who_was_paged_how_and_what_happened(world: Worl
     assert first["attempts"] >= 2 and first["queued_at_unix"] == T0 and first["sent_at_unix"] > T0 + MIN
     assert first["queued_at"] is not None and first["sent_at"] is not None
     assert (mail["channel"], mail["status"], mail["sent_at"]) == ("email", "dead", None)
-    assert "550 mailbox unavailable" in mail["error"]
+    assert "550 5.1.1 <a***@noc.example>: mailbox unavailable" in mail["error"], "the address masked there too"
     assert [(s["kind"], s["level"], s["person_name"]) for s in body["escalation_events"]
             if s["kind"] == "paged"] == [("paged", 1, "Nguyễn Văn An"), ("paged", 2, "Trần Thị Bình")]
 
