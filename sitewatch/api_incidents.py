@@ -33,14 +33,15 @@ from sitewatch.messages.readings import summary_text
 from sitewatch.messages.timefmt import time_fields
 from sitewatch.messages.vocabulary import EN
 
-__all__ = ["MAX_NAME", "MAX_TEXT", "incident_json", "incident_routes"]
+__all__ = ["MAX_LIST", "MAX_NAME", "MAX_TEXT", "incident_json", "incident_routes"]
 
 #: the longest comment or maintenance reason accepted, in characters
 MAX_TEXT = 4000
 #: the longest actor or author name accepted, in characters
 MAX_NAME = 200
 _MAX_ID = 2**63 - 1  # SQLite's INTEGER
-_MAX_LIST = 10_000
+#: the most incidents one list request may ask for (`limit`)
+MAX_LIST = 10_000
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -189,8 +190,8 @@ def incident_routes(*, service: IncidentService, timezone: Callable[[], str],
             if since_raw:
                 since = _time(float(since_raw) if since_raw.replace(".", "", 1).isdigit() else since_raw, "since")
             limit = int(q["limit"]) if q.get("limit", "").isdigit() else 500 if not q.get("limit") else 0
-            if not 1 <= limit <= _MAX_LIST:
-                raise ValueError(f"limit: a whole number from 1 to {_MAX_LIST}")
+            if not 1 <= limit <= MAX_LIST:
+                raise ValueError(f"limit: a whole number from 1 to {MAX_LIST}")
         except ValueError as e:
             return _error(400, str(e))
         filters: dict[str, Any] = {"states": states, "site_ids": sites_matching(q), "conditions": conditions,

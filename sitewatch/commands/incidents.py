@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from sitewatch.api_incidents import MAX_LIST
 from sitewatch.messages.timefmt import readable_iso, short_offset
 
 __all__ = ["DEFAULT_LIMIT", "DEMO_TOKEN_HINT", "add_parser", "format_footer", "format_history", "format_incident",
@@ -257,8 +258,9 @@ def run(args: argparse.Namespace) -> int:
         print(format_table(data["incidents"]))
         total = int(r.headers.get("x-total-count", data.get("total", len(data["incidents"]))))
         if total:
-            print(format_footer(len(data["incidents"]), total, "incidents",
-                                f"newest first; --limit {total} to see them all"))
+            more = f"--limit {total} to see them all" if total <= MAX_LIST else \
+                f"at most {MAX_LIST} per request: narrow with --state, --site, --district or --since"
+            print(format_footer(len(data["incidents"]), total, "incidents", f"newest first; {more}"))
     elif args.action == "comment":
         print(f"comment added to incident {args.id}")
     else:

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from sitewatch.cli import main
+from sitewatch.commands.incidents import format_footer
 from tests.daemon.conftest import READ_TOKEN, Running
 from tests.daemon.test_paging_e2e import LINK, _bts, _sms_to, _until, paging_setup
 
@@ -82,3 +83,9 @@ async def test_were_you_paged_answered_from_the_cli_and_the_api(tmp_path: Path, 
         assert listed.splitlines()[-1] == "showing 1 of 2 incidents (newest first; --limit 2 to see them all)"
         everything = await _cli(d, capsys, "list", "--state", "acknowledged")
         assert everything.splitlines()[-1] == "2 incidents"
+
+
+def test_a_footer_says_how_many_in_all_and_how_many_shown() -> None:
+    assert format_footer(3, 3, "incidents") == "3 incidents"
+    assert format_footer(100, 400, "incidents", "newest first; --limit 400 to see them all") == \
+        "showing 100 of 400 incidents (newest first; --limit 400 to see them all)"
