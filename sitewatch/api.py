@@ -19,7 +19,9 @@ from starlette.schemas import SchemaGenerator
 
 from sitewatch import __version__
 from sitewatch.api_access import AccessControl
+from sitewatch.api_history import History
 from sitewatch.api_incidents import incident_json, incident_routes
+from sitewatch.api_lists import list_response
 from sitewatch.config.schema import Config, Site
 from sitewatch.httpserver import RequestLimits
 from sitewatch.incidents.service import IncidentService
@@ -90,11 +92,12 @@ async def _json_error(_: Request, exc: Exception) -> Response:
 def build_app(*, state: FleetState, sites: Callable[[], dict[str, Site]], exposition: Exposition,
               staleness: Callable[[], float], now: Callable[[], float],
               ready: Callable[[], tuple[bool, Sequence[str]]],
-              config: Callable[[], Config], incidents: IncidentService | None = None,
+              config: Callable[[], Config], incidents: IncidentService | None = None, history: History | None = None,
               extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
     """The Starlette application. ``sites`` returns the current configuration's sites by id;
     ``config`` the current configuration (tokens, scopes, allowed hosts, request timeout);
-    ``ready`` whether to take traffic, with one line per check for the ``/readyz`` body."""
+    ``ready`` whether to take traffic, with one line per check for the ``/readyz`` body; ``history``
+    an incident's paging history."""
 
     async def metrics(_: Request) -> Response:
         """
@@ -126,7 +129,7 @@ def build_app(*, state: FleetState, sites: Callable[[], dict[str, Site]], exposi
           - {name: province, in: query, schema: {type: string}}
           - {name: district, in: query, schema: {type: string}}
           - {name: kind, in: query, schema: {type: string}}
-        responses: {200: {description: "{sites: [...]}"}}
+        responses: {200: {description: "{sites: [...], total, shown, version} and X-Total-Count"}}
         """
         q = request.query_params
         t, st = now(), staleness()
@@ -137,7 +140,7 @@ def build_app(*, state: FleetState, sites: Callable[[], dict[str, Site]], exposi
             if all(not q.get(k) or q.get(k) == v for k, v in
                    (("province", s.province), ("district", s.district), ("kind", s.kind.value)))
         ]
-        return JSONResponse({"sites": out, "version": __version__})
+        return list_response("sites", out, version=__version__)
 
     async def get_site(request: Request) -> Response:
         """
@@ -161,7 +164,7 @@ def build_app(*, state: FleetState, sites: Callable[[], dict[str, Site]], exposi
         Route("/api/v1/sites/{site_id}", get_site),
     ]
     if incidents is not None:
-        routes += incident_routes(service=incidents, timezone=lambda: config().daemon.timezone)
+        routes += incident_routes(service=incidents, timezone=lambda: config().daemon.timezone, history=history)
     routes += extra_routes
 
     async def openapi(request: Request) -> Response:

@@ -22,6 +22,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sitewatch.api_history import History, history_json, notifications_route
+from sitewatch.api_lists import list_response
 from sitewatch.config.schema import Site
 from sitewatch.incidents.errors import IncidentError, IncidentNotFound, MaintenanceNotFound
 from sitewatch.incidents.maintenance import MaintenanceWindow
@@ -31,14 +33,15 @@ from sitewatch.messages.readings import summary_text
 from sitewatch.messages.timefmt import time_fields
 from sitewatch.messages.vocabulary import EN
 
-__all__ = ["MAX_NAME", "MAX_TEXT", "incident_json", "incident_routes"]
+__all__ = ["MAX_LIST", "MAX_NAME", "MAX_TEXT", "incident_json", "incident_routes"]
 
 #: the longest comment or maintenance reason accepted, in characters
 MAX_TEXT = 4000
 #: the longest actor or author name accepted, in characters
 MAX_NAME = 200
 _MAX_ID = 2**63 - 1  # SQLite's INTEGER
-_MAX_LIST = 10_000
+#: the most incidents one list request may ask for (`limit`)
+MAX_LIST = 10_000
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -109,9 +112,15 @@ def _id(request: Request, key: str) -> int:
     return value
 
 
-def incident_routes(*, service: IncidentService, timezone: Callable[[], str]) -> list[Route]:
+def incident_routes(*, service: IncidentService, timezone: Callable[[], str],
+                    history: History | None = None) -> list[Route]:
     """Routes under ``/api/v1``; ``api_access`` has checked the token and left its name.
-    ``timezone()`` is the zone times are given in (``daemon.timezone``)."""
+    ``timezone()`` is the zone times are given in (``daemon.timezone``); ``history`` an
+    incident's paging history (``EscalationEngine.incident_history``), if paging runs."""
+
+    def when() -> Callable[[str, float | None], dict[str, Any]]:
+        tz = timezone()
+        return lambda name, t: time_fields(name, t, tz)
 
     def write(handler: Callable[[Request, str], Awaitable[Response]]) -> Handler:
         async def guarded(request: Request) -> Response:
@@ -165,7 +174,7 @@ def incident_routes(*, service: IncidentService, timezone: Callable[[], str]) ->
           - {name: since, in: query, description: ISO 8601 time or unix seconds, schema: {type: string}}
           - {name: limit, in: query, schema: {type: integer}}
         responses:
-          200: {description: "{incidents: [...]}"}
+          200: {description: "{incidents: [...], total, shown} and X-Total-Count (shown < total: limit cut it)"}
           400: {description: a filter is invalid}
         """
         q = request.query_params
@@ -181,20 +190,22 @@ def incident_routes(*, service: IncidentService, timezone: Callable[[], str]) ->
             if since_raw:
                 since = _time(float(since_raw) if since_raw.replace(".", "", 1).isdigit() else since_raw, "since")
             limit = int(q["limit"]) if q.get("limit", "").isdigit() else 500 if not q.get("limit") else 0
-            if not 1 <= limit <= _MAX_LIST:
-                raise ValueError(f"limit: a whole number from 1 to {_MAX_LIST}")
+            if not 1 <= limit <= MAX_LIST:
+                raise ValueError(f"limit: a whole number from 1 to {MAX_LIST}")
         except ValueError as e:
             return _error(400, str(e))
-        found = service.store.query_incidents(states=states, site_ids=sites_matching(q), conditions=conditions,
-                                              since=since, limit=limit)
+        filters: dict[str, Any] = {"states": states, "site_ids": sites_matching(q), "conditions": conditions,
+                                   "since": since}
+        found = service.store.query_incidents(**filters, limit=limit)
         tz = timezone()
-        return JSONResponse({"incidents": [incident_json(i, service.site(i.site_id), tz) for i in found]})
+        return list_response("incidents", [incident_json(i, service.site(i.site_id), tz) for i in found],
+                             service.store.count_incidents(**filters))
 
     async def get_incident(request: Request) -> Response:
         """
-        summary: One incident with its timeline
+        summary: One incident with its timeline and paging history (escalations, notifications, escalation_events)
         responses:
-          200: {description: the incident and its timeline}
+          200: {description: the incident, its timeline and who was paged how}
           404: {description: no such incident}
         """
         try:
@@ -203,6 +214,8 @@ def incident_routes(*, service: IncidentService, timezone: Callable[[], str]) ->
             return _error(404, str(e))
         d = incident_json(inc, service.site(inc.site_id), timezone())
         d["timeline"] = [_event_json(e, timezone()) for e in events]
+        if history is not None:
+            d.update(history_json(history(inc.id), when()))
         return JSONResponse(d)
 
     async def ack(request: Request, token: str) -> Response:
@@ -269,12 +282,12 @@ def incident_routes(*, service: IncidentService, timezone: Callable[[], str]) ->
         """
         summary: Maintenance windows (current and future; ?all=1 for every one, deleted included)
         responses:
-          200: {description: "{windows: [...]}"}
+          200: {description: "{windows: [...], total, shown} and X-Total-Count"}
         """
         every = request.query_params.get("all") in ("1", "true")
         now = service.clock.time()
         windows = service.store.windows(include_deleted=every, ending_after=None if every else now)
-        return JSONResponse({"windows": [_window_json(w, timezone()) for w in windows]})
+        return list_response("windows", [_window_json(w, timezone()) for w in windows])
 
     async def create_maintenance(request: Request, token: str) -> Response:
         """
@@ -315,6 +328,7 @@ def incident_routes(*, service: IncidentService, timezone: Callable[[], str]) ->
         return Response(status_code=204)
 
     return [
+        *([notifications_route(history, when)] if history is not None else []),
         Route("/api/v1/incidents", list_incidents),
         Route("/api/v1/incidents/{incident_id:int}", get_incident),
         Route("/api/v1/incidents/{incident_id:int}/ack", write(ack), methods=["POST"]),

@@ -350,6 +350,7 @@ class Daemon:
         app = build_app(state=self.state, sites=lambda: self._sites, exposition=self.exposition,
                         staleness=lambda: self.config.daemon.staleness_seconds, now=self.clock.time,
                         ready=self.ready, incidents=self.incidents, config=lambda: self.config,
+                        history=self.escalation.incident_history,
                         extra_routes=[
                             *oncall_routes(lambda: self.config, self.clock.time),
                             *ack_routes(signer_getter=lambda: self.signer, acknowledge=self.acks.acknowledge,

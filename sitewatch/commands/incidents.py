@@ -11,14 +11,20 @@ import argparse
 import json
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from sitewatch.messages.timefmt import readable_iso
+from sitewatch.api_incidents import MAX_LIST
+from sitewatch.messages.timefmt import readable_iso, short_offset
 
-__all__ = ["DEMO_TOKEN_HINT", "add_parser", "format_incident", "format_table", "run"]
+__all__ = ["DEFAULT_LIMIT", "DEMO_TOKEN_HINT", "add_parser", "format_footer", "format_history", "format_incident",
+           "format_table", "run"]
+
+#: incidents ``list`` shows unless told otherwise (the footer says how many there are in all)
+DEFAULT_LIMIT = 100
 
 DEMO_TOKEN_HINT = "The demo's token is in config/gialai/secrets/api-token-noc."
 _NO_TOKEN = ("give a token from the configuration's api.tokens: SITEWATCH_TOKEN=<token>, or "
@@ -43,8 +49,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     ls.add_argument("--state", default="active", choices=["active", "open", "acknowledged", "resolved"])
     for name in ("site", "province", "district", "condition", "since"):
         ls.add_argument(f"--{name}")
-    ls.add_argument("--limit", type=int, default=100)
-    show = acts.add_parser("show", help="one incident with its timeline")
+    ls.add_argument("--limit", type=int, default=DEFAULT_LIMIT,
+                    help=f"show at most this many, newest first (default {DEFAULT_LIMIT}); the last line says "
+                         "how many match in all")
+    show = acts.add_parser("show", help="one incident with its timeline: who was paged, how, and what happened")
     show.add_argument("id", type=int)
     for action, helptext in (("ack", "acknowledge: stops escalation"), ("resolve", "resolve by hand")):
         a = acts.add_parser(action, help=helptext)
@@ -81,6 +89,99 @@ def format_table(incidents: list[dict[str, Any]]) -> str:
     return "\n".join("  ".join(r[k].ljust(widths[k]) for k in range(6)) + "  " + r[6] for r in rows)
 
 
+def format_footer(shown: int, total: int, noun: str, hint: str = "") -> str:
+    """``3 incidents`` when all are shown; ``showing 100 of 400 incidents (hint)`` when cut."""
+    if shown >= total:
+        return f"{total} {noun}"
+    return f"showing {shown} of {total} {noun}" + (f" ({hint})" if hint else "")
+
+
+def _at(iso: str) -> datetime:
+    return datetime.fromisoformat(iso)
+
+
+def _clock(at: datetime, day: datetime | None = None, *, seconds: bool = True) -> str:
+    """``11:02:32``; with the date when it is not on ``day``'s date."""
+    text = at.strftime("%H:%M:%S" if seconds else "%H:%M")
+    return text if day is None or at.date() == day.date() else f"{at:%Y-%m-%d} {text}"
+
+
+_KIND_LABEL = {"page": "page", "reminder": "reminder", "update": "update", "acknowledged": "ack notice",
+               "resolved": "resolution notice"}
+
+
+def _notification_line(n: dict[str, Any], at: datetime) -> str:
+    label = _KIND_LABEL.get(n["kind"], n["kind"])
+    if n["level"] is not None:
+        label += f" L{n['level']}" + (f" (round {n['round']})" if (n["round"] or 1) > 1 else "")
+    who = n["person_name"] or n["person"] or "-"
+    where = f"{n['channel']} {n['address']}".strip()
+    tries = n["attempts"]
+    if n["status"] == "sent":
+        outcome = f"sent {_clock(_at(n['sent_at']), at)}" + (f" (attempt {tries})" if tries > 1 else "")
+    elif n["status"] == "pending":
+        outcome = "queued" + (f", due {_clock(_at(n['due_at']), at)}" if n["due_at_unix"] > n["queued_at_unix"] else "")
+        if tries:
+            outcome += f"; {tries} failed attempt{'s' if tries > 1 else ''}, last: {n['error'] or 'unknown'}"
+    elif n["status"] == "dead":
+        outcome = (f"NOT DELIVERED: {n['error'] or 'gave up'} ({tries} attempt{'s' if tries != 1 else ''}, "
+                   f"gave up {_clock(_at(n['finished_at']), at)})")
+    else:
+        outcome = f"cancelled {_clock(_at(n['finished_at']), at)}, never sent"
+    if n.get("acknowledged_at"):
+        outcome += f"; acknowledged {_clock(_at(n['acknowledged_at']), at, seconds=False)} by {n['acknowledged_by']}"
+    return f"{label} → {who} ({where})  {outcome}"
+
+
+def _unix(d: dict[str, Any], name: str) -> float:
+    """The exact time of field ``name`` (its ``_unix`` twin; the ISO text has whole seconds)."""
+    t = d.get(f"{name}_unix")
+    return float(t) if isinstance(t, int | float) else _at(d[name]).timestamp()
+
+
+def format_history(i: dict[str, Any]) -> list[str]:
+    """The incident's timeline with its escalation steps and every notification, in time order
+    (at the same instant: the timeline, the step, then its messages), a date line wherever the
+    day changes."""
+    paged = {(n["escalation"], n["person"], n["level"]) for n in i.get("notifications", [])}
+    entries: list[tuple[float, int, int, datetime, str]] = []
+    for k, e in enumerate(i.get("timeline", [])):
+        entries.append((_unix(e, "at"), 0, k, _at(e["at"]), f"{e['kind']:<12} {e['actor']}: {e['text']}"
+                        if e["text"] else f"{e['kind']:<12} {e['actor']}"))
+    for k, s in enumerate(i.get("escalation_events", [])):
+        if s["kind"] == "paged" and (s["escalation"], s["person"], s["level"]) in paged:
+            continue  # its notifications say it, one line per contact
+        what = s["kind"] + (f" L{s['level']}" if s["level"] is not None else "") + \
+            (f" {s['person_name']}" if s["person_name"] else "")
+        entries.append((_unix(s, "at"), 1, k, _at(s["at"]), f"{'escalation':<12} {s['escalation']} {what}: "
+                                                            f"{s['text']}"))
+    for k, n in enumerate(i.get("notifications", [])):
+        at = _at(n["queued_at"])
+        entries.append((_unix(n, "queued_at"), 2, k, at, _notification_line(n, at)))
+    entries.sort(key=lambda x: x[:3])
+    lines: list[str] = []
+    day = None
+    for _, _, _, at, text in entries:
+        if day is None or at.date() != day:
+            day = at.date()
+            lines.append(f"{day:%Y-%m-%d}")
+        lines.append(f"  {at:%H:%M:%S} {short_offset(at)}  {text}")
+    return lines
+
+
+def _paging_summary(i: dict[str, Any]) -> str | None:
+    escalations, notes = i.get("escalations"), i.get("notifications", [])
+    if not escalations:
+        return None
+    counts = {s: sum(1 for n in notes if n["status"] == s) for s in ("sent", "pending", "dead", "cancelled")}
+    words = {"sent": "sent", "pending": "waiting", "dead": "failed", "cancelled": "cancelled"}
+    e = escalations[-1]
+    reached = f", reached level {e['level']}" if e["level"] else ", nobody paged yet"
+    told = ", ".join(f"{n} {words[s]}" for s, n in counts.items() if n)
+    return (f"escalation {e['key']} ({e['policy']}) {e['status']}{reached}; "
+            f"{len(notes)} notification{'s' if len(notes) != 1 else ''}" + (f": {told}" if told else ""))
+
+
 def format_incident(i: dict[str, Any]) -> str:
     lines = [f"incident {i['id']}: {i['condition']}{' ' + i['subject'] if i['subject'] else ''} at "
              f"{i['site']} ({i['site_name']}, {i['district']}, {i['province']})",
@@ -99,9 +200,12 @@ def format_incident(i: dict[str, Any]) -> str:
     if i.get("resolved_at"):
         lines.append(f"resolved at {_when(i['resolved_at'])}"
                      + (f" by {i['resolved_by']}" if i.get("resolved_by") else ""))
-    if i.get("timeline"):
-        lines.append("")
-        lines += [f"{_when(e['at'])}  {e['kind']:<12} {e['actor']:<20} {e['text']}" for e in i["timeline"]]
+    summary = _paging_summary(i)
+    if summary:
+        lines.append(f"paging: {summary}")
+    history = format_history(i)
+    if history:
+        lines += ["", *history]
     return "\n".join(lines)
 
 
@@ -152,6 +256,11 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(data, ensure_ascii=False, indent=2))
     elif args.action == "list":
         print(format_table(data["incidents"]))
+        total = int(r.headers.get("x-total-count", data.get("total", len(data["incidents"]))))
+        if total:
+            more = f"--limit {total} to see them all" if total <= MAX_LIST else \
+                f"at most {MAX_LIST} per request: narrow with --state, --site, --district or --since"
+            print(format_footer(len(data["incidents"]), total, "incidents", f"newest first; {more}"))
     elif args.action == "comment":
         print(f"comment added to incident {args.id}")
     else:

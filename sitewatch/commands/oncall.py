@@ -13,6 +13,7 @@ import sys
 import time
 from zoneinfo import ZoneInfo
 
+from sitewatch.commands.incidents import format_footer
 from sitewatch.config.loader import load_config
 from sitewatch.config.schema import Config
 from sitewatch.errors import ConfigError
@@ -66,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
             ahead = (args.days or 1) * 86400.0
             duties = [roster_duty(config, rid, _when(config, rid, args.at), ahead=ahead) for rid in ids]
             print("\n\n".join(format_duty(config, d) for d in duties) if duties else "no rosters")
+            if duties and not (args.name and args.name in config.rosters):  # a list: say how long
+                print(f"\n{format_footer(len(duties), len(duties), 'rosters' if len(duties) > 1 else 'roster')}")
     except (LookupError, ValueError) as e:
         print(f"sitewatch oncall: {e.args[0] if e.args else e}", file=sys.stderr)
         return 2

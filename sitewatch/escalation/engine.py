@@ -30,6 +30,7 @@ from typing import Protocol
 from sitewatch.clock import Clock
 from sitewatch.config.schema import Config
 from sitewatch.escalation.compose import AckLinkSigner, Composer, MessageRequest, Renderer, seal
+from sitewatch.escalation.history import IncidentHistory, incident_history
 from sitewatch.escalation.metrics import EscalationCollector, EscalationStats
 from sitewatch.escalation.outbox import Outbox, OutboxEntry, OutboxItem
 from sitewatch.escalation.pipeline import Pipeline
@@ -245,6 +246,11 @@ class EscalationEngine:
     def escalations_of(self, incident_id: int) -> list[Escalation]:
         """The unresolved escalations an incident belongs to."""
         return self.state.of_incident(incident_id)
+
+    def incident_history(self, incident_id: int) -> IncidentHistory:
+        """Who was paged about an incident, how, and what came of it; ``IncidentNotFound`` if unknown."""
+        return incident_history(self.store.get_incident(incident_id), state=self.state, outbox=self.outbox,
+                                people=self.config.people, person_of=self.pipeline.person_of)
 
     def history(self, group_key: str) -> list[EscalationEvent]:
         return self.state.events(self.escalation(group_key).id)

@@ -31,8 +31,8 @@ from typing import Any
 from sitewatch.escalation.policy import PolicySnapshot
 from sitewatch.incidents.store import IncidentStore
 
-__all__ = ["Escalation", "EscalationEvent", "EscalationState", "Member", "Page", "Repeat", "Status", "parse_key",
-           "query"]
+__all__ = ["Escalation", "EscalationEvent", "EscalationState", "Member", "Membership", "Page", "Repeat", "Status",
+           "parse_key", "query"]
 
 
 class Status(enum.Enum):
@@ -77,6 +77,15 @@ class Escalation:
 class Member:
     incident_id: int
     joined_at: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Membership:
+    """An incident's time in an escalation, for its history."""
+
+    escalation: Escalation
+    joined_at: float
+    left_at: float | None  #: it moved to a newer escalation (paging again after this one stopped)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -189,6 +198,24 @@ class EscalationState:
         return [_escalation(r) for r in self._rows(
             f"SELECT {_COLUMNS} FROM escalations WHERE status <> 'resolved' AND id IN "
             "(SELECT escalation_id FROM escalation_members WHERE incident_id = ?) ORDER BY id", (incident_id,))]
+
+    def memberships(self, incident_id: int) -> list[Membership]:
+        """Every escalation the incident is or was in, whatever its status, oldest first. One it
+        moved out of is found by its "moved" event: membership events (joined, moved, carried)
+        name the incident first, as ``incident #N ...``."""
+        named = f"incident #{incident_id} %"
+        found = [Membership(escalation=_escalation(r), joined_at=r["joined_at"], left_at=None) for r in self._rows(
+            f"SELECT {_COLUMNS}, m.joined_at AS joined_at FROM escalations JOIN escalation_members m "
+            "ON m.escalation_id = id WHERE m.incident_id = ?", (incident_id,))]
+        for r in self._rows(
+                "SELECT escalation_id, min(at) AS left_at, (SELECT min(j.at) FROM escalation_events j WHERE "
+                "j.escalation_id = v.escalation_id AND j.kind = 'joined' AND j.text LIKE ?) AS joined_at "
+                "FROM escalation_events v WHERE kind = 'moved' AND text LIKE ? GROUP BY escalation_id",
+                (named, named)):
+            e = self.get(r["escalation_id"])
+            found.append(Membership(escalation=e, joined_at=r["joined_at"] if r["joined_at"] is not None
+                                    else e.created_at, left_at=r["left_at"]))
+        return sorted(found, key=lambda m: m.escalation.id)
 
     def in_live(self, incident_id: int) -> bool:
         return bool(self._rows(

@@ -233,7 +233,8 @@ class OutboxWorker:
             self.stats.dead_letters += 1
             log.warning("outbox: %s to %s via %s dead-lettered: %s", e.kind.value, e.person or e.address or "-",
                         e.channel, reason)
-            self.on_dead(e, now)
+            # as stored now: the takeover's "every contact failed (...)" says why
+            self.on_dead(replace(e, status="dead", last_error=reason, finished_at=now), now)
 
     # -- the task -----------------------------------------------------------------------------
 

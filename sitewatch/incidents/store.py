@@ -248,23 +248,18 @@ class IncidentStore:
         ``since`` keeps incidents that were active at any moment from ``since`` on (opened after
         it, or still open, or resolved after it).
         """
-        clauses: list[str] = []
-        params: list[Any] = []
-        if states is not None:
-            clauses.append("state IN (SELECT value FROM json_each(?))")
-            params.append(json.dumps([s.value for s in states]))
-        if conditions is not None:
-            clauses.append("condition IN (SELECT value FROM json_each(?))")
-            params.append(json.dumps([c.value for c in conditions]))
-        if since is not None:
-            clauses.append("(resolved_at IS NULL OR resolved_at >= ?)")
-            params.append(since)
-        where, site_params = _site_filter(site_ids)
-        sql = (f"SELECT {_INCIDENT_COLUMNS} FROM incidents WHERE 1{''.join(' AND ' + c for c in clauses)}{where} "
-               "ORDER BY opened_at DESC, id DESC")
+        where, params = _incident_filter(states, site_ids, conditions, since)
+        sql = f"SELECT {_INCIDENT_COLUMNS} FROM incidents WHERE {where} ORDER BY opened_at DESC, id DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return [_incident(r) for r in self._rows(sql, [*params, *site_params])]
+        return [_incident(r) for r in self._rows(sql, params)]
+
+    def count_incidents(self, *, states: Iterable[IncidentState] | None = None,
+                        site_ids: Iterable[str] | None = None, conditions: Iterable[Condition] | None = None,
+                        since: float | None = None) -> int:
+        """How many incidents ``query_incidents`` would give without a limit."""
+        where, params = _incident_filter(states, site_ids, conditions, since)
+        return int(self._rows(f"SELECT count(*) FROM incidents WHERE {where}", params)[0][0])
 
     def suppressed_by(self, incident_id: int) -> list[Incident]:
         """Active incidents whose suppression this incident explains."""
@@ -342,6 +337,23 @@ class IncidentStore:
             if cur.rowcount != 1:
                 raise MaintenanceNotFound(window_id)
         return self.get_window(window_id)
+
+
+def _incident_filter(states: Iterable[IncidentState] | None, site_ids: Iterable[str] | None,
+                     conditions: Iterable[Condition] | None, since: float | None) -> tuple[str, list[Any]]:
+    clauses: list[str] = ["1"]
+    params: list[Any] = []
+    if states is not None:
+        clauses.append("state IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps([s.value for s in states]))
+    if conditions is not None:
+        clauses.append("condition IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps([c.value for c in conditions]))
+    if since is not None:
+        clauses.append("(resolved_at IS NULL OR resolved_at >= ?)")
+        params.append(since)
+    where, site_params = _site_filter(site_ids)
+    return " AND ".join(clauses) + where, [*params, *site_params]
 
 
 def _site_filter(site_ids: Iterable[str] | None) -> tuple[str, list[Any]]:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sitewatch.messages.vocabulary import Vocabulary
 
 __all__ = ["clock_time", "compact_duration", "duration", "full_time", "iso_time", "local", "readable_iso",
-           "readable_time", "time_fields", "utc_offset"]
+           "readable_time", "short_offset", "time_fields", "utc_offset"]
 
 
 def local(t: float, tz: str | tzinfo) -> datetime:
@@ -73,8 +73,13 @@ def readable_iso(text: str) -> str:
 
 
 def _readable(at: datetime) -> str:
+    return f"{at:%Y-%m-%d %H:%M} {short_offset(at)}"
+
+
+def short_offset(at: datetime) -> str:
+    """``+07``, ``+05:30``: the offset of an aware time as ``readable_time`` writes it."""
     offset = at.strftime("%z")
-    return f"{at:%Y-%m-%d %H:%M} {offset[:3]}{'' if offset[3:] == '00' else ':' + offset[3:]}"
+    return f"{offset[:3]}{'' if offset[3:] == '00' else ':' + offset[3:]}"
 
 
 def duration(seconds: float, v: Vocabulary) -> str:

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sitewatch.api_lists import list_response
 from sitewatch.config.schema import Config
 from sitewatch.oncall.ics import person_ics, roster_ics
 from sitewatch.oncall.localtime import day_start, parse_when
@@ -62,8 +63,8 @@ def oncall_routes(config_getter: Callable[[], Config], now: Callable[[], float])
              schema: {type: string}}
           - {name: days, in: query, description: "how far ahead to list handoffs (default 1)",
              schema: {type: integer}}
-        responses: {200: {description: "{rosters: [...]}"}, 400: {description: bad parameter},
-                    404: {description: unknown team or roster}}
+        responses: {200: {description: "{rosters: [...], total, shown} and X-Total-Count"},
+                    400: {description: bad parameter}, 404: {description: unknown team or roster}}
         """
         config = config_getter()
         q = request.query_params
@@ -82,7 +83,7 @@ def oncall_routes(config_getter: Callable[[], Config], now: Callable[[], float])
                 out.append(duty_json(config, roster_duty(config, rid, at, ahead=ahead)))
         except ValueError as e:
             return _error(400, str(e))
-        return JSONResponse({"rosters": out})
+        return list_response("rosters", out)
 
     async def roster_calendar(request: Request) -> Response:
         """

@@ -79,5 +79,7 @@ async def test_the_cli_prints_the_daemon_zone_with_its_offset(api: httpx.AsyncCl
     shown = format_incident((await api.get(f"/api/v1/incidents/{listed[0]['id']}")).json())
     assert "opened 2026-12-06 10:06 +05:30" in shown
     assert "acknowledged by api:noc at 2026-12-06 10:06 +05:30" in shown
-    assert all(line.startswith("2026-12-06 10:06 +05:30  ") for line in shown.split("\n\n")[1].splitlines())
+    day, *timeline = shown.split("\n\n")[1].splitlines()  # the date once, then each entry's time and offset
+    assert day == "2026-12-06" and timeline
+    assert all(line.startswith("  10:06:00 +05:30  ") for line in timeline), timeline
 

@@ -48,8 +48,10 @@ def test_a_team_lists_its_rosters_and_a_time_with_an_offset_is_taken_as_given(
 def test_every_roster_when_no_name_is_given(capsys: pytest.CaptureFixture[str]) -> None:
     rc, out, _ = _run(capsys, "--at", "2026-12-24T02:00")
     assert rc == 0
-    heads = [line.split(":")[0] for line in out.splitlines() if line and not line.startswith(" ")]
+    *listed, footer = out.splitlines()
+    heads = [line.split(":")[0] for line in listed if line and not line.startswith(" ")]
     assert heads == ["ut-pleiku", "ut-an-khe", "ut-ayun-pa", "ut-chu-se", "truc-dieu-hanh", "truc-lanh-dao"]
+    assert footer == "6 rosters", "a list says how long it is"
     assert "NOBODY" not in out
 
 
