@@ -96,6 +96,8 @@ class DaemonConfig(Strict):
     timezone: str = "Asia/Ho_Chi_Minh"
     #: ``lean`` (fast v1/v2c codec) or ``pysnmp`` for v1/v2c; v3 always uses pysnmp
     snmp_client: Literal["lean", "pysnmp"] = "lean"
+    #: log lines as plain ``text`` or one ``json`` object per line (``--log-format`` overrides)
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("poll_interval", "snmp_timeout", "stale_after", mode="before")
     @classmethod
