@@ -120,14 +120,15 @@ async def test_a_site_failing_50_polls_in_a_row_logs_going_down_once(tmp_path: P
                         poll_interval=interval, snmp_timeout=0.05)
     clock = FakeClock()
     daemon = Daemon(load_config(path), config_path=path, clock=clock)
+    polled = asyncio.Event()
+    daemon.state.subscribe(lambda status, result: polled.set())
     caplog.set_level(logging.INFO)
     try:
-        for n in range(1, 51):  # the daemon's own scheduler, on the injected clock: one poll per interval
+        for _ in range(50):  # the daemon's own scheduler, on the injected clock: one poll per interval
+            polled.clear()
             clock.t += interval
             daemon.scheduler.tick()
-            async with asyncio.timeout(10):
-                while daemon.scheduler.dispatched < n or daemon.scheduler.running:
-                    await asyncio.sleep(0.01)
+            await asyncio.wait_for(polled.wait(), 10)
         status = daemon.state.get("BTS01")
         assert status is not None and status.last_result is not None and not status.last_result.ok
         assert status.consecutive_failures == 50
