@@ -27,7 +27,7 @@ from typing import Any
 import annotated_types
 from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined, to_jsonable_python
+from pydantic_core import PydanticSerializationError, PydanticUndefined, to_jsonable_python
 
 from sitewatch.config.base import SecretRef
 from sitewatch.config.incident_schema import ThresholdOverrides, Thresholds
@@ -209,24 +209,38 @@ def _model_of(tp: Any) -> type[BaseModel] | None:
 
 def _default(info: FieldInfo) -> str:
     if info.default_factory is not None:
-        value = info.default_factory()  # type: ignore[call-arg]
+        try:
+            value = info.default_factory()  # type: ignore[call-arg]
+        except TypeError:  # a factory of the other fields' values
+            return "computed from the other keys"
     elif info.default is PydanticUndefined:
         return "required"
     else:
         value = info.default
     if isinstance(value, BaseModel):
         return "its keys' defaults"
-    plain = to_jsonable_python(value)
+    try:
+        plain = _whole(to_jsonable_python(value))
+    except PydanticSerializationError:
+        return f"`{value!r}`"
     if plain is None:
         return "null"
     empty = {"{}": {}, "[]": [], '""': ""}
     for shown, value in empty.items():
         if plain == value and type(plain) is type(value):
             return f"`{shown}`"
-    text = json.dumps(plain, ensure_ascii=False, default=str)
-    if isinstance(plain, float):
-        text = _number(plain)
-    return f"`{text}`"
+    return f"`{json.dumps(plain, ensure_ascii=False, default=str)}`"
+
+
+def _whole(plain: Any) -> Any:
+    """Whole floats as integers, all the way down (``30``, not ``30.0``)."""
+    if isinstance(plain, float) and plain.is_integer():
+        return int(plain)
+    if isinstance(plain, dict):
+        return {k: _whole(v) for k, v in plain.items()}
+    if isinstance(plain, list):
+        return [_whole(v) for v in plain]
+    return plain
 
 
 def _anchor(path: str) -> str:
@@ -268,14 +282,14 @@ def _walk(model: type[BaseModel], path: str, seen: dict[type[BaseModel], str]) -
         yield from _walk(sub, sub_path, seen)
 
 
-def sections() -> list[Section]:
+def sections(root: type[BaseModel] = Config) -> list[Section]:
     """Every section of the configuration, top-level keys first, then depth first; after
     ``channels.<name>``, the settings of each channel type."""
     from sitewatch.notify.registry import CHANNELS  # notify imports config: import late
 
     seen: dict[type[BaseModel], str] = {}
     out: list[Section] = []
-    for section in _walk(Config, "", seen):
+    for section in _walk(root, "", seen):
         out.append(section)
         if section.path == "channels.<name>":
             for kind, channel in sorted(CHANNELS.items()):

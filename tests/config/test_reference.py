@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import time
 from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from sitewatch.config.reference import render, sections, undocumented
 
@@ -44,3 +48,49 @@ def test_keys_types_and_defaults_come_from_the_models() -> None:
     assert {p for p in by_path if p.startswith("channels.<name>.settings") and p.endswith(")")} == {
         f"channels.<name>.settings (type {t})" for t in
         ("alertmanager", "email", "slack", "sms_gateway", "telegram", "webhook")}
+
+
+class _Leaf(BaseModel):
+    """A leaf."""
+
+    size: int = 1
+    """an attribute docstring"""
+
+
+class _Other(BaseModel):
+    kind: Literal["other"] = "other"  #: a comment beside
+
+
+class _Odd(BaseModel):
+    """Shapes a key added tomorrow may have."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    #: a comment above,
+    #: on two lines
+    tree: _Odd | None = None
+    either: _Leaf | _Other = Field(default_factory=_Leaf, description="a union of two sections")
+    renamed: str = Field(default="x", alias="from")
+    when: time = time(8, 0)
+    opaque: Path = Path("/var/lib")
+    by_factory: dict[str, float] = Field(default_factory=lambda: {"a": 1.0})
+    from_data: int = Field(default_factory=lambda data: 2)
+    undocumented: frozenset[int] = frozenset()
+
+
+def test_the_generator_takes_whatever_shape_a_new_key_has() -> None:
+    found = sections(_Odd)
+    assert [s.path for s in found] == ["", "tree", "either (_Leaf)", "either (_Other)"]
+    assert found[1].same_as == ""  # a section that contains itself is described once
+    keys = {k.name: k for k in found[0].keys}
+    assert keys["tree"].meaning == "a comment above, on two lines"
+    assert keys["either"].meaning == "a union of two sections" and keys["either"].default == "its keys' defaults"
+    assert keys["either"].type == "[_Leaf](#either-_leaf) or [_Other](#either-_other)"
+    assert "from" in keys and keys["from"].default == '`"x"`'
+    assert keys["when"].type == "local time (HH:MM)" and keys["when"].default == '`"08:00:00"`'
+    assert keys["opaque"].type == "Path" and keys["opaque"].default == '`"/var/lib"`'
+    assert keys["by_factory"].default == '`{"a": 1}`'
+    assert keys["from_data"].default == "computed from the other keys"
+    assert keys["undocumented"].type == "list of integer" and keys["undocumented"].meaning == ""
+    assert {k.name: k.meaning for k in found[2].keys} == {"size": "an attribute docstring"}
+    assert {k.name: k.meaning for k in found[3].keys} == {"kind": "a comment beside"}
