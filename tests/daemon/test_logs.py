@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from sitewatch.cli import build_parser
 from sitewatch.config.loader import load_config
 from sitewatch.daemon import Daemon
 from tests.agents import free_udp_port
@@ -141,3 +142,11 @@ async def test_a_site_failing_50_polls_in_a_row_logs_going_down_once(tmp_path: P
     assert len(about_site) == 3 and about_site[0].startswith("site BTS01 poll failed: timeout"), about_site
     assert about_site[1:] == ["incident #1 opened: site_unreachable at BTS01",
                               "incident #1 (site_unreachable at BTS01) is not paged: no routes are configured"]
+
+
+def test_log_format_goes_before_or_after_the_command() -> None:
+    parser = build_parser()
+    assert parser.parse_args(["run", "-c", "x.yaml", "--log-format", "json"]).log_format == "json"
+    assert parser.parse_args(["--log-format", "json", "run", "-c", "x.yaml"]).log_format == "json"
+    assert parser.parse_args(["demo", "--log-format", "json"]).log_format == "json"
+    assert parser.parse_args(["run", "-c", "x.yaml"]).log_format is None  # then daemon.log_format decides
