@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from sitewatch.cli import build_parser
 from sitewatch.config.loader import load_config
@@ -49,6 +50,13 @@ async def test_log_format_json_gives_one_object_per_line_with_its_context(tmp_pa
     lines: list[str] = []
     try:
         await _read_until(proc.stderr, lines, lambda seen: any('"escalation"' in line for line in seen), 60)
+        # what the HTTP server logs goes the same way
+        host, port = yaml.safe_load(path.read_text())["daemon"]["listen"].split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"NOT HTTP\r\n\r\n")
+        assert (await reader.read()).startswith(b"HTTP/1.1 400 ")
+        writer.close()
+        await _read_until(proc.stderr, lines, lambda seen: "Invalid HTTP request" in seen[-1], 30)
     finally:
         proc.send_signal(signal.SIGTERM)
         rest = await asyncio.wait_for(proc.stderr.read(), 30)
@@ -66,6 +74,7 @@ async def test_log_format_json_gives_one_object_per_line_with_its_context(tmp_pa
     nobody = next(r for r in records if "escalation" in r)
     assert nobody["escalation"].startswith("g") and "reaches nobody" in nobody["message"], nobody
     assert records[-1]["message"] == "sitewatch stopped"
+    assert any(r["logger"].startswith("uvicorn") and r["level"] == "warning" for r in records)
     assert not any({"site", "incident", "escalation"} & r.keys() for r in records
                    if r["message"].startswith(("sitewatch polling", "sitewatch stopped")))
 
