@@ -171,6 +171,7 @@ class Daemon:
         # composed and signed under the new configuration, never the old one.
         before = self.config
         self._apply(config)
+        logs.set_format(config.daemon.log_format)
         self.signer = signer
         self.escalation.set_config(config, notifiers, signer=signer)
         changes = self.incidents.adopt_config(config)

@@ -112,6 +112,29 @@ async def test_log_format_from_the_configuration(tmp_path: Path) -> None:
     assert [json.loads(x)["site"] for x in lines if "poll failed" in x] == ["BTS01"]
 
 
+async def test_a_reload_switches_the_log_format(tmp_path: Path) -> None:
+    path = write_config(tmp_path, [], extra={"traps": {"enabled": False}}, poll_interval=0.5)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "sitewatch", "run", "--config", str(path),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert proc.stderr is not None
+    lines: list[str] = []
+    try:
+        await _read_until(proc.stderr, lines, lambda seen: any("sitewatch polling" in line for line in seen), 60)
+        config = yaml.safe_load(path.read_text())
+        config["daemon"]["log_format"] = "json"
+        path.write_text(yaml.safe_dump(config))
+        proc.send_signal(signal.SIGHUP)
+        await _read_until(proc.stderr, lines, lambda seen: "configuration reloaded" in seen[-1], 30)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        lines += (await proc.communicate())[1].decode().splitlines()
+    assert " INFO sitewatch: sitewatch polling 0 sites" in lines[0]
+    reloaded = next(i for i, line in enumerate(lines) if "configuration reloaded" in line)
+    assert [json.loads(line)["message"] for line in lines[reloaded:]] == [
+        "configuration reloaded: 0 sites", "sitewatch stopped"]
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.t = 1_790_000_000.0
