@@ -35,8 +35,11 @@ from sitewatch.config.schema import Config
 
 __all__ = ["Key", "Section", "render", "sections", "undocumented"]
 
-#: validators that read these accept durations: ``60``, ``"30s"``, ``"5m"``, ``"2h"``, ``"1d"``
-_DURATION_PARSERS = frozenset({"parse_duration", "optional_duration", "_dur", "_durations", "_duration"})
+
+def _parses_durations(names: set[str]) -> bool:
+    """A validator that calls (or is) one of these accepts ``60``, ``"30s"``, ``"5m"``, ``"2h"``:
+    ``parse_duration``, ``optional_duration`` and the schemas' own ``_dur``/``_duration(s)``."""
+    return any("duration" in n or n == "_dur" for n in names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +130,7 @@ def _durations(model: type[BaseModel]) -> frozenset[str]:
         func = getattr(dec.func, "__func__", dec.func)
         code = getattr(func, "__code__", None)
         names = set(code.co_names) if code is not None else set()
-        if (names | {getattr(func, "__name__", "")}) & _DURATION_PARSERS:
+        if _parses_durations(names | {getattr(func, "__name__", "")}):
             out.update(dec.info.fields)
     return frozenset(out)
 
@@ -196,7 +199,7 @@ class _Types:
         if isinstance(tp, type) and issubclass(tp, enum.Enum):
             return "one of " + ", ".join(f"`{m.value}`" for m in tp)
         if duration and tp in (float, int):
-            return "duration (seconds, or `30s`, `5m`, `2h`, `1d`)"
+            return "duration"
         return _PLAIN.get(tp, getattr(tp, "__name__", str(tp)))
 
 
