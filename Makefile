@@ -3,7 +3,7 @@ VENV ?= .venv
 PY   := $(VENV)/bin/python
 APT_PACKAGES := snmpd snmp prometheus prometheus-alertmanager systemd
 
-.PHONY: demo test lint typecheck unit system-deps bench clean
+.PHONY: demo test lint typecheck unit system-deps bench docs clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -35,6 +35,10 @@ unit: $(VENV)/.installed
 
 ## test: install everything, lint, type-check and run the whole test suite
 test: system-deps lint typecheck unit
+
+## docs: regenerate the configuration reference (docs/configuration.md) from the models
+docs: $(VENV)/.installed
+	$(PY) -m sitewatch.config.reference > docs/configuration.md
 
 ## bench: the benchmarks in bench/ (see README)
 bench: $(VENV)/.installed

@@ -9,7 +9,7 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from sitewatch import __version__
+from sitewatch import __version__, logs
 
 __all__ = ["main"]
 
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sitewatch {__version__}")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"],
                         help="log verbosity (default: info)")
+    logs.add_format_option(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _command_modules():
         importlib.import_module(f"sitewatch.commands.{name}").add_parser(sub)
@@ -43,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(args.log_level, args.log_format or "text")
     # APScheduler logs every job run at INFO: the dispatch tick would flood the journal;
     # and httpx one line per request, which would clutter the CLI's output
     noisy = {name: logging.getLogger(name).level for name in ("apscheduler", "httpx")}

@@ -18,6 +18,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from sitewatch import logs
 from sitewatch.api import build_app
 from sitewatch.clock import Clock, SystemClock
 from sitewatch.config.loader import load_config
@@ -170,6 +171,7 @@ class Daemon:
         # composed and signed under the new configuration, never the old one.
         before = self.config
         self._apply(config)
+        logs.set_format(config.daemon.log_format)
         self.signer = signer
         self.escalation.set_config(config, notifiers, signer=signer)
         changes = self.incidents.adopt_config(config)
@@ -270,10 +272,11 @@ class Daemon:
         was_up = before is not None and before.up
         first = before is None or before.last_result is None
         if result.ok and (not was_up) and not first:
-            log.info("site %s is answering again", result.site_id)
+            log.info("site %s is answering again", result.site_id, extra={"site": result.site_id})
         elif not result.ok and (was_up or first):
             log.warning("site %s poll failed: %s %s", result.site_id,
-                        result.error.value if result.error else "", result.error_detail)
+                        result.error.value if result.error else "", result.error_detail,
+                        extra={"site": result.site_id})
 
     async def _incident_tick(self) -> None:
         self.incidents.tick()
@@ -496,6 +499,7 @@ def run_daemon(config_path: str | Path, *, traps_listen: str | None = None, **ov
     if traps_listen:
         laid["traps"] = {"listen": traps_listen}
     config = with_overrides(load_config(config_path), laid)
+    logs.set_format(config.daemon.log_format)
 
     async def main() -> None:
         d = Daemon(config, config_path=config_path, overrides=laid)

@@ -113,8 +113,10 @@ def server_config(app: ASGIApp, host: str, port: int, *, request_timeout: Callab
         pass
 
     Protocol.request_timeout = staticmethod(request_timeout)  # type: ignore[method-assign]
-    return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
-                          http=Protocol, timeout_keep_alive=KEEP_ALIVE_SECONDS, limit_concurrency=MAX_CONNECTIONS,
+    # log_config=None: uvicorn's lines go through sitewatch's handler and format (JSON or text)
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", log_config=None, access_log=False,
+                          lifespan="off", http=Protocol, timeout_keep_alive=KEEP_ALIVE_SECONDS,
+                          limit_concurrency=MAX_CONNECTIONS,
                           # h11's own limit only backs ours up: it would answer 400 and reset
                           h11_max_incomplete_event_size=8 * MAX_HEAD_BYTES + 256 * 1024)
 

@@ -215,7 +215,7 @@ class SitePoller:
         except TimeoutError:
             error, detail = PollErrorKind.TIMEOUT, f"site poll exceeded its {plan.budget:g}s budget"
         except Exception as e:  # a bug must not stop the fleet: classify and carry on
-            log.exception("internal error polling %s", plan.site_id)
+            log.exception("internal error polling %s", plan.site_id, extra={"site": plan.site_id})
             error, detail = PollErrorKind.INTERNAL, type(e).__name__
         finally:
             watch.done = True

@@ -124,7 +124,7 @@ class PollScheduler:
         try:
             await self._poll(site_id)
         except Exception:  # the poll function classifies its own errors; this is a last guard
-            log.exception("poll of %s failed unexpectedly", site_id)
+            log.exception("poll of %s failed unexpectedly", site_id, extra={"site": site_id})
         finally:
             self._running.discard(site_id)
             self._tasks.pop(site_id, None)

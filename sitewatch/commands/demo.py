@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+from sitewatch import logs
+
 __all__ = ["add_parser", "run"]
 
 
@@ -33,6 +35,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="where the daemon receives SNMP traps in the demo (default 127.0.0.1:9162)")
     p.add_argument("--poll-interval", type=float, default=15.0,
                    help="poll interval in seconds for the demo (default 15)")
+    logs.add_format_option(p)
     p.set_defaults(func=run)
 
 
@@ -53,7 +56,9 @@ def run(args: argparse.Namespace) -> int:
     state.mkdir(parents=True, exist_ok=True)
     fleet = state / "fleet.yaml"
     fleet.unlink(missing_ok=True)
-    sim = subprocess.Popen([sys.executable, "-m", "sitewatch", "simulate", "--config", args.config,
+    fmt = getattr(args, "log_format", None)
+    log_format = ["--log-format", fmt] if fmt else []
+    sim = subprocess.Popen([sys.executable, "-m", "sitewatch", *log_format, "simulate", "--config", args.config,
                             "--state-dir", str(state / "simulator"), "--control", args.control,
                             "--write-config", str(fleet)])
     # stands in for the SMS gateway, Telegram and SMTP the example's channels point at: the
@@ -76,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
         from sitewatch.daemon import run_daemon
 
         return run_daemon(fleet, listen=args.listen, state_dir=str(state / "state"),
-                          poll_interval=args.poll_interval, traps_listen=args.traps_listen)
+                          poll_interval=args.poll_interval, traps_listen=args.traps_listen,
+                          **({"log_format": fmt} if fmt else {}))
     finally:
         for child in (sim, inbox):
             if child.poll() is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sitewatch import logs
 from sitewatch.errors import ConfigError
 
 __all__ = ["add_parser", "run"]
@@ -18,13 +19,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--listen", help="override daemon.listen (HOST:PORT)")
     p.add_argument("--state-dir", help="override daemon.state_dir")
     p.add_argument("--traps-listen", help="override traps.listen (HOST:PORT)")
+    logs.add_format_option(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from sitewatch.daemon import run_daemon
 
-    overrides = {k: v for k, v in (("listen", args.listen), ("state_dir", args.state_dir)) if v}
+    overrides = {k: v for k, v in (("listen", args.listen), ("state_dir", args.state_dir),
+                                   ("log_format", getattr(args, "log_format", None))) if v}
     try:
         return run_daemon(args.config, traps_listen=args.traps_listen, **overrides)
     except ConfigError as e:

@@ -41,8 +41,11 @@ class SecretRef(Strict):
     ``reveal()`` then returns the secret. The secret is never part of ``repr``, ``str`` or
     ``model_dump`` (a private attribute, and ``SecretStr`` for inline values)."""
 
+    #: name of the environment variable holding the secret
     env: str | None = None
+    #: file holding the secret (trailing newline dropped), relative to the configuration file naming it
     file: str | None = None
+    #: the secret itself, inline (for labs and simulated fleets)
     value: SecretStr | None = None
     _resolved: str | None = PrivateAttr(default=None)
 

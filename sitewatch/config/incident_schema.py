@@ -46,16 +46,25 @@ def _durations(v: Any) -> Any:
 class Thresholds(Strict):
     """Effective thresholds for one site. Ratios are 0..1, voltages per cell, times in seconds."""
 
+    #: battery charge ratio (0..1) below which battery_low opens
     battery_charge_low: Annotated[float, Field(ge=0, le=1)] = 0.40
+    #: battery charge ratio at or above which battery_low clears
     battery_charge_clear: Annotated[float, Field(ge=0, le=1)] = 0.50
     #: per-cell voltage (lead-acid 2 V nominal cells; cells = nominal_voltage / 2)
     battery_cell_voltage_low: Annotated[float, Field(gt=0)] = 1.90
+    #: per-cell voltage at or above which battery_low clears
     battery_cell_voltage_clear: Annotated[float, Field(gt=0)] = 2.00
+    #: estimated runtime left (seconds) below which battery_low opens
     battery_runtime_low: Annotated[float, Field(gt=0)] = 1800.0
+    #: estimated runtime left (seconds) at or above which battery_low clears
     battery_runtime_clear: Annotated[float, Field(gt=0)] = 2400.0
+    #: battery temperature (°C) above which battery_temperature_high opens
     battery_temperature_high: float = 40.0
+    #: battery temperature (°C) at or below which it clears
     battery_temperature_clear: float = 37.0
+    #: generator fuel ratio (0..1) below which fuel_low opens
     fuel_low: Annotated[float, Field(ge=0, le=1)] = 0.20
+    #: generator fuel ratio at or above which fuel_low clears
     fuel_clear: Annotated[float, Field(ge=0, le=1)] = 0.25
     #: consecutive failed polls before site_unreachable
     unreachable_after_polls: Annotated[int, Field(ge=1)] = 3
@@ -70,6 +79,7 @@ class Thresholds(Strict):
         "mains_lost": 60.0, "on_battery": 60.0, "link_down": 60.0})
     #: flap detection: this many changes within the window → one incident marked flapping
     flap_window: Annotated[float, Field(gt=0)] = 900.0
+    #: changes within ``flap_window`` that mark a condition flapping
     flap_threshold: Annotated[int, Field(ge=2)] = 6
 
     _d = field_validator("hold", "clear_hold", mode="before")(classmethod(lambda cls, v: _durations(v)))
@@ -139,6 +149,7 @@ KIND_DEFAULTS: dict[str, ThresholdOverrides] = {
 
 
 class ThresholdsConfig(Strict):
+    #: thresholds for every site, over the built-in defaults
     default: ThresholdOverrides = ThresholdOverrides()
     #: by site kind: noc_building, telecom_station, fixed_station, bts, post_office
     by_kind: dict[str, ThresholdOverrides] = {}
@@ -158,11 +169,17 @@ class MaintenanceSpec(Strict):
 
     #: exactly one scope: a site id, a district or a province
     site: str | None = None
+    #: a district: every site in it
     district: str | None = None
+    #: a province: every site in it
     province: str | None = None
+    #: when the window starts, with a UTC offset (2026-11-22T22:00:00+07:00)
     start: datetime
+    #: when it ends (after ``start``), with a UTC offset
     end: datetime
+    #: why, shown on the incidents it holds back
     reason: str
+    #: who planned it
     author: str
 
     @model_validator(mode="after")
@@ -179,6 +196,7 @@ class MaintenanceSpec(Strict):
 class IncidentsConfig(Strict):
     """Where incidents are kept; the store file lives in ``daemon.state_dir`` unless set."""
 
+    #: the incident store's SQLite file (default: incidents.db in ``daemon.state_dir``)
     database: str | None = None
     #: a significant change worth a timeline entry: runtime estimate moved by this fraction
     runtime_change_fraction: Annotated[float, Field(gt=0, le=1)] = 0.2
@@ -187,7 +205,9 @@ class IncidentsConfig(Strict):
 class TrapsConfig(Strict):
     """The SNMP trap/inform receiver."""
 
+    #: receive SNMP traps and informs
     enabled: bool = True
+    #: UDP address the trap receiver binds (HOST:PORT)
     listen: str = "0.0.0.0:162"
     #: extra v1/v2c communities accepted from any site (the sites' own credentials always are)
     communities: tuple[SecretRef, ...] = ()
@@ -213,6 +233,7 @@ class ApiToken(SecretRef):
     """A bearer token: ``{env: NAME}``, ``{file: PATH}`` or ``{value: ...}``, with the scopes it
     grants (every scope when not given, as before scopes existed)."""
 
+    #: what the token may do: ``read``, ``write``, ``metrics``
     scopes: tuple[ApiScope, ...] = (ApiScope.READ, ApiScope.WRITE)
 
     @field_validator("scopes")

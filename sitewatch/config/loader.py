@@ -18,7 +18,6 @@ have defined (one tab in ``teams.yaml`` is one issue, not one ``unknown team`` p
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,8 +39,8 @@ def load_config(path: str | Path, *, known_profiles: Collection[str] | None = No
     """Load the configuration at ``path`` (a YAML file or a directory of them).
 
     ``known_profiles`` are the device profile names sites may use; None asks
-    ``sitewatch.snmp.profiles.available_profile_names(profile_dirs)`` and, if that module is
-    not available, skips the profile check. Raises ``ConfigError`` listing every issue."""
+    ``sitewatch.snmp.profiles.available_profile_names(profile_dirs)`` (the shipped profiles and
+    those in ``profile_dirs``). Raises ``ConfigError`` listing every issue."""
     sources = collect(Path(path))
     if sources.unloaded:
         raise ConfigError(_in_file_order(sources.unloaded, sources.files))
@@ -129,16 +128,12 @@ def _channel_issues(config: Config, locate: Any) -> list[ConfigIssue]:
 
 
 def _available_profiles(config: Config, sources: Sources, issues: list[ConfigIssue]) -> Collection[str] | None:
-    """Profile names from the profiles module, if it is there (it is optional to this one)."""
+    """The shipped profile names and those in ``profile_dirs``; None (no check) only when a
+    profile directory cannot be read, which is itself reported."""
+    from sitewatch.snmp.profiles import available_profile_names  # the profiles read config: import late
+
     try:
-        module = importlib.import_module("sitewatch.snmp.profiles")
-    except ImportError:
-        return None
-    available = getattr(module, "available_profile_names", None)
-    if available is None:
-        return None
-    try:
-        return frozenset(str(name) for name in available(config.profile_dirs))
+        return available_profile_names(config.profile_dirs)
     except ProfileError as e:
         issues.append(sources.locator.locate(("profile_dirs",)).issue(str(e)))
         return None

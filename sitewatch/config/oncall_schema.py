@@ -82,6 +82,7 @@ class ChannelConfig(Strict):
     """One notifier. ``type`` picks the module; the other fields are that channel's settings
     (validated by the channel's own model in ``sitewatch.notify``: unknown keys fail there)."""
 
+    #: the kind of channel; its settings are listed under ``channels.<name>.settings`` per type
     type: Literal["sms_gateway", "email", "telegram", "webhook", "slack", "alertmanager"]
     #: messages per second this channel may send (token bucket); None = unlimited
     rate_limit: Annotated[float, Field(gt=0)] | None = None
@@ -104,7 +105,9 @@ class IfDown(Strict):
 
     model_config = ConfigDict(**Strict.model_config, serialize_by_alias=True)  # dumped as written: ``for``
 
+    #: the contact (index into the person's ``contacts``) whose page waits on a down channel
     contact: Annotated[int, Field(ge=0)]
+    #: how long that contact's channel must have been down before the fallback is sent
     for_: Duration = Field(default=120.0, alias="for")
 
     _d = field_validator("for_", mode="before")(classmethod(lambda cls, v: _dur(v)))
@@ -119,20 +122,28 @@ class NotificationRule(Strict):
     down for ``if_down.for`` (``{contact: 1, if_down: {contact: 0, for: 2m}}``: email when the
     SMS gateway has been down for 2 minutes)."""
 
+    #: index of the contact in the person's ``contacts`` (0 = first)
     contact: Annotated[int, Field(ge=0)]
+    #: how long after being paged to use this contact
     after: Duration = 0.0
+    #: use it again this often until acknowledged (null = once)
     repeat: Annotated[float, Field(gt=0)] | None = None
+    #: makes this rule a fallback: used only while another contact's channel is down (see above)
     if_down: IfDown | None = None
 
     _d = field_validator("after", "repeat", mode="before")(classmethod(lambda cls, v: _dur(v)))
 
 
 class Person(Strict):
+    #: the person's name, as messages and the timeline show it
     name: str
+    #: language of the messages sent to this person
     language: Literal["vi", "en"] = "vi"
+    #: how to reach the person, in order
     contacts: tuple[ContactSpec, ...] = ()
     #: default: every contact at once, no repeats
     rules: tuple[NotificationRule, ...] = ()
+    #: team ids the person belongs to (a level may notify a whole team)
     teams: tuple[str, ...] = ()
     #: tell this person when their shift starts (through their first contact)
     shift_notifications: bool = False
@@ -156,7 +167,9 @@ class Restriction(Strict):
     ``days: [fri]`` with 18:00-07:00 covers Friday 18:00 to Saturday 07:00. ``end`` equal to
     ``start`` is 24 hours from ``start``."""
 
+    #: weekdays on which the window starts
     days: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    #: local time the window starts
     start: time = time(0, 0)
     end: time = time(0, 0)  #: 00:00 with start 00:00 = the whole day
 
@@ -165,13 +178,16 @@ class Restriction(Strict):
 
 
 class LayerSpec(Strict):
+    #: the layer's name (unique within the roster)
     name: str
     members: tuple[str, ...]  #: person ids, in rotation order
     #: shift length: "12h", "1d", "7d"; the rotation hands off every shift
     shift: Annotated[float, Field(gt=0)] = 7 * 86400.0
     #: when the rotation started (local date + handoff time): member 0 on duty from then
     start: date
+    #: local time of day the shift changes hands
     handoff: time = time(8, 0)
+    #: only on duty in these windows (e.g. nights and weekends); none = always
     restrictions: tuple[Restriction, ...] = ()
 
     _d = field_validator("shift", mode="before")(classmethod(lambda cls, v: _dur(v)))
@@ -191,9 +207,13 @@ class OverrideSpec(Strict):
     layers have on duty then, gaps included. Times without a UTC offset (and plain dates,
     meaning 00:00) are the roster's local time; ``end`` is exclusive."""
 
+    #: who covers (a person id)
     person: str
+    #: start of the cover (the roster's local time unless given with a UTC offset)
     start: datetime
+    #: end of the cover (exclusive)
     end: datetime
+    #: why (swap, leave), shown in the on-call view
     reason: str = ""
 
     @model_validator(mode="after")
@@ -206,8 +226,11 @@ class OverrideSpec(Strict):
 
 
 class RosterSpec(Strict):
+    #: the roster's name, as messages show it
     name: str
+    #: the team it serves (a team id)
     team: str | None = None
+    #: time zone of the layers' dates, handoffs and restrictions
     timezone: str = "Asia/Ho_Chi_Minh"
     #: later layers win where they have someone on duty
     layers: tuple[LayerSpec, ...]
@@ -230,8 +253,11 @@ class RosterSpec(Strict):
 class Target(Strict):
     """Whom a level notifies: exactly one of a roster's on-call, named people, or a whole team."""
 
+    #: whoever is on call in this roster
     roster: str | None = None
+    #: these people (person ids)
     people: tuple[str, ...] = ()
+    #: every member of this team (a team id)
     team: str | None = None
 
     @model_validator(mode="after")
@@ -242,6 +268,7 @@ class Target(Strict):
 
 
 class EscalationLevel(Strict):
+    #: whom this level pages
     notify: tuple[Target, ...]
     #: how long to wait for an acknowledgement before the next level
     wait: Duration = 600.0
@@ -250,7 +277,9 @@ class EscalationLevel(Strict):
 
 
 class Policy(Strict):
+    #: the policy's name, as people read it (default: its id)
     name: str = ""
+    #: escalation levels, paged in order
     levels: tuple[EscalationLevel, ...]
     #: run the whole policy this many more times if nobody acknowledges
     repeat: Annotated[int, Field(ge=0, le=10)] = 0
@@ -259,20 +288,30 @@ class Policy(Strict):
 class RouteMatch(Strict):
     """Every given field must match (lists: any of)."""
 
+    #: site team ids
     team: tuple[str, ...] = ()
+    #: site provinces
     province: tuple[str, ...] = ()
+    #: site districts
     district: tuple[str, ...] = ()
+    #: site kinds
     kind: tuple[str, ...] = ()
+    #: site criticalities
     criticality: tuple[str, ...] = ()
+    #: incident conditions (mains_lost, ...)
     condition: tuple[str, ...] = ()
 
 
 class Route(Strict):
+    #: which incidents take this route; routes are tried in order, the first match wins
     match: RouteMatch = RouteMatch()
+    #: the escalation policy (a policy id)
     policy: str
     #: incidents of one group are paged together (Alertmanager's group_by)
     group_by: tuple[Literal["district", "province", "team", "condition", "site", "kind"], ...] = ("district",)
+    #: how long a new group waits for more incidents before its first page
     group_wait: Duration = 30.0
+    #: at most one update about incidents joining a group this often
     group_interval: Duration = 300.0
     #: wait multiplier for this route's policy (e.g. 0.5 for sites serving hospitals)
     wait_factor: Annotated[float, Field(gt=0, le=10)] = 1.0
@@ -286,6 +325,7 @@ class AckLinks(Strict):
     #: public base URL of the daemon's HTTP listener as responders reach it
     base_url: str = "http://127.0.0.1:9641"
     secret: SecretRef | None = None  #: HMAC key; required when any person has a contact
+    #: how long an acknowledge link stays valid
     ttl: Annotated[float, Field(gt=0)] = 86400.0
 
     _d = field_validator("ttl", mode="before")(classmethod(lambda cls, v: _dur(v)))
@@ -294,19 +334,24 @@ class AckLinks(Strict):
 class Heartbeat(Strict):
     """Dead man's switch: sitewatch GETs/POSTs ``url`` every ``interval`` while healthy."""
 
+    #: the dead man's switch URL
     url: str
+    #: how often to call it
     interval: Annotated[float, Field(gt=0)] = 60.0
+    #: HTTP method
     method: Literal["GET", "POST"] = "GET"
 
     _d = field_validator("interval", mode="before")(classmethod(lambda cls, v: _dur(v)))
 
 
 class NotificationsConfig(Strict):
+    #: signed acknowledge links in messages
     ack_links: AckLinks = AckLinks()
     #: an acknowledged incident still open re-notifies its acknowledger after this long (None = never)
     renotify_acknowledged: Annotated[float, Field(gt=0)] | None = 7200.0
     #: retryable failures are retried with backoff for at most this long, then dead-lettered
     max_retry_time: Annotated[float, Field(gt=0)] = 3600.0
+    #: a dead man's switch called while sitewatch is healthy (none by default)
     heartbeat: Heartbeat | None = None
 
     _d = field_validator("renotify_acknowledged", "max_retry_time", mode="before")(

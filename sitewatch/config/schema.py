@@ -85,17 +85,26 @@ def _is_host(text: str) -> bool:
 
 
 class DaemonConfig(Strict):
+    #: HTTP listener for /metrics, /healthz, /readyz and the API (HOST:PORT; IPv6 in brackets)
     listen: str = "127.0.0.1:9641"
+    #: how often each site is polled
     poll_interval: Annotated[float, Field(gt=0)] = 60.0
+    #: how long to wait for an SNMP answer (per request)
     snmp_timeout: Annotated[float, Field(gt=0)] = 2.0
+    #: SNMP retries after a timeout
     snmp_retries: Annotated[int, Field(ge=0, le=10)] = 1
+    #: at most this many site polls run at once
     concurrency: Annotated[int, Field(ge=1, le=10000)] = 200
     #: readings older than this many seconds are not exported as current (default 3 intervals)
     stale_after: Annotated[float, Field(gt=0)] | None = None
+    #: where sitewatch keeps its files (incident store, ack link key); relative to the configuration file
     state_dir: str = "/var/lib/sitewatch"
+    #: time zone of times in messages, the CLI and scheduled jobs
     timezone: str = "Asia/Ho_Chi_Minh"
     #: ``lean`` (fast v1/v2c codec) or ``pysnmp`` for v1/v2c; v3 always uses pysnmp
     snmp_client: Literal["lean", "pysnmp"] = "lean"
+    #: log lines as plain ``text`` or one ``json`` object per line (``--log-format`` overrides)
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("poll_interval", "snmp_timeout", "stale_after", mode="before")
     @classmethod
@@ -138,7 +147,9 @@ def _version_text(v: object) -> object:
 
 
 class SnmpV1V2Credential(Strict):
+    #: SNMP version: ``1`` or ``2c``
     version: Literal["1", "2c"]
+    #: the community string
     community: SecretRef
 
     _v = field_validator("version", mode="before")(_version_text)
@@ -161,12 +172,19 @@ class PrivProtocol(enum.Enum):
 
 
 class SnmpV3Credential(Strict):
+    #: ``3``
     version: Literal["3"]
+    #: USM user name
     username: str
+    #: authentication protocol (none = noAuthNoPriv)
     auth_protocol: AuthProtocol | None = None
+    #: authentication passphrase
     auth_password: SecretRef | None = None
+    #: privacy (encryption) protocol; needs authentication
     priv_protocol: PrivProtocol | None = None
+    #: privacy passphrase
     priv_password: SecretRef | None = None
+    #: SNMPv3 context name
     context_name: str = ""
 
     _v = field_validator("version", mode="before")(_version_text)
@@ -232,30 +250,43 @@ class UtilityKind(enum.Enum):
 
 
 class Utility(Strict):
+    #: the utility's name
     name: str
+    #: what it supplies
     kind: UtilityKind
+    #: province it serves
     province: str = ""
     #: dispatch phone / email, for messages (contact directory grows in later issues)
     phone: str = ""
+    #: dispatch email, for messages
     email: str = ""
 
 
 class Team(Strict):
+    #: the team's name
     name: str
+    #: province it covers
     province: str = ""
+    #: district it covers
     district: str = ""
+    #: what it looks after: network, postal, ...
     domain: str = ""
 
 
 class SnmpTarget(Strict):
+    #: the agent's IP address or host name
     host: str
+    #: the agent's UDP port
     port: Annotated[int, Field(ge=1, le=65535)] = 161
+    #: a name under ``credentials``
     credential: str
     #: per-target community overriding the credential's (v1/v2c fleets with per-site communities)
     community: SecretRef | None = None
     #: profile names; empty = pick automatically from sysObjectID / a probe of the MIB tree
     profiles: tuple[str, ...] = ()
+    #: this target's SNMP timeout (default: ``daemon.snmp_timeout``)
     timeout: Annotated[float, Field(gt=0)] | None = None
+    #: this target's SNMP retries (default: ``daemon.snmp_retries``)
     retries: Annotated[int, Field(ge=0, le=10)] | None = None
 
     @field_validator("timeout", mode="before")
@@ -274,48 +305,73 @@ class SnmpTarget(Strict):
 
 
 class PowerSupply(Strict):
+    #: the power utility (an id under ``utilities``)
     utility: str
     customer_id: str = ""  #: mã khách hàng
+    #: meter number
     meter: str = ""
     feeder: str = ""  #: xuất tuyến / lộ
     transformer: str = ""  #: trạm biến áp
 
 
 class WaterSupply(Strict):
+    #: the water utility (an id under ``utilities``)
     utility: str
+    #: account number
     account: str = ""
 
 
 class BackupSpec(Strict):
+    #: battery bank capacity (Ah), for the runtime estimate
     battery_capacity_ah: Annotated[float, Field(gt=0)] | None = None
+    #: battery bank nominal voltage (V)
     nominal_voltage: Annotated[float, Field(gt=0)] | None = None
+    #: usual load (W): the runtime estimate derives the battery current from it when none is measured
     typical_load_watts: Annotated[float, Field(gt=0)] | None = None
+    #: the site has a standby generator
     generator: bool = False
 
 
 class Site(Strict):
+    #: unique site id (letters, digits, ``_.:-``), as metrics and messages show it
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
+    #: the site's name, as messages show it
     name: str
+    #: what kind of site it is
     kind: SiteKind
     #: only for telecom stations
     level: StationLevel | None = None
+    #: province
     province: str
+    #: district
     district: str = ""
+    #: commune or ward
     commune: str = ""
+    #: street address
     address: str = ""
+    #: latitude (with ``longitude``), for the map
     latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    #: longitude (with ``latitude``)
     longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+    #: how much it matters (routes may match on it)
     criticality: Criticality = Criticality.NORMAL
+    #: why (e.g. serves a hospital), shown in messages
     criticality_reasons: tuple[str, ...] = ()
     #: restricted / quarantine area: what responders must know to get in
     restricted_area: str | None = None
+    #: the site it depends on (an id): its outage explains this one's, which is then not paged
     parent: str | None = None
+    #: SNMP agents to poll at this site
     snmp: tuple[SnmpTarget, ...] = ()
     #: interface names (ifName/ifDescr) that carry the site's uplink; empty = all admin-up ones
     uplinks: tuple[str, ...] = ()
+    #: mains supply
     power: PowerSupply | None = None
+    #: water supply
     water: WaterSupply | None = None
+    #: battery and generator
     backup: BackupSpec = BackupSpec()
+    #: the team responsible (a team id)
     team: str | None = None
     #: this site's own thresholds, on top of the defaults for its kind
     thresholds: ThresholdOverrides | None = None
@@ -332,22 +388,39 @@ class Site(Strict):
 
 
 class Config(Strict):
+    #: the daemon: listener, polling, state directory, time zone
     daemon: DaemonConfig = DaemonConfig()
+    #: SNMP credentials by name, referenced by sites' ``snmp`` targets
     credentials: dict[str, Credential] = {}
+    #: more directories of device profiles (the shipped ones are always loaded)
     profile_dirs: tuple[str, ...] = ()
+    #: power and water utilities by id, referenced by sites
     utilities: dict[str, Utility] = {}
+    #: operations teams by id, referenced by sites, people, rosters and routes
     teams: dict[str, Team] = {}
+    #: the monitored sites
     sites: tuple[Site, ...] = ()
+    #: when readings become incidents: levels, hold times, flapping
     thresholds: ThresholdsConfig = ThresholdsConfig()
+    #: maintenance windows: incidents inside are recorded, not paged
     maintenance: tuple[MaintenanceSpec, ...] = ()
+    #: where incidents are kept
     incidents: IncidentsConfig = IncidentsConfig()
+    #: the SNMP trap and inform receiver
     traps: TrapsConfig = TrapsConfig()
+    #: the HTTP listener's tokens and limits
     api: ApiConfig = ApiConfig()
+    #: notification channels by name (SMS gateway, email, Telegram, Slack, webhook, Alertmanager)
     channels: dict[str, ChannelConfig] = {}
+    #: people who may be paged, by id
     people: dict[str, Person] = {}
+    #: on-call rosters by id: who is on duty when
     rosters: dict[str, RosterSpec] = {}
+    #: escalation policies by id: whom to page, in which order, how long to wait
     policies: dict[str, Policy] = {}
+    #: which policy pages an incident, and how incidents are grouped
     routes: tuple[Route, ...] = ()
+    #: ack links, re-notification, retries, heartbeat
     notifications: NotificationsConfig = NotificationsConfig()
 
     def thresholds_for(self, site: Site) -> Thresholds:

@@ -116,7 +116,8 @@ class Composer:
                                  timezone=self.config.daemon.timezone, outage=r.outage)
             return self.renderer(ctx, language, r.kind)
         except Exception:
-            log.exception("rendering a %s message for %s failed; sending a bare one", r.kind.value, r.person)
+            log.exception("rendering a %s message for %s failed; sending a bare one", r.kind.value, r.person,
+                          extra={"escalation": r.group_key} if r.group_key else None)
             return _bare(r, language, ack_url)
 
 

@@ -47,6 +47,12 @@ __all__ = ["Pipeline"]
 
 log = logging.getLogger(__name__)
 
+
+def _about(incident: Incident) -> dict[str, object]:
+    """The ``site`` and ``incident`` fields of a log line about ``incident``."""
+    return {"site": incident.site_id, "incident": incident.id}
+
+
 #: an escalation that reached nobody at any level starts over after at least this long
 RETRY_NOBODY = 300.0
 #: what an acknowledgement, a withdrawal or a resolution cancels before it is sent
@@ -98,16 +104,17 @@ class Pipeline:
         if decision is None:
             self.stats.route_unmatched += 1
             log.error("incident #%d (%s at %s) is not paged: no routes are configured", incident.id,
-                      incident.condition.value, incident.site_id)
+                      incident.condition.value, incident.site_id, extra=_about(incident))
             return None
         if not decision.matched:
             self.stats.route_unmatched += 1
             log.warning("incident #%d (%s at %s) matched no route; using the last one (policy %s)", incident.id,
-                        incident.condition.value, incident.site_id, decision.route.policy)
+                        incident.condition.value, incident.site_id, decision.route.policy, extra=_about(incident))
         policy = self.config.policies.get(decision.route.policy)
         if policy is None:  # the loader cross-checks this; a hand-built config might not
             self.stats.route_unmatched += 1
-            log.error("incident #%d is not paged: route names unknown policy %r", incident.id, decision.route.policy)
+            log.error("incident #%d is not paged: route names unknown policy %r", incident.id, decision.route.policy,
+                      extra=_about(incident))
             return None
         e = self.state.live(decision.group_key)
         if e is None:
@@ -277,7 +284,7 @@ class Pipeline:
             with self.state.store.transaction():
                 yield
         except Exception:
-            log.exception("escalation %s: step failed; it will be tried again", key)
+            log.exception("escalation %s: step failed; it will be tried again", key, extra={"escalation": key})
 
     def advance(self, e: Escalation, now: float) -> Escalation:
         """Page the next level; a level that reaches nobody is recorded and passed over at once.
@@ -305,7 +312,7 @@ class Pipeline:
                 return e
             self.stats.level_unreachable(level)
             log.warning("escalation %s level %d reaches nobody (%s); going to the next level", e.key, level + 1,
-                        "; ".join(map(str, found.unreachable)) or "no targets")
+                        "; ".join(map(str, found.unreachable)) or "no targets", extra={"escalation": e.key})
             self.state.event(e.id, now, "skipped", "nobody reachable; next level at once", level=level,
                              round_=round_)
             nxt = e.policy.after(level, round_)
@@ -315,7 +322,7 @@ class Pipeline:
             e = replace(e, status=Status.ACTIVE, level=-1, round=0, next_step_at=retry)
             self.state.save(e)
             log.error("escalation %s (%s) reached nobody at any level of policy %s; trying again in %.0f s",
-                      e.key, e.group_key, e.policy.policy, retry - now)
+                      e.key, e.group_key, e.policy.policy, retry - now, extra={"escalation": e.key})
             self.state.event(e.id, now, "nobody", f"no level reached anyone; starting over in {retry - now:.0f} s")
             return e
         e = replace(e, status=Status.ACTIVE, next_step_at=None)

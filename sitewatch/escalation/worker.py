@@ -36,6 +36,11 @@ __all__ = ["IDLE_WAKE", "SEND_TIMEOUT", "OutboxWorker"]
 
 log = logging.getLogger(__name__)
 
+
+def _about(e: OutboxEntry) -> dict[str, object]:
+    """The ``escalation`` field of a log line about a delivery (an escalation's key is ``g<id>``)."""
+    return {"escalation": f"g{e.escalation_id}"} if e.escalation_id is not None else {}
+
 #: a send that takes longer than this is treated as a timeout (channels have their own, shorter ones)
 SEND_TIMEOUT = 120.0
 #: the worker looks for due deliveries at least this often even when nothing woke it
@@ -143,7 +148,7 @@ class OutboxWorker:
             try:
                 recovered = await self._send_one(e)
             except Exception:  # a bug in one delivery must not stop the others
-                log.exception("outbox: delivery %s failed unexpectedly", e.key)
+                log.exception("outbox: delivery %s failed unexpectedly", e.key, extra=_about(e))
                 continue
             if recovered:  # what waited for the channel is due now: the next pass takes it, oldest first
                 return self.clock.time()
@@ -232,7 +237,7 @@ class OutboxWorker:
                 return  # cancelled meanwhile: nothing takes over
             self.stats.dead_letters += 1
             log.warning("outbox: %s to %s via %s dead-lettered: %s", e.kind.value, e.person or e.address or "-",
-                        e.channel, reason)
+                        e.channel, reason, extra=_about(e))
             # as stored now: the takeover's "every contact failed (...)" says why
             self.on_dead(replace(e, status="dead", last_error=reason, finished_at=now), now)
 

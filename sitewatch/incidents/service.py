@@ -26,7 +26,7 @@ from sitewatch.clock import Clock
 from sitewatch.config.schema import Config, Site
 from sitewatch.evaluate import SiteContext, SiteEvalState, evaluate, evaluate_trap, site_context
 from sitewatch.incidents.errors import StillActive
-from sitewatch.incidents.lifecycle import IncidentChange, IncidentLifecycle, repoll_sites
+from sitewatch.incidents.lifecycle import ChangeKind, IncidentChange, IncidentLifecycle, repoll_sites
 from sitewatch.incidents.maintenance import MaintenanceWindow
 from sitewatch.incidents.model import (
     Condition,
@@ -54,6 +54,17 @@ class _Counts:
     changes: dict[tuple[str, str], int]
 
 
+def _log_change(change: IncidentChange) -> None:
+    """One line when an incident opens, is held back or released, acknowledged or resolved;
+    updates (a new reading, a runtime estimate) are on its timeline, not in the log."""
+    if change.kind is ChangeKind.UPDATED:
+        return
+    i = change.incident
+    subject = f" {i.subject}" if i.subject else ""
+    log.info("incident #%d %s: %s%s at %s", i.id, change.kind.value, i.condition.value, subject, i.site_id,
+             extra={"site": i.site_id, "incident": i.id})
+
+
 class IncidentService:
     """Owns evaluation state and drives the lifecycle. Not thread-safe: one asyncio loop."""
 
@@ -68,7 +79,7 @@ class IncidentService:
             try:
                 self._states[site_id] = SiteEvalState.from_json(blob)
             except ValueError as e:  # a state we cannot read is dropped, not fatal: evaluation restarts
-                log.warning("dropping unreadable evaluation state of %s: %s", site_id, e)
+                log.warning("dropping unreadable evaluation state of %s: %s", site_id, e, extra={"site": site_id})
         self._forget_resolved(store.open_incidents())
         self._contexts: dict[str, SiteContext] = {}
         self._sites: dict[str, Site] = {}
@@ -152,6 +163,7 @@ class IncidentService:
         for c in changes:
             k = (c.incident.condition.value, c.kind.value)
             self.counts.changes[k] = self.counts.changes.get(k, 0) + 1
+            _log_change(c)
         for site_id in repoll_sites(changes):
             self._repoll(site_id)
         for listener in self._listeners:

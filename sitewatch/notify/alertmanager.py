@@ -36,13 +36,16 @@ _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
 
 class AlertmanagerSettings(ChannelSettings):
+    #: Alertmanager's base URL (``/api/v2/alerts`` is added)
     url: str
     #: labels added to every alert (e.g. {source: sitewatch, env: production})
     labels: dict[str, str] = {}
     #: data keys copied to labels
     label_keys: tuple[str, ...] = LABEL_KEYS
     username: str | None = None  #: HTTP basic auth, with secrets.password
+    #: extra HTTP headers (``{secret:NAME}`` placeholders allowed)
     headers: dict[str, str] = {}
+    #: a firing alert's ``endsAt`` is this far ahead (we send once; Alertmanager would otherwise resolve it)
     firing_ttl: Annotated[float, Field(gt=0)] = 86400.0
 
     @field_validator("firing_ttl", mode="before")

@@ -39,13 +39,21 @@ _DEFAULT_PORT = {"starttls": 587, "tls": 465, "none": 25}
 
 
 class EmailSettings(ChannelSettings):
+    #: SMTP server
     host: str
+    #: SMTP port (default 587 for starttls, 465 for tls, 25 for none)
     port: Annotated[int, Field(gt=0, lt=65536)] | None = None
+    #: ``starttls``, implicit ``tls``, or ``none`` (a relay on the same host)
     security: Literal["starttls", "tls", "none"] = "starttls"
+    #: SMTP AUTH user (with ``secrets.password``)
     username: str | None = None
+    #: the From address
     sender: str = Field(alias="from")
+    #: Reply-To address
     reply_to: str | None = None
+    #: verify the server's certificate
     tls_verify: bool = True
+    #: a private CA's certificate file to trust
     ca_file: str | None = None
 
     @model_validator(mode="after")

@@ -33,9 +33,13 @@ _MENTION = re.compile(r"@(?=(?:channel|here|all|everyone)\b)", re.IGNORECASE)
 
 
 class SlackSettings(ChannelSettings):
+    #: the incoming webhook URL (or ``secrets.url``, since it carries a token)
     url: str | None = None
+    #: the name messages are posted as
     username: str | None = None
+    #: the poster's icon, as an image URL
     icon_url: str | None = None
+    #: the poster's icon, as an emoji (``:zap:``)
     icon_emoji: str | None = None
 
 

@@ -83,13 +83,21 @@ class SuccessRule(Strict):
 
 
 class SmsGatewaySettings(ChannelSettings):
+    #: the gateway's URL (placeholders allowed)
     url: str
+    #: ``POST``, or ``GET`` with everything in ``params``
     method: Literal["GET", "POST"] = "POST"
+    #: HTTP headers (placeholders allowed)
     headers: dict[str, str] = {}
+    #: query parameters (placeholders allowed)
     params: dict[str, str] = {}
+    #: the request body (placeholders allowed); POST only
     body: dict[str, Any] | None = None
+    #: the body as ``json`` or ``form``
     encoding: Literal["json", "form"] = "json"
+    #: ``{to}`` as ``e164`` (+84...) or ``digits`` (84...)
     phone_format: Literal["e164", "digits"] = "e164"
+    #: when an answer means the SMS was accepted
     success: SuccessRule = SuccessRule()
 
     @model_validator(mode="after")

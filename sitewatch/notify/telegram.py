@@ -31,7 +31,9 @@ _MAX_TEXT = 4000
 
 
 class TelegramSettings(ChannelSettings):
+    #: the Bot API's base URL (a local Bot API server, a proxy)
     api_url: str = "https://api.telegram.org"
+    #: ``HTML`` formatting or ``plain`` text
     parse_mode: Literal["HTML", "plain"] = "HTML"
     #: send without sound (the on-call's phone still shows it)
     silent: bool = False

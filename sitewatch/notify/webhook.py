@@ -39,7 +39,9 @@ TOLERANCE = 300
 
 
 class WebhookSettings(ChannelSettings):
+    #: where to POST (or ``secrets.url`` if it carries a token)
     url: str | None = None
+    #: extra HTTP headers (``{secret:NAME}`` placeholders allowed)
     headers: dict[str, str] = {}
 
 

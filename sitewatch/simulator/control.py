@@ -141,8 +141,8 @@ class ControlServer:
             raise
         self.host = host
         self.port = int(self._sock.getsockname()[1])
-        self._server = EmbeddedServer(uvicorn.Config(build_control_app(fleet), log_level="warning", access_log=False,
-                                              lifespan="off", ws="none"))
+        self._server = EmbeddedServer(uvicorn.Config(build_control_app(fleet), log_level="warning", log_config=None,
+                                              access_log=False, lifespan="off", ws="none"))
         self._task: Any = None
 
     @property

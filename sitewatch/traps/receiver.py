@@ -250,7 +250,8 @@ class TrapReceiver:
         try:
             result = self._on_event(event)
         except Exception:
-            log.exception("traps: on_event failed for %s from site %s", event.name, event.site_id)
+            log.exception("traps: on_event failed for %s from site %s", event.name, event.site_id,
+                          extra={"site": event.site_id})
             return
         if isinstance(result, Awaitable):
             task = asyncio.ensure_future(result)

@@ -113,7 +113,7 @@ class TrapSources:
                         addresses = resolve(t.host)
                     except OSError as e:
                         log.warning("traps from site %s: cannot resolve %s (%s); its traps will be dropped",
-                                    plan.site_id, t.host, e)
+                                    plan.site_id, t.host, e, extra={"site": plan.site_id})
                         continue
                 communities = frozenset({t.community}) if t.version != "3" else frozenset()
                 users = (t.usm,) if t.version == "3" and t.usm is not None else ()

@@ -67,8 +67,7 @@ def test_check_config_on_the_example_with_the_shipped_profiles(capsys: pytest.Ca
     missing = sorted(
         name for name in EXAMPLE_PROFILES if not (ROOT / "sitewatch" / "profiles" / f"{name}.yaml").exists()
     )
-    if missing:
-        pytest.skip(f"profiles the example uses are not shipped yet: {', '.join(missing)}")
+    assert not missing, f"profiles the example uses are not shipped: {', '.join(missing)}"
     assert check_config.run(parse("check-config", str(EXAMPLE))) == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     assert out.startswith(f"{EXAMPLE}: configuration OK\n71 sites, 152 SNMP targets")

@@ -176,20 +176,15 @@ def test_missing_path_and_empty_directory(tmp_path: Path) -> None:
     assert issue.reason == "no *.yaml or *.yml file in this directory"
 
 
-def test_profiles_module_absent_or_present(tmp_path: Path) -> None:
-    """Without ``known_profiles`` the shipped profiles module decides, when it exists."""
+def test_an_unknown_profile_name_is_an_error_without_being_asked(tmp_path: Path) -> None:
+    """Without ``known_profiles`` the shipped profiles (and ``profile_dirs``) decide."""
     path = write(
         tmp_path / "c.yaml",
         "credentials:\n  lab: {version: 2c, community: {value: lab}}\n"
         "sites:\n" + site("S1", snmp="[{host: 127.0.0.1, credential: lab, profiles: [no-such-profile-x]}]"),
     )
-    try:
-        from sitewatch.snmp.profiles import available_profile_names  # noqa: F401
-    except ImportError:
-        assert load_config(path).sites[0].snmp[0].profiles == ("no-such-profile-x",)
-    else:
-        with pytest.raises(ConfigError, match="unknown profile 'no-such-profile-x'"):
-            load_config(path)
+    with pytest.raises(ConfigError, match="unknown profile 'no-such-profile-x'"):
+        load_config(path)
 
 
 def test_a_section_keeps_its_shape_across_files(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import sys
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,7 +23,15 @@ from sitewatch.config.schema import Config
 from sitewatch.simulator import Fleet
 from sitewatch.simulator.fleetconfig import fleet_config, write_fleet_config
 from tests.agents import free_udp_port
-from tests.daemon.conftest import API_TOKEN, API_TOKENS, READ_TOKEN, Running, free_tcp_port, running_daemon
+from tests.daemon.conftest import (
+    API_TOKEN,
+    API_TOKENS,
+    READ_TOKEN,
+    Running,
+    free_tcp_port,
+    running_daemon,
+    value,
+)
 
 BACKUP = {"battery_capacity_ah": 100, "nominal_voltage": 48, "typical_load_watts": 1200}
 SITES = [
@@ -80,6 +89,11 @@ async def wait_incidents(d: Running, check: Callable[[list[dict[str, Any]]], boo
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"incidents never matched; last: {found}")
         await asyncio.sleep(0.2)
+
+
+async def polled_since(d: Running, site: str, t: float) -> None:
+    """Until a poll of ``site`` that started after ``t`` has been recorded (it saw what was set before)."""
+    await d.wait_for(lambda m: (value(m, "sitewatch_site_last_poll_success_timestamp_seconds", site=site) or 0) > t)
 
 
 async def run(*cmd: str, env: dict[str, str] | None = None, expect: int = 0) -> str:
@@ -215,12 +229,13 @@ async def test_mains_flapping_at_every_poll_gives_one_flapping_incident(tmp_path
     async with fleet_and_daemon(tmp_path, config) as (fleet, d, _):
         await d.wait_for(lambda m: len(m.get("sitewatch_mains_ok", [])) == len(SITES))
         ok = True
-        for _ in range(14):
+        for _ in range(14):  # mains changes at every poll
             ok = not ok
             fleet.set_mains("BC", ok)
-            await asyncio.sleep(1.2)  # about one poll each way
-        fleet.set_mains("BC", True)
-        await asyncio.sleep(2.5)
+            await polled_since(d, "BC", time.time())
+        assert ok
+        # polls with mains back for longer than the clear hold: the flapping incident stays open
+        await polled_since(d, "BC", time.time() + HOLD + 0.5)
         every = [i for i in await incidents(d, site="BC") if i["condition"] == "mains_lost"]
         assert len(every) == 1, every
         assert every[0]["flapping"] is True

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from sitewatch.config.schema import Config
+from sitewatch.escalation.state import Status
 from sitewatch.simulator import Fleet
 from sitewatch.simulator.fleetconfig import fleet_config, write_fleet_config
 from tests.agents import free_udp_port
@@ -98,6 +99,25 @@ async def _until(check: Any, within: float = 20.0) -> None:
             await asyncio.sleep(0.1)
 
 
+def _settled(d: Running, incident: int, status: Status) -> bool:
+    """The incident's escalations are all in ``status`` and have nothing left to send."""
+    engine = d.daemon.escalation
+    found = engine.escalations_of(incident)
+    return bool(found) and all(e.status is status and all(x.status != "pending" for x in engine.deliveries(e.key))
+                               for e in found)
+
+
+async def _open_incidents(d: Running, sites: set[str]) -> list[dict[str, Any]]:
+    """Until every one of ``sites`` has its mains_lost incident open: those incidents."""
+    async with asyncio.timeout(30):
+        while True:
+            r = await d.http.get("/api/v1/incidents", params={"state": "open", "condition": "mains_lost"})
+            found = [i for i in r.json()["incidents"] if i["site"] in sites]
+            if {i["site"] for i in found} == sites:
+                return found
+            await asyncio.sleep(0.2)
+
+
 async def test_page_escalate_acknowledge_resolve(tmp_path: Path) -> None:
     async with paging_setup(tmp_path, [_bts(1), _bts(2)]) as (fleet, d, sms, smtp):
         await d.wait_for(lambda m: len(m.get("sitewatch_mains_ok", [])) == 2)
@@ -133,8 +153,10 @@ async def test_page_escalate_acknowledge_resolve(tmp_path: Path) -> None:
         assert {i["condition"] for i in acked["incidents"]} >= {"mains_lost"}
         pages_after_ack = len(sms.delivered("/sms")), len(smtp.messages)
 
-        # escalation stopped: nothing more is paged while it stays acknowledged
-        await asyncio.sleep(LEVEL_WAIT + 2)
+        # escalation stopped: nothing more is paged while it stays acknowledged; what the
+        # acknowledgement sent has gone out
+        incident = next(i["id"] for i in acked["incidents"] if i["condition"] == "mains_lost")
+        await _until(lambda: _settled(d, incident, Status.ACKNOWLEDGED))
         texts = [r.json()["text"].lower() for r in sms.delivered("/sms")[pages_after_ack[0]:]]
         # only "acknowledged by ..." notices to the others; no page, reminder or next level
         assert all(t.startswith(("[da tiep nhan]", "[acknowledged]")) for t in texts), texts
@@ -151,14 +173,20 @@ async def test_page_escalate_acknowledge_resolve(tmp_path: Path) -> None:
 
 async def test_district_blackout_is_one_grouped_page_per_window(tmp_path: Path) -> None:
     sites = [_bts(i) for i in range(1, 41)]
-    # a window long enough for every site's poll (4 s apart) and hold (1 s) to land in it
-    async with paging_setup(tmp_path, sites, interval=4.0, group_wait=7.0, group_interval=10.0) as (
+    # a window long enough for every site's poll (4 s apart) and hold (1 s) to land in it; and an
+    # interval long enough for two latecomers, polled up to 4 s apart, to land in one update
+    async with paging_setup(tmp_path, sites, interval=4.0, group_wait=7.0, group_interval=15.0) as (
             fleet, d, sms, smtp):
         await d.wait_for(lambda m: len(m.get("sitewatch_mains_ok", [])) == 40, within=30)
         for s in sites[:38]:
             fleet.set_mains(s["id"], False)
         await _until(lambda: _sms_to(sms, "+84905110101"), within=20)
-        await asyncio.sleep(4)  # the rest of the window: nothing more for these sites
+        # every site's incident is open, all in one escalation, and what it sent has gone out
+        blackout = await _open_incidents(d, {s["id"] for s in sites[:38]})
+        groups = {e.id for i in blackout for e in d.daemon.escalation.escalations_of(i["id"])}
+        assert len(groups) == 1, groups  # one group for the 38 sites, not one escalation each
+        (group,) = groups
+        await _until(lambda: _settled(d, blackout[0]["id"], Status.ACTIVE))
         pages = _sms_to(sms, "+84905110101")
         assert len(pages) == 1, pages  # one grouped page, not 38 (or 76: mains lost and on battery)
         assert "38" in pages[0], pages[0]
@@ -170,7 +198,10 @@ async def test_district_blackout_is_one_grouped_page_per_window(tmp_path: Path) 
         # two latecomers join the group: one update at the group interval, not one page each
         fleet.set_mains("BTS39", False)
         fleet.set_mains("BTS40", False)
-        await asyncio.sleep(16)
+        latecomers = await _open_incidents(d, {"BTS39", "BTS40"})
+        assert {e.id for i in latecomers for e in d.daemon.escalation.escalations_of(i["id"])} == {group}
+        await _until(lambda: len(_sms_to(sms, "+84905110101")) > 1, within=30)
+        await _until(lambda: _settled(d, blackout[0]["id"], Status.ACTIVE))
         later = _sms_to(sms, "+84905110101")[1:]
         assert len(later) == 1, later
-        assert "BTS39" in later[0] or "BTS40" in later[0] or "2" in later[0]
+        assert "BTS39" in later[0] and "BTS40" in later[0], later[0]

@@ -179,6 +179,12 @@ class CaptureServer:
             await self._arrived.wait_for(lambda: len(self.delivered(path)) >= n)
         return self.delivered(path)
 
+    async def wait_received(self, n: int, *, within: float = 5.0) -> list[CapturedRequest]:
+        """Wait until ``n`` requests arrived, answered or still held; return them."""
+        async with asyncio.timeout(within), self._arrived:
+            await self._arrived.wait_for(lambda: len(self.requests) >= n)
+        return self.requests
+
     async def _app(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         body = await request.body()

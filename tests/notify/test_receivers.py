@@ -51,7 +51,7 @@ async def test_wait_for_and_a_held_request_released_at_stop() -> None:
     server.fail_with("timeout", count=1)
     async with httpx.AsyncClient(timeout=10) as client:
         held = asyncio.create_task(client.post(server.url + "/a"))
-        await asyncio.sleep(0.2)
+        await server.wait_received(1)  # /a has arrived, and is held, before /b goes
         sent = asyncio.create_task(client.post(server.url + "/b"))
         [got] = await server.wait_for(1, within=2)
         assert got.path == "/b" and server.requests[0].status is None
