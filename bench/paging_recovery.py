@@ -43,12 +43,13 @@ from typing import Any
 from sitewatch.clock import SystemClock
 from sitewatch.config.schema import Config
 from sitewatch.escalation.engine import EscalationEngine
-from sitewatch.incidents.model import Condition, Transition, TransitionKind
+from sitewatch.incidents.model import Condition, Phrase, Summary, Transition, TransitionKind, part
 from sitewatch.incidents.service import IncidentService
 from sitewatch.incidents.store import IncidentStore
 from sitewatch.notify.registry import build_notifiers
 from tests.notify.receivers import CaptureServer, SmtpCapture
 
+MAINS_0V = Summary.of(part(Phrase.MAINS_PHASES, volts="0", phases=3))
 DISTRICTS = ("Pleiku", "Chư Sê", "An Khê", "Ayun Pa")
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -112,10 +113,10 @@ async def run(sites: int, outage: float, storm: float, level_wait: str) -> dict[
             http.fail_with(500, duration=outage, path="/sms")
             recovered_at = t0 + outage
             for n in range(sites):  # the storm: every site fails within ``storm`` seconds
-                at = t0 + 5 + storm * n / sites
+                at = t0 + min(5.0, outage / 3) + storm * n / sites
                 await asyncio.sleep(max(0.0, at - clock.time()))
                 changes = service.lifecycle.apply([Transition(site_id=f"GL-BTS-{n:04d}", condition=Condition.MAINS_LOST,
-                                                              kind=TransitionKind.OPENED, at=at, summary="mains 0 V")],
+                                                              kind=TransitionKind.OPENED, at=at, summary=MAINS_0V)],
                                                   at)
                 engine.on_changes(changes)
             # wait for the outage to end and everything queued before it to be delivered
