@@ -52,6 +52,8 @@ DETECTED: Final[Mapping[str, tuple[str, ...]]] = {
     "huawei-smu": ("huawei-site-monitor",),  # real SMU, generic Net-SNMP sysObjectID: by probe
     "delta-orion": ("delta-orion",),
     "zte-zxdu": ("zte-zxdu",),
+    "alpha-cordex": ("alpha-cordex",),
+    "alpha-cordex-mains-lost": ("alpha-cordex",),
     "himoinsa-genset": ("himoinsa-genset",),
     "himoinsa-genset-fail-to-start": ("himoinsa-genset",),
     # built with the values devices send for what they do not have (one per profile)
@@ -263,6 +265,36 @@ EXPECTED: Final[Mapping[str, Mapping[Key, object]]] = {
         key("mains_ok"): 0.0,
         key("on_battery"): 1.0,
         key("rectifier_failed"): ABSENT,  # not matched in the scans: not guessed
+    },
+    "alpha-cordex": {
+        key("battery_voltage_volts"): 54.48,  # rectSysBatteryVoltage 54480 (3 decimals)
+        key("load_current_amperes"): 38.25,
+        key("battery_current_amperes"): 1.2,
+        key("rectifier_current_amperes"): 39.45,
+        key("battery_temperature_celsius"): 24.5,
+        key("battery_charge_ratio"): 0.985,
+        key("battery_runtime_seconds"): 7.25 * 3600,
+        key("battery_status"): "normal",
+        key("mains_ok"): 1.0,  # rectifier AC input 229.5 V
+        key("on_battery"): 0.0,
+        key("alarm_active", alarm="4.17.2"): 1.0,  # rectifier 2, major(3)
+        key("alarm_active", alarm="4.17.1"): 0.0,
+        key("alarm_active", alarm="2.5.1"): 1.0,  # warning(1)
+        key("alarms_present"): 2.0,
+        key("rectifier_failed"): 1.0,  # a rectifier alarm at major or above
+        key("rectifier_count"): ABSENT,
+    },
+    "alpha-cordex-mains-lost": {
+        key("battery_voltage_volts"): 49.2,  # battery voltage missing: the bus, -49200 as magnitude
+        key("battery_current_amperes"): -40.1,
+        key("rectifier_current_amperes"): 0.0,
+        key("battery_temperature_celsius"): None,  # not answered
+        key("battery_charge_ratio"): 0.41,
+        key("battery_runtime_seconds"): 2.5 * 3600,
+        key("mains_ok"): 0.0,
+        key("on_battery"): 1.0,
+        key("rectifier_failed"): 0.0,  # every rectifier alarm row normal
+        key("alarms_present"): 1.0,
     },
     "himoinsa-genset": {
         key("generator_running"): 1.0,  # status 389: bit 1 set

@@ -19,7 +19,8 @@ from tests.profiles.expected import key
 
 SHIPPED = {"system", "ups-mib", "if-mib", "entity-sensor", "eltek-smartpack", "eltek-sp2", "vertiv-netsure",
            "vertiv-ees", "huawei-site-monitor", "algcom-dc-ups", "packetflux-sitemonitor",
-           "packetflux-sitemonitor-generator", "delta-orion", "zte-zxdu", "himoinsa-genset"}
+           "packetflux-sitemonitor-generator", "delta-orion", "zte-zxdu", "himoinsa-genset",
+           "alpha-cordex"}
 
 GOOD = """\
 name: {name}
