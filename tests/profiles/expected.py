@@ -405,6 +405,7 @@ EXPECTED: Final[Mapping[str, Mapping[Key, object]]] = {
         key("mains_ok"): 1.0,
         key("rectifier_failed"): 0.0,  # slot 2 noConfig(7): not a rectifier
         key("alarm_active", alarm="4"): 0.0,  # empty hwAlarmText: named by hwAlarmIndex
+        key("lvd_open"): None,  # the only LVD unit is disabled: not "closed"
     },
     "algcom-dc-ups-sentinels": {
         key("input_voltage_volts", phase="1"): None,  # supplyVoltage 0: no sensor
