@@ -159,6 +159,10 @@ class ValueSpec(_Spec):
             raise ValueError(f"'enum' is for types enum and bool, not {self.type}")
         if self.mask is not None and self.type not in ("enum", "bool"):
             raise ValueError(f"'mask' is for types enum and bool, not {self.type}")
+        if self.mask is not None:
+            never = [k for k in self.enum if not k.strip().isdigit() or int(k) & ~self.mask]
+            if never:
+                raise ValueError(f"enum keys {', '.join(never)} have bits outside mask {self.mask}: they never match")
         if self.range is not None and self.range[0] > self.range[1]:
             raise ValueError("range must be [low, high]")
         if self.type not in NUMERIC_TYPES and (self.scale != 1.0 or self.offset or self.scale_from or self.unknown

@@ -110,6 +110,8 @@ def test_missing_directory(tmp_path: Path) -> None:
      " type: present}]\n", "bad.yaml:6: tables[0].where[0]", "needs 'in', 'not_in' or 'contains'"),
     ("name: bad\ndescription: x\ndescription: y\n", "bad.yaml:3: description", "given twice"),
     (GOOD.format(name="bad") + "    mask: 128\n", "bad.yaml:4: scalars[0]", "'mask' is for types enum and bool"),
+    ("name: bad\ndescription: x\nscalars:\n  - oid: 1.3.6.1.4.1.99.1.0\n    reading: mains_ok\n    type: enum\n"
+     "    mask: 3\n    enum: {1: true, 4: false}\n", "bad.yaml:4: scalars[0]", "enum keys 4 have bits outside mask 3"),
 ])
 def test_errors_name_file_line_and_field(tmp_path: Path, text: str, where: str, says: str) -> None:
     write(tmp_path, "bad", text)
