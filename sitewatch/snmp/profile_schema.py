@@ -147,6 +147,9 @@ class ValueSpec(_Spec):
     labels: dict[str, Text] = {}
     scale_from: ScaleFromSpec | None = None
     info: tuple[InfoSpec, ...] = ()
+    #: keep only these bits of an integer before the ``enum`` lookup (a status bitmap:
+    #: ``mask: 128`` with ``enum: {0: false, 128: true}`` reads bit 7)
+    mask: Annotated[int, Field(ge=1, le=0xFFFFFFFF)] | None = None
 
     @model_validator(mode="after")
     def _shape(self) -> ValueSpec:
@@ -154,6 +157,12 @@ class ValueSpec(_Spec):
             raise ValueError("type enum needs an 'enum' map")
         if self.enum and self.type not in ("enum", "bool"):
             raise ValueError(f"'enum' is for types enum and bool, not {self.type}")
+        if self.mask is not None and self.type not in ("enum", "bool"):
+            raise ValueError(f"'mask' is for types enum and bool, not {self.type}")
+        if self.mask is not None:
+            never = [k for k in self.enum if not k.strip().isdigit() or int(k) & ~self.mask]
+            if never:
+                raise ValueError(f"enum keys {', '.join(never)} have bits outside mask {self.mask}: they never match")
         if self.range is not None and self.range[0] > self.range[1]:
             raise ValueError("range must be [low, high]")
         if self.type not in NUMERIC_TYPES and (self.scale != 1.0 or self.offset or self.scale_from or self.unknown

@@ -24,6 +24,7 @@ Format (one file per profile, named ``<name>.yaml``; see ``sitewatch/profiles/RE
         range: [0, 1000]                   # valid range in base units, outside = unknown
         labels: {phase: "1"}               # as CANONICAL declares for the reading
         enum: {1: unknown, 2: normal}      # enum/bool: raw → state, true/false, number, null
+        mask: 128                          # enum/bool: look up only these bits of the integer
         instance_optional: true            # also try the OID without its `.0`
         scale_from: {oid: ..., map: {0: 1, 1: 0.1}}   # scale chosen by another scalar
         info: [{name: manufacturer, oid: ..., instance_optional: true}]

@@ -91,7 +91,7 @@ def _guard_source(guards: tuple[_Guard, ...], others: tuple[object, ...]) -> str
 
 def _converter(spec: ScalarSpec | ColumnSpec, scale: float, offset: float) -> Convert:
     if spec.type in ("enum", "bool"):
-        return enum_reader(enum_table(spec.enum or {"1": True, "2": False}))
+        return enum_reader(enum_table(spec.enum or {"1": True, "2": False}), spec.mask)
     if spec.type == "present":
         return present
     number = number_reader(spec.type, spec.unknown)

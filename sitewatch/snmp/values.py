@@ -197,8 +197,15 @@ def enum_table(enum: Mapping[str, object]) -> dict[int | str, Value | _Marker]:
     return table
 
 
-def enum_reader(table: Mapping[int | str, Value | _Marker]) -> Convert:
-    """Raw value → mapped value; an unmapped value (or a wrong type) is unknown."""
+def enum_reader(table: Mapping[int | str, Value | _Marker], mask: int | None = None) -> Convert:
+    """Raw value → mapped value; an unmapped value (or a wrong type) is unknown. With ``mask``,
+    only those bits of an integer are looked up (a status bitmap); text is then unknown."""
+    if mask is not None:
+        def bits(raw: object) -> Value | _Marker:
+            # a Gauge32 bitmap is never negative; an INTEGER one may be (bit 31 set)
+            return table.get(raw & mask) if type(raw) is int and -0x80000000 <= raw <= 0xFFFFFFFF else None
+
+        return bits
 
     def convert(raw: object) -> Value | _Marker:
         if type(raw) is int:

@@ -49,6 +49,13 @@ DETECTED: Final[Mapping[str, tuple[str, ...]]] = {
     "eltek-sp2": ("eltek-sp2",),
     "vertiv-ees": ("vertiv-ees",),
     "huawei-site-monitor": ("huawei-site-monitor",),
+    "huawei-smu": ("huawei-site-monitor",),  # real SMU, generic Net-SNMP sysObjectID: by probe
+    "delta-orion": ("delta-orion",),
+    "zte-zxdu": ("zte-zxdu",),
+    "alpha-cordex": ("alpha-cordex",),
+    "alpha-cordex-mains-lost": ("alpha-cordex",),
+    "himoinsa-genset": ("himoinsa-genset",),
+    "himoinsa-genset-fail-to-start": ("himoinsa-genset",),
     # built with the values devices send for what they do not have (one per profile)
     "ups-mib-sentinels": ("ups-mib",),
     "if-mib-sentinels": ("if-mib",),
@@ -60,6 +67,8 @@ DETECTED: Final[Mapping[str, tuple[str, ...]]] = {
     "huawei-site-monitor-sentinels": ("huawei-site-monitor",),
     "algcom-dc-ups-sentinels": ("algcom-dc-ups",),
     "packetflux-sitemonitor-sentinels": ("packetflux-sitemonitor",),
+    "delta-orion-sentinels": ("delta-orion",),
+    "zte-zxdu-sentinels": ("zte-zxdu",),
 }
 RECORDINGS: Final = tuple(DETECTED)
 
@@ -207,6 +216,104 @@ EXPECTED: Final[Mapping[str, Mapping[Key, object]]] = {
         key("alarm_active", alarm="AC Power Failure"): 1.0,
         key("alarm_active", alarm="Door Alarm"): 0.0,
         key("alarms_present"): 2.0,
+        key("load_current_amperes"): 25.3,  # hwDcsTotalCurrent 253 x 0.1 A
+        key("rectifier_current_amperes"): 0.0,  # no AC: the rectifiers give nothing
+        key("rectifier_count"): 3.0,
+    },
+    # The real SMU recording holds identity objects only: every power reading is there and
+    # unknown, none reads as 0 (no mains, no failed rectifier, no battery voltage of 0 V).
+    "huawei-smu": {
+        key("uptime_seconds"): 1401660.78,
+        key("battery_voltage_volts"): None,
+        key("mains_ok"): None,
+        key("on_battery"): None,
+        key("rectifier_failed"): None,
+        key("rectifier_count"): None,
+        key("load_current_amperes"): None,
+        key("lvd_open"): None,
+        key("generator_running"): None,
+        key("alarms_present"): None,
+        key("input_voltage_volts", phase="1"): ABSENT,  # no AC input unit row
+    },
+    "delta-orion": {
+        key("battery_voltage_volts"): 49.2,  # dcSystemVoltage 4920 x 10 mV
+        key("load_current_amperes"): 32.5,
+        key("battery_current_amperes"): -32.5,
+        key("battery_temperature_celsius"): 23.5,
+        key("rectifier_current_amperes"): 0.0,
+        key("rectifier_count"): 6.0,
+        key("rectifier_failed"): 1.0,  # dcNumberRectifiersFailure 1
+        key("mains_ok"): 0.0,  # dcMainsFailureAlarm active(2)
+        key("on_battery"): 1.0,  # dcChargeState discharge(2)
+        key("alarm_active", alarm="mains_failure"): 1.0,
+        key("alarm_active", alarm="critical"): 1.0,
+        key("alarm_active", alarm="urgent"): 1.0,
+        key("alarm_active", alarm="non_urgent"): 0.0,
+        key("alarms_present"): 3.0,
+        key("battery_runtime_seconds"): ABSENT,  # the MIB has none
+    },
+    "zte-zxdu": {
+        key("battery_voltage_volts"): 49.8,
+        key("load_current_amperes"): 41.3,
+        key("battery_current_amperes"): -41.3,
+        key("rectifier_current_amperes"): 0.0,
+        key("battery_temperature_celsius"): 31.5,
+        key("battery_charge_ratio"): 0.62,
+        key("battery_status"): "normal",
+        key("input_voltage_volts", phase="1"): 0.0,
+        key("input_voltage_volts", phase="3"): 0.0,
+        key("mains_ok"): 0.0,
+        key("on_battery"): 1.0,
+        key("rectifier_failed"): ABSENT,  # not matched in the scans: not guessed
+    },
+    "alpha-cordex": {
+        key("battery_voltage_volts"): 54.48,  # rectSysBatteryVoltage 54480 (3 decimals)
+        key("load_current_amperes"): 38.25,
+        key("battery_current_amperes"): 1.2,
+        key("rectifier_current_amperes"): 39.45,
+        key("battery_temperature_celsius"): 24.5,
+        key("battery_charge_ratio"): 0.985,
+        key("battery_runtime_seconds"): 7.25 * 3600,
+        key("battery_status"): "normal",
+        key("mains_ok"): 1.0,  # rectifier AC input 229.5 V
+        key("on_battery"): 0.0,
+        key("alarm_active", alarm="4.17.2"): 1.0,  # rectifier 2, major(3)
+        key("alarm_active", alarm="4.17.1"): 0.0,
+        key("alarm_active", alarm="2.5.1"): 1.0,  # warning(1)
+        key("alarms_present"): 2.0,
+        key("rectifier_failed"): 1.0,  # a rectifier alarm at major or above
+        key("rectifier_count"): ABSENT,
+    },
+    "alpha-cordex-mains-lost": {
+        key("battery_voltage_volts"): 49.2,  # battery voltage missing: the bus, -49200 as magnitude
+        key("battery_current_amperes"): -40.1,
+        key("rectifier_current_amperes"): 0.0,
+        key("battery_temperature_celsius"): None,  # not answered
+        key("battery_charge_ratio"): 0.41,
+        key("battery_runtime_seconds"): 2.5 * 3600,
+        key("mains_ok"): 0.0,
+        key("on_battery"): 1.0,
+        key("rectifier_failed"): 0.0,  # every rectifier alarm row normal
+        key("alarms_present"): 1.0,
+    },
+    "himoinsa-genset": {
+        key("generator_running"): 1.0,  # status 389: bit 1 set
+        key("generator_fault"): 0.0,
+        key("alarm_active", alarm="genset"): 1.0,  # bit 128
+        key("fuel_level_ratio"): 0.655,  # 655 tenths of a percent
+        key("generator_run_seconds"): 1234 * 3600.0,
+        key("input_voltage_volts", phase="1"): 0.0,
+        key("mains_ok"): 0.0,
+        key("battery_voltage_volts"): ABSENT,  # the starter battery is not the site's
+    },
+    "himoinsa-genset-fail-to-start": {
+        key("generator_running"): 0.0,  # status 134: stopped
+        key("generator_fault"): 1.0,  # falloArranqueMeasure 1
+        key("alarm_active", alarm="genset"): 1.0,
+        key("fuel_level_ratio"): None,  # not answered
+        key("generator_run_seconds"): 87 * 3600.0,
+        key("input_voltage_volts", phase="1"): None,
+        key("mains_ok"): 0.0,  # from caidaRedMeasure 1
     },
     # A value the device does not have reads as unknown (None), a row it does not have as absent:
     # never a plausible number.
@@ -298,6 +405,7 @@ EXPECTED: Final[Mapping[str, Mapping[Key, object]]] = {
         key("mains_ok"): 1.0,
         key("rectifier_failed"): 0.0,  # slot 2 noConfig(7): not a rectifier
         key("alarm_active", alarm="4"): 0.0,  # empty hwAlarmText: named by hwAlarmIndex
+        key("lvd_open"): None,  # the only LVD unit is disabled: not "closed"
     },
     "algcom-dc-ups-sentinels": {
         key("input_voltage_volts", phase="1"): None,  # supplyVoltage 0: no sensor
@@ -307,6 +415,32 @@ EXPECTED: Final[Mapping[str, Mapping[Key, object]]] = {
         key("mains_ok"): 1.0,
         key("on_battery"): 0.0,
         key("alarms_present"): 0.0,
+    },
+    "delta-orion-sentinels": {
+        key("battery_voltage_volts"): 54.1,  # -5410 from a -48 V plant: the magnitude
+        key("load_current_amperes"): None,  # 2147483647: invalid
+        key("battery_current_amperes"): None,
+        key("battery_temperature_celsius"): None,
+        key("rectifier_current_amperes"): None,
+        key("rectifier_count"): 4.0,
+        key("rectifier_failed"): 0.0,
+        key("mains_ok"): 1.0,
+        key("on_battery"): 0.0,
+        key("alarms_present"): 0.0,
+    },
+    "zte-zxdu-sentinels": {
+        key("battery_voltage_volts"): 53.5,  # busbar 2147483647: from the battery group's object
+        key("battery_temperature_celsius"): None,
+        key("battery_charge_ratio"): None,
+        key("battery_status"): None,
+        key("input_voltage_volts", phase="1"): 230.0,
+        key("input_voltage_volts", phase="2"): None,  # 2147483647: no such phase
+        key("input_voltage_volts", phase="3"): None,
+        key("mains_ok"): 1.0,
+        key("on_battery"): 0.0,
+        key("load_current_amperes"): 11.17,
+        key("rectifier_current_amperes"): 13.11,
+        key("battery_current_amperes"): 1.94,
     },
     "packetflux-sitemonitor-sentinels": {
         key("battery_voltage_volts"): None,  # 1000 tenths: full scale, nothing connected

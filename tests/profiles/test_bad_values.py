@@ -9,7 +9,7 @@ import pytest
 
 from sitewatch.model import Reading, SnmpException, SnmpValue
 from sitewatch.snmp.profiles import CompiledProfiles, compile_profiles, load_profiles
-from sitewatch.snmp.values import make_reading
+from sitewatch.snmp.values import make_reading, render
 from tests.profiles.expected import ABSENT, key
 
 UPS = "1.3.6.1.2.1.33.1"
@@ -261,3 +261,34 @@ def test_a_total_capacity_of_zero_gives_no_charge_ratio(profile: str, left: str,
         readings = read(c, {left: 200, total: raw_total, **extra})
         assert readings[key("battery_charge_ratio")].value == want
         assert readings[key("battery_status")].value == (None if want is None else "normal")
+
+
+HIMOINSA_STATUS = "1.3.6.1.4.1.41809.1.46.0"
+
+
+@pytest.mark.parametrize(("status", "running", "alarm"), [
+    (389, 1.0, 1.0),  # generator contactor + alarm + auto + running
+    (6, 0.0, 0.0),  # auto + stopped
+    (4, None, 0.0),  # neither running nor stopped: unknown, not "stopped"
+    (3, None, 0.0),  # both bits at once: unknown
+    (4294967295, None, 1.0),  # every bit set (a Gauge32 of -1): running and stopped both claimed
+    (b"389", None, None),  # a bitmap as text is not read
+    (None, None, None),
+])
+def test_status_bitmap_bits_are_read_through_mask(status: SnmpValue, running: float | None,
+                                                  alarm: float | None) -> None:
+    readings = read(compiled("himoinsa-genset"), {HIMOINSA_STATUS: status})
+    assert readings[key("generator_running")].value == running
+    assert readings[key("alarm_active", alarm="genset")].value == alarm
+    assert readings[key("generator_running")].source == f"{HIMOINSA_STATUS}={render(status)}"
+
+
+@pytest.mark.parametrize(("failed", "count", "want"), [(0, 4, 0.0), (2, 4, 1.0), (None, 4, None)])
+def test_delta_rectifier_failure_count(failed: int | None, count: int, want: float | None) -> None:
+    orion = "1.3.6.1.4.1.20246.2.3.1.1.1.2.4"
+    raw: dict[str, SnmpValue] = {f"{orion}.1.0": count}
+    if failed is not None:
+        raw[f"{orion}.2.0"] = failed
+    readings = read(compiled("delta-orion"), raw)
+    assert readings[key("rectifier_failed")].value == want  # never "no failure" when not reported
+    assert readings[key("rectifier_count")].value == count

@@ -19,7 +19,8 @@ from tests.profiles.expected import key
 
 SHIPPED = {"system", "ups-mib", "if-mib", "entity-sensor", "eltek-smartpack", "eltek-sp2", "vertiv-netsure",
            "vertiv-ees", "huawei-site-monitor", "algcom-dc-ups", "packetflux-sitemonitor",
-           "packetflux-sitemonitor-generator"}
+           "packetflux-sitemonitor-generator", "delta-orion", "zte-zxdu", "himoinsa-genset",
+           "alpha-cordex"}
 
 GOOD = """\
 name: {name}
@@ -108,6 +109,9 @@ def test_missing_directory(tmp_path: Path) -> None:
      "    where: [{column: 1.3.6.1.4.1.99.2.2}]\n    columns: [{oid: 1.3.6.1.4.1.99.2.1, reading: alarm_active,"
      " type: present}]\n", "bad.yaml:6: tables[0].where[0]", "needs 'in', 'not_in' or 'contains'"),
     ("name: bad\ndescription: x\ndescription: y\n", "bad.yaml:3: description", "given twice"),
+    (GOOD.format(name="bad") + "    mask: 128\n", "bad.yaml:4: scalars[0]", "'mask' is for types enum and bool"),
+    ("name: bad\ndescription: x\nscalars:\n  - oid: 1.3.6.1.4.1.99.1.0\n    reading: mains_ok\n    type: enum\n"
+     "    mask: 3\n    enum: {1: true, 4: false}\n", "bad.yaml:4: scalars[0]", "enum keys 4 have bits outside mask 3"),
 ])
 def test_errors_name_file_line_and_field(tmp_path: Path, text: str, where: str, says: str) -> None:
     write(tmp_path, "bad", text)
