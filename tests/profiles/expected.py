@@ -59,7 +59,8 @@ DETECTED: Final[Mapping[str, tuple[str, ...]]] = {
     "apc": (),  # an APC NetBotz rack monitor (318.1.3.8): not a UPS, PowerNet UPS objects absent
     "apc-powernet": ("apc-powernet",),
     "eaton-xups": ("eaton-xups",),
-    "eaton-sc200": ("eaton-sc200",),
+    "eaton-sc200": ("eaton-sc200", "if-mib"),
+    "eaton-sc200-mains-fail": ("eaton-sc200",),
     # built with the values devices send for what they do not have (one per profile)
     "apc-powernet-sentinels": ("apc-powernet",),
     "eaton-xups-sentinels": ("eaton-xups",),
@@ -367,20 +368,42 @@ EXPECTED: Final[Mapping[str, Mapping[Key, object]]] = {
         key("alarms_present"): 2.0,
     },
     "eaton-sc200": {
-        key("battery_voltage_volts"): 54.52,  # bus-Voltage 5452 x 0.01 V
-        key("battery_current_amperes"): 1.0,
-        key("battery_temperature_celsius"): 24.0,
-        key("battery_runtime_seconds"): None,  # btr-Time-Remaining 0 while float(100)
-        key("input_voltage_volts", phase="1"): 245.0,  # ac-Voltage, as on the real walk
-        key("load_current_amperes"): 17.0,  # load-Current, as on the real walk
-        key("mains_ok"): 1.0,  # ac-Supply-State ok(0)
+        key("battery_voltage_volts"): 54.81,  # bus-Voltage 5481 x 0.01 V
+        key("battery_current_amperes"): 0.0,
+        key("battery_temperature_celsius"): 17.0,
+        key("battery_runtime_seconds"): None,  # the walk has no btr-Time-Remaining
+        key("input_voltage_volts", phase="1"): 245.0,  # ac-Voltage
+        key("load_current_amperes"): 17.0,
+        key("mains_ok"): 1.0,  # no ac-Supply-State: from ac-Voltage 245 V
         key("on_battery"): 0.0,
-        key("generator_running"): None,  # unavailable(87)
-        key("rectifier_failed"): 0.0,  # slots 4-6 not-Detected: not rectifiers
-        key("alarm_active", alarm="ac_fail"): 0.0,
-        key("alarm_active", alarm="rectifier_fail"): 0.0,
+        key("generator_running"): None,  # the walk has no generator-State
+        key("rectifier_failed"): 0.0,  # 3 registered, not failed; 123 slots not-Detected
+        key("alarm_active", alarm="Cabdoor-Middle Bay"): 1.0,  # digital input 5 active-Minor(3)
+        key("alarm_active", alarm="Load Fuse Fail"): 0.0,
+        key("alarm_active", alarm="ACD Fan Fail"): ABSENT,  # di-Status disabled(0)
+        key("alarm_active", alarm="Digital Input 11"): ABSENT,
+        key("alarms_present"): 1.0,
+        key("link_up", interface="eth0"): 1.0,
+        key("uptime_seconds"): 4591672.19,
+    },
+    "eaton-sc200-mains-fail": {
+        key("mains_ok"): 0.0,  # ac-Supply-State failed(1)
+        key("on_battery"): 1.0,
+        key("input_voltage_volts", phase="1"): 0.0,
+        key("battery_voltage_volts"): 49.8,
+        key("battery_current_amperes"): -42.0,  # discharging
+        key("battery_temperature_celsius"): 26.0,
+        key("battery_runtime_seconds"): 9000.0,  # btr-Time-Remaining during discharge(101)
+        key("load_current_amperes"): 41.0,
+        key("generator_running"): 1.0,  # running(86)
+        key("rectifier_failed"): 1.0,  # rectifier 3 comms-Lost(3)
+        key("alarm_active", alarm="ac_fail"): 1.0,  # active-Critical(5)
+        key("alarm_active", alarm="in_discharge"): 1.0,
+        key("alarm_active", alarm="rectifier_comms_lost"): 1.0,
         key("alarm_active", alarm="battery_test_fail"): 0.0,
-        key("alarms_present"): 0.0,
+        key("alarm_active", alarm="Cabdoor-Power Pod"): 1.0,  # digital input 3 active-Major(2)
+        key("alarm_active", alarm="Digital Input 4"): ABSENT,  # disabled
+        key("alarms_present"): 4.0,
     },
     # A value the device does not have reads as unknown (None), a row it does not have as absent:
     # never a plausible number.
