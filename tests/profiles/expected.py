@@ -61,10 +61,12 @@ DETECTED: Final[Mapping[str, tuple[str, ...]]] = {
     "eaton-xups": ("eaton-xups",),
     "eaton-sc200": ("eaton-sc200", "if-mib"),
     "eaton-sc200-mains-fail": ("eaton-sc200",),
+    "eaton-sc300": ("eaton-sc300",),
     # built with the values devices send for what they do not have (one per profile)
     "apc-powernet-sentinels": ("apc-powernet",),
     "eaton-xups-sentinels": ("eaton-xups",),
     "eaton-sc200-sentinels": ("eaton-sc200",),
+    "eaton-sc300-sentinels": ("eaton-sc300",),
     "ups-mib-sentinels": ("ups-mib",),
     "if-mib-sentinels": ("if-mib",),
     "entity-sensor-sentinels": ("entity-sensor",),
@@ -405,6 +407,21 @@ EXPECTED: Final[Mapping[str, Mapping[Key, object]]] = {
         key("alarm_active", alarm="Digital Input 4"): ABSENT,  # disabled
         key("alarms_present"): 4.0,
     },
+    "eaton-sc300": {
+        key("mains_ok"): 0.0,  # acSupplyState failed(1)
+        key("on_battery"): 1.0,
+        key("input_voltage_volts", phase="1"): 0.0,
+        key("battery_voltage_volts"): 50.12,
+        key("battery_current_amperes"): -30.0,
+        key("battery_temperature_celsius"): 24.0,
+        key("battery_runtime_seconds"): 9000.0,  # btrTimeRemaining 150 minutes
+        key("load_current_amperes"): 30.0,
+        key("generator_running"): 0.0,  # notRunning(85)
+        key("rectifier_failed"): 0.0,
+        key("alarm_active", alarm="ac_fail"): 1.0,
+        key("alarm_active", alarm="Door"): 0.0,
+        key("alarms_present"): 1.0,
+    },
     # A value the device does not have reads as unknown (None), a row it does not have as absent:
     # never a plausible number.
     "ups-mib-sentinels": {
@@ -461,6 +478,19 @@ EXPECTED: Final[Mapping[str, Mapping[Key, object]]] = {
         key("alarm_active", alarm="sensor_fail"): None,  # reserved(4)
         key("alarm_active", alarm="ac_fail"): 0.0,
         key("alarms_present"): 0.0,
+    },
+    "eaton-sc300-sentinels": {
+        key("mains_ok"): 1.0,  # acSupplyState unavailable(2): from acVoltage 231 V
+        key("on_battery"): 0.0,
+        key("generator_running"): None,  # missing(88)
+        key("battery_runtime_seconds"): None,  # float(100): 0 is no estimate
+        key("battery_voltage_volts"): 54.4,
+        key("battery_current_amperes"): 2.0,
+        key("load_current_amperes"): 12.0,
+        key("rectifier_failed"): 0.0,  # slot 2 notDetected
+        key("alarm_active", alarm="Digital Input 2"): ABSENT,  # disabled
+        key("alarm_active", alarm="sensor_fail"): None,  # reserved(4)
+        key("alarms_present"): None,  # nothing known to count
     },
     "if-mib-sentinels": {
         key("link_up", interface="1"): 1.0,  # empty ifName, NUL-only ifDescr: named by ifIndex
