@@ -85,6 +85,7 @@ CANONICAL: Mapping[str, Canonical] = {
         _c("generator_run_seconds", _N, "Generator engine run time (hour meter), seconds"),
         _c("fuel_level_ratio", _N, "Generator fuel level, 0..1"),
         _c("load_current_amperes", _N, "DC load current drawn from the plant, amperes"),
+        _c("output_load_ratio", _N, "UPS output load as a share of its rated capacity (1 = 100 %)"),
         _c("rectifier_failed", _B, "1 when one or more rectifiers report failure"),
         _c("rectifier_count", _N, "Rectifier modules the DC plant has (installed or configured)"),
         _c("rectifier_current_amperes", _N, "Total output current of the rectifiers, amperes"),

@@ -56,7 +56,17 @@ DETECTED: Final[Mapping[str, tuple[str, ...]]] = {
     "alpha-cordex-mains-lost": ("alpha-cordex",),
     "himoinsa-genset": ("himoinsa-genset",),
     "himoinsa-genset-fail-to-start": ("himoinsa-genset",),
+    "apc": (),  # an APC NetBotz rack monitor (318.1.3.8): not a UPS, PowerNet UPS objects absent
+    "apc-powernet": ("apc-powernet",),
+    "eaton-xups": ("eaton-xups",),
+    "eaton-sc200": ("eaton-sc200", "if-mib"),
+    "eaton-sc200-mains-fail": ("eaton-sc200",),
+    "eaton-sc300": ("eaton-sc300",),
     # built with the values devices send for what they do not have (one per profile)
+    "apc-powernet-sentinels": ("apc-powernet",),
+    "eaton-xups-sentinels": ("eaton-xups",),
+    "eaton-sc200-sentinels": ("eaton-sc200",),
+    "eaton-sc300-sentinels": ("eaton-sc300",),
     "ups-mib-sentinels": ("ups-mib",),
     "if-mib-sentinels": ("if-mib",),
     "entity-sensor-sentinels": ("entity-sensor",),
@@ -315,6 +325,103 @@ EXPECTED: Final[Mapping[str, Mapping[Key, object]]] = {
         key("input_voltage_volts", phase="1"): None,
         key("mains_ok"): 0.0,  # from caidaRedMeasure 1
     },
+    "apc": {
+        key("output_source"): ABSENT,  # detection chose no UPS profile
+        key("uptime_seconds"): None,  # the walk has no sysUpTime
+    },
+    "apc-powernet": {
+        key("output_source"): "battery",  # upsBasicOutputStatus onBattery(3)
+        key("on_battery"): 1.0,
+        key("mains_ok"): 0.0,
+        key("seconds_on_battery"): 300.0,  # 30000 ticks
+        key("battery_charge_ratio"): 0.873,  # upsHighPrec 873 tenths, not upsAdv 87 %
+        key("battery_runtime_seconds"): 1740.0,  # 174000 ticks
+        key("battery_voltage_volts"): 50.2,
+        key("battery_current_amperes"): 21.5,
+        key("battery_temperature_celsius"): 28.3,
+        key("battery_status"): "normal",
+        key("input_voltage_volts", phase="1"): 0.0,
+        key("output_load_ratio"): 0.452,
+        key("alarm_active", alarm="battery_bad"): 1.0,  # batteryNeedsReplacing(2)
+        key("alarm_active", alarm="on_battery"): 1.0,
+        key("alarm_active", alarm="on_bypass"): 0.0,
+        key("alarm_active", alarm="output_overload"): 0.0,
+        key("alarm_active", alarm="low_battery"): 0.0,
+        key("alarm_active", alarm="general_fault"): 0.0,
+        key("alarm_active", alarm="awaiting_power"): 0.0,
+        key("alarms_present"): 2.0,
+    },
+    "eaton-xups": {
+        key("output_source"): "battery",
+        key("on_battery"): 1.0,
+        key("mains_ok"): 0.0,  # xupsInputStatus inputBad(1)
+        key("battery_runtime_seconds"): 1260.0,
+        key("battery_voltage_volts"): 216.0,
+        key("battery_current_amperes"): -18.0,  # +18 A "positive when discharging"
+        key("battery_charge_ratio"): 0.81,
+        key("battery_status"): "normal",  # xupsBatteryLowCapacity no(2)
+        key("input_voltage_volts", phase="1"): 0.0,
+        key("input_voltage_volts", phase="2"): 0.0,
+        key("input_voltage_volts", phase="3"): 0.0,
+        key("output_load_ratio"): 0.37,
+        key("alarm_active", alarm="on_battery"): 1.0,  # xupsAlarmDescr xupsOnBattery
+        key("alarm_active", alarm="input_bad"): 1.0,  # xupsInputFailure
+        key("alarm_active", alarm="battery_bad"): 0.0,  # xupsBatteryFailure no(2)
+        key("alarms_present"): 2.0,
+    },
+    "eaton-sc200": {
+        key("battery_voltage_volts"): 54.81,  # bus-Voltage 5481 x 0.01 V
+        key("battery_current_amperes"): 0.0,
+        key("battery_temperature_celsius"): 17.0,
+        key("battery_runtime_seconds"): None,  # the walk has no btr-Time-Remaining
+        key("input_voltage_volts", phase="1"): 245.0,  # ac-Voltage
+        key("load_current_amperes"): 17.0,
+        key("mains_ok"): 1.0,  # no ac-Supply-State: from ac-Voltage 245 V
+        key("on_battery"): 0.0,
+        key("generator_running"): None,  # the walk has no generator-State
+        key("rectifier_failed"): 0.0,  # 3 registered, not failed; 123 slots not-Detected
+        key("alarm_active", alarm="Cabdoor-Middle Bay"): 1.0,  # digital input 5 active-Minor(3)
+        key("alarm_active", alarm="Load Fuse Fail"): 0.0,
+        key("alarm_active", alarm="ACD Fan Fail"): ABSENT,  # di-Status disabled(0)
+        key("alarm_active", alarm="Digital Input 11"): ABSENT,
+        key("alarms_present"): 1.0,
+        key("link_up", interface="eth0"): 1.0,
+        key("uptime_seconds"): 4591672.19,
+    },
+    "eaton-sc200-mains-fail": {
+        key("mains_ok"): 0.0,  # ac-Supply-State failed(1)
+        key("on_battery"): 1.0,
+        key("input_voltage_volts", phase="1"): 0.0,
+        key("battery_voltage_volts"): 49.8,
+        key("battery_current_amperes"): -42.0,  # discharging
+        key("battery_temperature_celsius"): 26.0,
+        key("battery_runtime_seconds"): 9000.0,  # btr-Time-Remaining during discharge(101)
+        key("load_current_amperes"): 41.0,
+        key("generator_running"): 1.0,  # running(86)
+        key("rectifier_failed"): 1.0,  # rectifier 3 comms-Lost(3)
+        key("alarm_active", alarm="ac_fail"): 1.0,  # active-Critical(5)
+        key("alarm_active", alarm="in_discharge"): 1.0,
+        key("alarm_active", alarm="rectifier_comms_lost"): 1.0,
+        key("alarm_active", alarm="battery_test_fail"): 0.0,
+        key("alarm_active", alarm="Cabdoor-Power Pod"): 1.0,  # digital input 3 active-Major(2)
+        key("alarm_active", alarm="Digital Input 4"): ABSENT,  # disabled
+        key("alarms_present"): 4.0,
+    },
+    "eaton-sc300": {
+        key("mains_ok"): 0.0,  # acSupplyState failed(1)
+        key("on_battery"): 1.0,
+        key("input_voltage_volts", phase="1"): 0.0,
+        key("battery_voltage_volts"): 50.12,
+        key("battery_current_amperes"): -30.0,
+        key("battery_temperature_celsius"): 24.0,
+        key("battery_runtime_seconds"): 9000.0,  # btrTimeRemaining 150 minutes
+        key("load_current_amperes"): 30.0,
+        key("generator_running"): 0.0,  # notRunning(85)
+        key("rectifier_failed"): 0.0,
+        key("alarm_active", alarm="ac_fail"): 1.0,
+        key("alarm_active", alarm="Door"): 0.0,
+        key("alarms_present"): 1.0,
+    },
     # A value the device does not have reads as unknown (None), a row it does not have as absent:
     # never a plausible number.
     "ups-mib-sentinels": {
@@ -330,6 +437,60 @@ EXPECTED: Final[Mapping[str, Mapping[Key, object]]] = {
         key("mains_ok"): 1.0,
         key("on_battery"): 0.0,
         key("alarms_present"): 0.0,
+    },
+    "apc-powernet-sentinels": {
+        key("output_source"): None,  # upsBasicOutputStatus unknown(1)
+        key("on_battery"): 0.0,  # time on battery 0
+        key("mains_ok"): 1.0,
+        key("battery_charge_ratio"): 1.0,  # upsHighPrec -1: upsAdv 100 %
+        key("battery_temperature_celsius"): None,  # upsHighPrec -1, upsAdv 2147483647
+        key("battery_current_amperes"): None,  # upsHighPrec -1, upsAdv missing
+        key("battery_voltage_volts"): 27.0,  # upsHighPrec missing: upsAdv
+        key("input_voltage_volts", phase="1"): 231.0,
+        key("output_load_ratio"): 0.2,  # upsHighPrec 4294967295 (-1 as Gauge32): upsAdv 20 %
+        key("battery_runtime_seconds"): 3600.0,
+        key("alarm_active", alarm="battery_bad"): 0.0,
+        key("alarm_active", alarm="on_bypass"): None,  # output source unknown
+        key("alarm_active", alarm="awaiting_power"): None,
+    },
+    "eaton-xups-sentinels": {
+        key("battery_runtime_seconds"): None,  # -1
+        key("battery_current_amperes"): None,  # missing
+        key("battery_status"): "normal",  # ABM unknown(5), no LowCapacity: from 100 %
+        key("output_load_ratio"): None,  # -1
+        key("input_voltage_volts", phase="1"): 230.0,
+        key("input_voltage_volts", phase="2"): ABSENT,  # beyond xupsInputNumPhases 1 (not 0 V)
+        key("input_voltage_volts", phase="3"): ABSENT,
+        key("mains_ok"): 1.0,  # no xupsInputStatus: not on battery, no input alarm
+        key("on_battery"): 0.0,
+        key("alarm_active", alarm="battery_bad"): None,  # xupsBatteryFailure missing
+        key("alarms_present"): 0.0,
+    },
+    "eaton-sc200-sentinels": {
+        key("mains_ok"): 1.0,  # ac-Supply-State unavailable(2): from ac-Voltage 238 V
+        key("on_battery"): 0.0,
+        key("generator_running"): None,  # missing(88)
+        key("battery_runtime_seconds"): None,  # charge state unavailable(103)
+        key("battery_voltage_volts"): 53.9,
+        key("battery_current_amperes"): 0.0,
+        key("load_current_amperes"): 9.0,
+        key("rectifier_failed"): 0.0,  # slots 3-6 not-Detected; slot 2 without a failed state
+        key("alarm_active", alarm="sensor_fail"): None,  # reserved(4)
+        key("alarm_active", alarm="ac_fail"): 0.0,
+        key("alarms_present"): 0.0,
+    },
+    "eaton-sc300-sentinels": {
+        key("mains_ok"): 1.0,  # acSupplyState unavailable(2): from acVoltage 231 V
+        key("on_battery"): 0.0,
+        key("generator_running"): None,  # missing(88)
+        key("battery_runtime_seconds"): None,  # float(100): 0 is no estimate
+        key("battery_voltage_volts"): 54.4,
+        key("battery_current_amperes"): 2.0,
+        key("load_current_amperes"): 12.0,
+        key("rectifier_failed"): 0.0,  # slot 2 notDetected
+        key("alarm_active", alarm="Digital Input 2"): ABSENT,  # disabled
+        key("alarm_active", alarm="sensor_fail"): None,  # reserved(4)
+        key("alarms_present"): None,  # nothing known to count
     },
     "if-mib-sentinels": {
         key("link_up", interface="1"): 1.0,  # empty ifName, NUL-only ifDescr: named by ifIndex
