@@ -18,6 +18,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from sitewatch.escalation.channel_health import ChannelState
+from sitewatch.incidents.metrics import families_of
 
 __all__ = ["ACK_BUCKETS", "RESULTS", "EscalationCollector", "EscalationStats"]
 
@@ -72,13 +73,9 @@ class EscalationStats:
         self.time_to_acknowledge.observe(max(0.0, seconds))
 
     def families(self) -> Iterator[Metric]:
-        """The metric families in exposition order, without the ``_created`` series
-        prometheus-client adds (a restart is already visible as counters going back to 0)."""
-        for metric in (self.notifications, self.dead_letters, self.levels_reached, self.levels_unreachable,
-                       self.time_to_acknowledge, self.audit_overdue, self.route_unmatched):
-            for family in metric.collect():
-                family.samples = [x for x in family.samples if not x.name.endswith("_created")]
-                yield family
+        """The metric families in exposition order."""
+        return families_of(self.notifications, self.dead_letters, self.levels_reached, self.levels_unreachable,
+                           self.time_to_acknowledge, self.audit_overdue, self.route_unmatched)
 
 
 class EscalationCollector(Collector):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import Counter
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.registry import Collector
 
 from sitewatch.incidents.lifecycle import ChangeKind
@@ -23,7 +24,7 @@ from sitewatch.metrics import site_label_pairs
 if TYPE_CHECKING:  # the service counts into ``IncidentCounts``
     from sitewatch.incidents.service import IncidentService
 
-__all__ = ["IncidentCollector", "IncidentCounts"]
+__all__ = ["IncidentCollector", "IncidentCounts", "families_of"]
 
 
 class IncidentCounts:
@@ -47,11 +48,17 @@ class IncidentCounts:
         self.changes.labels(condition.value, kind.value).inc()
 
     def families(self) -> Iterator[Metric]:
-        """Both counters, without prometheus-client's ``_created`` series."""
-        for counter in (self.transitions, self.changes):
-            for family in counter.collect():
-                family.samples = [x for x in family.samples if not x.name.endswith("_created")]
-                yield family
+        return families_of(self.transitions, self.changes)
+
+
+def families_of(*metrics: MetricWrapperBase) -> Iterator[Metric]:
+    """The families of prometheus-client metrics kept outside any registry, for a collector to
+    yield, without the ``_created`` series it adds (a restart already shows as counters going
+    back to 0, and sitewatch's exposition carries no sample timestamps)."""
+    for metric in metrics:
+        for family in metric.collect():
+            family.samples = [x for x in family.samples if not x.name.endswith("_created")]
+            yield family
 
 _SITE_LABELS = ["site", "kind", "province", "district", "criticality"]
 
