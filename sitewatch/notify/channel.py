@@ -64,7 +64,7 @@ class Address:
         if not address:
             return f"needs an address ({self.what})"
         reason = self.check(address) if self.check is not None else None
-        return None if reason is None else f"address {address!r} is not {self.what}: {reason}"
+        return None if reason is None else f"has address {address!r}, which is not {self.what}: {reason}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

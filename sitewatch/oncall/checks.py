@@ -86,7 +86,8 @@ class _Checker:
                 yield from self.ref(("people", pid, "contacts", i, "channel"), "channels", contact.channel, "channel")
                 channel = self.config.channels.get(contact.channel)
                 if channel is not None:
-                    yield from self.address(("people", pid, "contacts", i), channel.type, contact.address)
+                    yield from self.address(("people", pid, "contacts", i), contact.channel, channel.type,
+                                            contact.address)
             for i, team in enumerate(person.teams):
                 yield from self.ref(("people", pid, "teams", i), "teams", team, "team")
             for i, rule in enumerate(person.rules):
@@ -101,12 +102,13 @@ class _Checker:
                         f"falls back to the same channel {person.contacts[rule.contact].channel!r} it stands in for: "
                         "it would wait on the same outage (use a contact on another channel)")
 
-    def address(self, at: ConfigPath, channel_type: str, address: str) -> Iterator[ConfigIssue]:
+    def address(self, at: ConfigPath, channel: str, channel_type: str, address: str) -> Iterator[ConfigIssue]:
         """What the channel type's registry entry says about a contact's address."""
         rule = CHANNELS[channel_type].address
         problem = rule.problem(address) if rule is not None else None
         if problem is not None:
-            yield self.locate((*at, "address") if address else at).issue(f"a {channel_type} contact {problem}")
+            yield self.locate((*at, "address") if address else at).issue(
+                f"a contact on channel {channel!r} ({channel_type}) {problem}")
 
     def rosters(self) -> Iterator[ConfigIssue]:
         for rid, roster in self.config.rosters.items():

@@ -87,10 +87,12 @@ def test_a_channel_registered_at_runtime_is_configurable_and_checked(tmp_path: P
     assert [(i.line, i.field, i.reason) for i in info.value.issues] == [
         (2, "channels.beeper.settings.retries", "unknown key 'retries'"),
         (6, "people.an.contacts[0].address",
-         "a pager contact address '12345' is not a pager capcode: give its 7 digits"),
+         "a contact on channel 'beeper' (pager) has address '12345', which is not a pager capcode: "
+         "give its 7 digits"),
     ]
     file.write_text(PAGER_CONFIG.replace(', address: "1234567"', ""), encoding="utf-8")
-    with pytest.raises(ConfigError, match="a pager contact needs an address \\(a pager capcode\\)"):
+    missing = r"a contact on channel 'beeper' \(pager\) needs an address \(a pager capcode\)"
+    with pytest.raises(ConfigError, match=missing):
         load_config(file)
 
 

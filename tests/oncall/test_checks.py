@@ -113,18 +113,21 @@ def test_a_route_after_the_catch_all_is_never_reached(tmp_path: Path) -> None:
 def test_a_contact_on_an_sms_channel_needs_a_number(tmp_path: Path) -> None:
     text = GOOD.replace('contacts: [{channel: sms, address: "+84905000002"}]', "contacts: [{channel: sms}]")
     assert _load_issues(tmp_path, text) == [
-        (12, "people.binh.contacts[0]", "a sms_gateway contact needs an address (a phone number)"),
+        (12, "people.binh.contacts[0]", "a contact on channel 'sms' (sms_gateway) needs an address (a phone number)"),
     ]
 
 
 @pytest.mark.parametrize(("channel", "good", "address", "reason"), [
     ("sms: {type: sms_gateway, settings: {url: \"http://127.0.0.1:9800/sms\", body: {to: \"{to}\", text: \"{text}\"}}}",
      "+84905000001", "090-five",
-     "a sms_gateway contact address '090-five' is not a phone number: give digits, optionally after +"),
+     "a contact on channel 'sms' (sms_gateway) has address '090-five', which is not a phone number: "
+     "give digits, optionally after +"),
     ("sms: {type: email, settings: {host: 127.0.0.1, from: noc@vnpt.example}}",
-     "an@vnpt.example", "binh at vnpt", "a email contact address 'binh at vnpt' is not an email address: it has no @"),
+     "an@vnpt.example", "binh at vnpt",
+     "a contact on channel 'sms' (email) has address 'binh at vnpt', which is not an email address: it has no @"),
     ("sms: {type: telegram, secrets: {bot_token: {value: \"1:x\"}}}",
-     "-1001234567890", "binh", "a telegram contact address 'binh' is not a Telegram chat id: give the chat's number"),
+     "-1001234567890", "binh",
+     "a contact on channel 'sms' (telegram) has address 'binh', which is not a Telegram chat id: give"),
 ])
 def test_a_contact_address_the_channel_cannot_use_is_refused_at_load(
         tmp_path: Path, channel: str, good: str, address: str, reason: str) -> None:
