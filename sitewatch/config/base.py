@@ -3,14 +3,38 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, PrivateAttr, SecretStr, model_validator
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-__all__ = ["SecretRef", "Strict", "optional_duration", "parse_duration"]
+__all__ = ["OneOf", "SecretRef", "Strict", "optional_duration", "parse_duration"]
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+@dataclass(frozen=True, slots=True)
+class OneOf:
+    """Field metadata (``Annotated[str, OneOf(names)]``): the value must be one of ``names()``,
+    asked at validation time, so a registry elsewhere (the channel types) is the one list. The
+    error reads as a ``Literal``'s does, and the configuration reference lists the names."""
+
+    names: Callable[[], Collection[str]]
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def _check(self, value: str) -> str:
+        names = list(self.names())
+        if value not in names:
+            quoted = [repr(n) for n in names]
+            expected = f"{', '.join(quoted[:-1])} or {quoted[-1]}" if len(quoted) > 1 else "".join(quoted)
+            raise PydanticCustomError("literal_error", "Input should be {expected}", {"expected": expected})
+        return value
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")

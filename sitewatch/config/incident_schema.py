@@ -34,6 +34,11 @@ _DURATION_FIELDS = ("flap_window",)
 _CONDITIONS = tuple(c.value for c in Condition)
 
 
+def _by_name(seconds: dict[Condition, float]) -> dict[str, float]:
+    """Built-in hold times keyed by the enum (a renamed condition cannot leave one behind)."""
+    return {c.value: v for c, v in seconds.items()}
+
+
 def _durations(v: Any) -> Any:
     if isinstance(v, dict):
         unknown = sorted(set(v) - set(_CONDITIONS))
@@ -69,14 +74,14 @@ class Thresholds(Strict):
     #: consecutive failed polls before site_unreachable
     unreachable_after_polls: Annotated[int, Field(ge=1)] = 3
     #: how long a condition must hold before an incident opens, per condition (default 0)
-    hold: dict[str, float] = Field(default_factory=lambda: {
-        "mains_lost": 30.0, "on_battery": 30.0, "link_down": 60.0, "battery_temperature_high": 300.0,
-        "rectifier_failed": 120.0,
+    hold: dict[str, float] = Field(default_factory=lambda: _by_name({
+        Condition.MAINS_LOST: 30.0, Condition.ON_BATTERY: 30.0, Condition.LINK_DOWN: 60.0,
+        Condition.BATTERY_TEMPERATURE_HIGH: 300.0, Condition.RECTIFIER_FAILED: 120.0,
         # a generator needs a minute or two to start and take the load after mains is lost
-        "generator_failed": 120.0})
+        Condition.GENERATOR_FAILED: 120.0}))
     #: how long a condition must be clear before its incident resolves, per condition (default 0)
-    clear_hold: dict[str, float] = Field(default_factory=lambda: {
-        "mains_lost": 60.0, "on_battery": 60.0, "link_down": 60.0})
+    clear_hold: dict[str, float] = Field(default_factory=lambda: _by_name({
+        Condition.MAINS_LOST: 60.0, Condition.ON_BATTERY: 60.0, Condition.LINK_DOWN: 60.0}))
     #: flap detection: this many changes within the window → one incident marked flapping
     flap_window: Annotated[float, Field(gt=0)] = 900.0
     #: changes within ``flap_window`` that mark a condition flapping
@@ -138,13 +143,13 @@ class ThresholdOverrides(Strict):
 #: A post office on a small UPS matters less and blips often: hold longer before opening.
 KIND_DEFAULTS: dict[str, ThresholdOverrides] = {
     "noc_building": ThresholdOverrides(battery_runtime_low=3600, battery_runtime_clear=4800,
-                                       hold={"mains_lost": 10, "on_battery": 10}),
+                                       hold=_by_name({Condition.MAINS_LOST: 10, Condition.ON_BATTERY: 10})),
     "telecom_station": ThresholdOverrides(battery_runtime_low=3600, battery_runtime_clear=4800,
-                                          hold={"mains_lost": 20, "on_battery": 20}),
+                                          hold=_by_name({Condition.MAINS_LOST: 20, Condition.ON_BATTERY: 20})),
     "fixed_station": ThresholdOverrides(battery_runtime_low=2400, battery_runtime_clear=3000),
     "bts": ThresholdOverrides(),
     "post_office": ThresholdOverrides(battery_runtime_low=900, battery_runtime_clear=1200,
-                                      hold={"mains_lost": 120, "on_battery": 120}),
+                                      hold=_by_name({Condition.MAINS_LOST: 120, Condition.ON_BATTERY: 120})),
 }
 
 

@@ -1,7 +1,7 @@
 """Configuration of the duty system: people, rosters, escalation policies, routing, channels,
 and notification settings (ack links, outbox, grouping, heartbeat).
 
-    channels:  name → one configured notifier (sms_gateway, email, telegram, webhook, slack, alertmanager)
+    channels:  name → one configured notifier (a type from ``sitewatch.notify.registry``: sms_gateway, ...)
     people:    id → name, language, contacts (channel + address), personal notification rules
     rosters:   id → layers of rotations with restrictions, and overrides (who is on call when)
     policies:  id → ordered escalation levels (who to notify, how long to wait), repeat count
@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from sitewatch.config.base import SecretRef, Strict, parse_duration
+from sitewatch.config.base import OneOf, SecretRef, Strict, parse_duration
 
 __all__ = [
     "AckLinks",
@@ -78,12 +78,18 @@ def _zone_name(v: str) -> str:
 
 # -- channels ------------------------------------------------------------------------------
 
+def _channel_types() -> list[str]:
+    from sitewatch.notify.registry import CHANNELS  # the registry's modules import config: import late
+
+    return list(CHANNELS)
+
+
 class ChannelConfig(Strict):
     """One notifier. ``type`` picks the module; the other fields are that channel's settings
     (validated by the channel's own model in ``sitewatch.notify``: unknown keys fail there)."""
 
     #: the kind of channel; its settings are listed under ``channels.<name>.settings`` per type
-    type: Literal["sms_gateway", "email", "telegram", "webhook", "slack", "alertmanager"]
+    type: Annotated[str, OneOf(_channel_types)]
     #: messages per second this channel may send (token bucket); None = unlimited
     rate_limit: Annotated[float, Field(gt=0)] | None = None
     #: channel-specific settings (url, headers, templates, SMTP host, bot token, ...)

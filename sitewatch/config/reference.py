@@ -29,7 +29,7 @@ from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticSerializationError, PydanticUndefined, to_jsonable_python
 
-from sitewatch.config.base import SecretRef
+from sitewatch.config.base import OneOf, SecretRef
 from sitewatch.config.incident_schema import ThresholdOverrides, Thresholds
 from sitewatch.config.schema import Config
 
@@ -175,6 +175,9 @@ class _Types:
         origin = typing.get_origin(tp)
         args = typing.get_args(tp)
         if origin is typing.Annotated:
+            one_of = [m for m in args[1:] if isinstance(m, OneOf)]
+            if one_of:
+                return "one of " + ", ".join(f"`{name}`" for name in one_of[0].names())
             inner = self.render(args[0], path, duration)
             limits = _constraints(list(args[1:]))
             return f"{inner} ({limits})" if limits else inner

@@ -71,7 +71,7 @@ class EscalationEngine:
         self.clock = clock
         self.config = config
         self.audit_grace = audit_grace
-        self.stats = EscalationStats()
+        self.stats = EscalationStats(*_series(config))
         self.state = EscalationState(store)
         self.outbox = Outbox(store=store, clock=clock, stats=self.stats)
         self.worker = OutboxWorker(outbox=self.outbox, clock=clock, notifiers=notifiers, stats=self.stats,
@@ -118,6 +118,7 @@ class EscalationEngine:
         self.worker.max_retry_time = config.notifications.max_retry_time
         self.worker.set_channels(notifiers if notifiers is not None else self.worker.notifiers,
                                  {n: c.rate_limit for n, c in config.channels.items()})
+        self.stats.known(*_series(config))
 
     # -- inputs -------------------------------------------------------------------------------
 
@@ -157,7 +158,7 @@ class EscalationEngine:
                 self.pipeline.reevaluate(e.id, now)
             overdue = self.state.due(now - self.audit_grace)
             if overdue:
-                self.stats.audit_overdue += len(overdue)
+                self.stats.audit_overdue.inc(len(overdue))
                 log.warning("auditor: %d escalation step(s) overdue (%s); running them now", len(overdue),
                             ", ".join(f"{e.key} by {now - (e.next_step_at or now):.0f} s" for e in overdue[:5]))
             self.pipeline.run_due(now)
@@ -257,3 +258,8 @@ class EscalationEngine:
 
     def deliveries(self, group_key: str) -> list[OutboxEntry]:
         return self.outbox.entries(escalation_id=self.escalation(group_key).id)
+
+
+def _series(config: Config) -> tuple[list[str], int]:
+    """The configured channels and the most levels a policy has: the metrics' label sets."""
+    return list(config.channels), max((len(p.levels) for p in config.policies.values()), default=0)

@@ -1,56 +1,81 @@
 """Escalation's own metrics: what it sent, what it could not, how fast people answered.
 
-``EscalationStats`` is counted in memory by the engine and the outbox (counters restart at zero
-with the process, as Prometheus expects); ``EscalationCollector`` exposes them, plus the outbox
-depth read from the store at scrape time. The daemon registers the collector in its registry.
+``EscalationStats`` holds prometheus-client counters and a histogram, updated by the engine and
+the outbox (they restart at zero with the process, as Prometheus expects). Every label set the
+configuration makes possible is there from the start at 0 (each configured channel × result,
+each level up to the longest policy's), as Alertmanager does for its integrations: ``rate()``
+and ``increase()`` work from the first scrape, and an alert on "any dead letter" sees the
+first one. ``EscalationCollector`` exposes them, plus the channels' health and the outbox depth
+read from the store at scrape time. The daemon registers the collector in its registry.
 """
 
 from __future__ import annotations
 
-import bisect
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client import Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from sitewatch.escalation.channel_health import ChannelState
+from sitewatch.incidents.metrics import families_of
 
-__all__ = ["ACK_BUCKETS", "EscalationCollector", "EscalationStats"]
+__all__ = ["ACK_BUCKETS", "RESULTS", "EscalationCollector", "EscalationStats"]
 
 #: time-to-acknowledge histogram buckets, seconds (30 s .. 2 h)
 ACK_BUCKETS = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1200.0, 1800.0, 3600.0, 7200.0)
+#: what became of a delivery attempt (``sitewatch_notifications_total{result}``)
+RESULTS = ("sent", "retry", "dead_letter", "cancelled")
 
 
 class EscalationStats:
-    """Counters; one event loop updates them, a scrape reads them."""
+    """The escalation counters; one event loop updates them, a scrape reads them."""
 
-    def __init__(self) -> None:
-        #: (channel, result) → count; result is sent, retry, dead_letter or cancelled
-        self.notifications: dict[tuple[str, str], int] = {}
-        self.dead_letters = 0
-        #: escalation level (1 = first) → times it was paged
-        self.levels_reached: dict[int, int] = {}
-        #: escalation level (1 = first) → times it resolved to nobody reachable and was passed over
-        self.levels_unreachable: dict[int, int] = {}
-        self.audit_overdue = 0
-        self.route_unmatched = 0
-        self.ack_buckets = [0] * (len(ACK_BUCKETS) + 1)
-        self.ack_sum = 0.0
+    def __init__(self, channels: Iterable[str] = (), levels: int = 0) -> None:
+        self.notifications = Counter("sitewatch_notifications", "Notification deliveries by channel and result "
+                                     "(sent, retry, dead_letter, cancelled)", ["channel", "result"], registry=None)
+        self.dead_letters = Counter("sitewatch_dead_letters", "Notifications given up on (permanent failure or "
+                                    "retries exhausted)", registry=None)
+        self.levels_reached = Counter("sitewatch_escalation_level_reached", "Escalation levels paged, by level "
+                                      "(1 = first)", ["level"], registry=None)
+        self.levels_unreachable = Counter("sitewatch_escalation_level_unreachable", "Escalation levels that "
+                                          "resolved to nobody reachable and were passed over", ["level"],
+                                          registry=None)
+        self.time_to_acknowledge = Histogram("sitewatch_time_to_acknowledge_seconds", "From the first page to the "
+                                             "acknowledgement of an escalation", buckets=ACK_BUCKETS, registry=None)
+        self.audit_overdue = Counter("sitewatch_escalation_audit_overdue", "Escalation steps the auditor found "
+                                     "overdue and ran", registry=None)
+        self.route_unmatched = Counter("sitewatch_route_unmatched", "Incidents no route matched (paged through the "
+                                       "last route)", registry=None)
+        self.known(channels, levels)
+
+    def known(self, channels: Iterable[str], levels: int) -> None:
+        """Start every series these channels and levels can have at 0 (on load and on each
+        reload; series of channels and levels no longer configured keep their counts)."""
+        for channel in channels:
+            for result in RESULTS:
+                self.notifications.labels(channel, result)
+        for level in range(1, levels + 1):
+            self.levels_reached.labels(str(level))
+            self.levels_unreachable.labels(str(level))
 
     def notification(self, channel: str, result: str) -> None:
-        key = (channel, result)
-        self.notifications[key] = self.notifications.get(key, 0) + 1
+        self.notifications.labels(channel, result).inc()
 
     def level_reached(self, level: int) -> None:
-        self.levels_reached[level + 1] = self.levels_reached.get(level + 1, 0) + 1
+        """``level`` counts from 0; the label from 1."""
+        self.levels_reached.labels(str(level + 1)).inc()
 
     def level_unreachable(self, level: int) -> None:
-        self.levels_unreachable[level + 1] = self.levels_unreachable.get(level + 1, 0) + 1
+        self.levels_unreachable.labels(str(level + 1)).inc()
 
     def acknowledged_after(self, seconds: float) -> None:
-        seconds = max(0.0, seconds)
-        self.ack_buckets[bisect.bisect_left(ACK_BUCKETS, seconds)] += 1
-        self.ack_sum += seconds
+        self.time_to_acknowledge.observe(max(0.0, seconds))
+
+    def families(self) -> Iterator[Metric]:
+        """The metric families in exposition order."""
+        return families_of(self.notifications, self.dead_letters, self.levels_reached, self.levels_unreachable,
+                           self.time_to_acknowledge, self.audit_overdue, self.route_unmatched)
 
 
 class EscalationCollector(Collector):
@@ -68,36 +93,12 @@ class EscalationCollector(Collector):
         self._now = now
 
     def collect(self) -> Iterable[Metric]:
-        s = self._stats
-        sent = CounterMetricFamily("sitewatch_notifications", "Notification deliveries by channel and result "
-                                   "(sent, retry, dead_letter, cancelled)", labels=["channel", "result"])
-        for (channel, result), n in sorted(s.notifications.items()):
-            sent.add_metric([channel, result], n)
-        yield sent
+        notifications, dead_letters, *rest = self._stats.families()
+        yield notifications
         yield GaugeMetricFamily("sitewatch_outbox_depth", "Notifications waiting in the outbox", value=self._depth())
         yield from self._channel_families()
-        yield CounterMetricFamily("sitewatch_dead_letters", "Notifications given up on (permanent failure or "
-                                  "retries exhausted)", value=s.dead_letters)
-        reached = CounterMetricFamily("sitewatch_escalation_level_reached", "Escalation levels paged, by level "
-                                      "(1 = first)", labels=["level"])
-        for level, n in sorted(s.levels_reached.items()):
-            reached.add_metric([str(level)], n)
-        yield reached
-        unreachable = CounterMetricFamily("sitewatch_escalation_level_unreachable", "Escalation levels that "
-                                          "resolved to nobody reachable and were passed over", labels=["level"])
-        for level, n in sorted(s.levels_unreachable.items()):
-            unreachable.add_metric([str(level)], n)
-        yield unreachable
-        cumulative, buckets = 0, []
-        for bound, n in zip((*ACK_BUCKETS, float("inf")), s.ack_buckets, strict=True):
-            cumulative += n
-            buckets.append(("+Inf" if bound == float("inf") else repr(bound), cumulative))
-        yield HistogramMetricFamily("sitewatch_time_to_acknowledge_seconds", "From the first page to the "
-                                    "acknowledgement of an escalation", buckets=buckets, sum_value=s.ack_sum)
-        yield CounterMetricFamily("sitewatch_escalation_audit_overdue", "Escalation steps the auditor found "
-                                  "overdue and ran", value=s.audit_overdue)
-        yield CounterMetricFamily("sitewatch_route_unmatched", "Incidents no route matched (paged through the "
-                                  "last route)", value=s.route_unmatched)
+        yield dead_letters
+        yield from rest
 
     def _channel_families(self) -> Iterable[Metric]:
         states = self._channels()

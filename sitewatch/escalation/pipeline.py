@@ -102,17 +102,17 @@ class Pipeline:
         site = next((s for s in self.config.sites if s.id == incident.site_id), None)
         decision = route_incident(self.config.routes, incident, site)
         if decision is None:
-            self.stats.route_unmatched += 1
+            self.stats.route_unmatched.inc()
             log.error("incident #%d (%s at %s) is not paged: no routes are configured", incident.id,
                       incident.condition.value, incident.site_id, extra=_about(incident))
             return None
         if not decision.matched:
-            self.stats.route_unmatched += 1
+            self.stats.route_unmatched.inc()
             log.warning("incident #%d (%s at %s) matched no route; using the last one (policy %s)", incident.id,
                         incident.condition.value, incident.site_id, decision.route.policy, extra=_about(incident))
         policy = self.config.policies.get(decision.route.policy)
         if policy is None:  # the loader cross-checks this; a hand-built config might not
-            self.stats.route_unmatched += 1
+            self.stats.route_unmatched.inc()
             log.error("incident #%d is not paged: route names unknown policy %r", incident.id, decision.route.policy,
                       extra=_about(incident))
             return None

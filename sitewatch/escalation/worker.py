@@ -235,7 +235,7 @@ class OutboxWorker:
         with self.outbox.store.transaction():  # the dead letter and its takeover commit together
             if not self.outbox.finish(e, "dead", now, reason, attempted=attempted):
                 return  # cancelled meanwhile: nothing takes over
-            self.stats.dead_letters += 1
+            self.stats.dead_letters.inc()
             log.warning("outbox: %s to %s via %s dead-lettered: %s", e.kind.value, e.person or e.address or "-",
                         e.channel, reason, extra=_about(e))
             # as stored now: the takeover's "every contact failed (...)" says why

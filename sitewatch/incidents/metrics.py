@@ -2,21 +2,63 @@
 
 ``sitewatch_incidents_open{condition,severity,province}`` counts open and acknowledged incidents;
 the battery runtime estimates carry the usual site labels so dashboards can join them with
-``sitewatch_site_info``.
+``sitewatch_site_info``. The transition and change counters (``IncidentCounts``) have every
+condition × kind at 0 from the start: both lists are enums, so ``rate()`` and
+``increase()`` need no first event.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client import Counter
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.registry import Collector
 
-from sitewatch.incidents.model import Severity
-from sitewatch.incidents.service import IncidentService
+from sitewatch.incidents.lifecycle import ChangeKind
+from sitewatch.incidents.model import Condition, Severity, TransitionKind
 from sitewatch.metrics import site_label_pairs
 
-__all__ = ["IncidentCollector"]
+if TYPE_CHECKING:  # the service counts into ``IncidentCounts``
+    from sitewatch.incidents.service import IncidentService
+
+__all__ = ["IncidentCollector", "IncidentCounts", "families_of"]
+
+
+class IncidentCounts:
+    """What the evaluator and the lifecycle did, by condition."""
+
+    def __init__(self) -> None:
+        self.transitions = Counter("sitewatch_incident_transitions", "Evaluator transitions by condition and kind",
+                                   ["condition", "kind"], registry=None)
+        self.changes = Counter("sitewatch_incident_changes", "Incident changes by condition and change",
+                               ["condition", "change"], registry=None)
+        for condition in Condition:
+            for kind in TransitionKind:
+                self.transitions.labels(condition.value, kind.value)
+            for change in ChangeKind:
+                self.changes.labels(condition.value, change.value)
+
+    def transition(self, condition: Condition, kind: TransitionKind) -> None:
+        self.transitions.labels(condition.value, kind.value).inc()
+
+    def change(self, condition: Condition, kind: ChangeKind) -> None:
+        self.changes.labels(condition.value, kind.value).inc()
+
+    def families(self) -> Iterator[Metric]:
+        return families_of(self.transitions, self.changes)
+
+
+def families_of(*metrics: MetricWrapperBase) -> Iterator[Metric]:
+    """The families of prometheus-client metrics kept outside any registry, for a collector to
+    yield, without the ``_created`` series it adds (a restart already shows as counters going
+    back to 0, and sitewatch's exposition carries no sample timestamps)."""
+    for metric in metrics:
+        for family in metric.collect():
+            family.samples = [x for x in family.samples if not x.name.endswith("_created")]
+            yield family
 
 _SITE_LABELS = ["site", "kind", "province", "district", "criticality"]
 
@@ -26,7 +68,7 @@ class IncidentCollector(Collector):
         self._service = service
         self._traps = traps
 
-    def collect(self) -> Iterable[GaugeMetricFamily | CounterMetricFamily]:
+    def collect(self) -> Iterable[Metric]:
         svc = self._service
         opened = GaugeMetricFamily("sitewatch_incidents_open", "Open (incl. acknowledged) incidents",
                                    labels=["condition", "severity", "province"])
@@ -39,16 +81,7 @@ class IncidentCollector(Collector):
             opened.add_metric(list(key), n)
         yield opened
 
-        transitions = CounterMetricFamily("sitewatch_incident_transitions",
-                                          "Evaluator transitions by condition and kind", labels=["condition", "kind"])
-        for (cond, kind), n in sorted(svc.counts.transitions.items()):
-            transitions.add_metric([cond, kind], n)
-        yield transitions
-        changes = CounterMetricFamily("sitewatch_incident_changes", "Incident changes by condition and change",
-                                      labels=["condition", "change"])
-        for (cond, change), n in sorted(svc.counts.changes.items()):
-            changes.add_metric([cond, change], n)
-        yield changes
+        yield from svc.counts.families()
 
         runtime = GaugeMetricFamily("sitewatch_battery_runtime_estimate_seconds",
                                     "Estimated battery runtime left while on battery, by estimation method",

@@ -43,7 +43,25 @@ __all__ = [
 
 
 class Condition(enum.Enum):
-    """What is wrong at a site. Values are the names used in config, API, metrics and messages."""
+    """What is wrong at a site. Values are the names used in config, API, metrics and messages.
+
+    The one list of conditions: the configuration's condition names (route matches, ``hold``
+    and ``clear_hold`` keys, trap maps), the API's and the metrics' ``condition`` values and
+    the message vocabulary's keys all come from it. A new condition touches:
+
+    - here: the member, its base severity in ``_BASE_SEVERITY`` and the ``Phrase`` members
+      that say what the readings behind it were (each with the conditions using it);
+    - ``sitewatch/evaluation/conditions.py``: how a poll raises and clears it (a ``CONDITIONS``
+      entry), unless only traps assert it (``sitewatch/traps/maps/*.yaml``, by name);
+    - ``sitewatch/messages/vocabulary.py``: its words and its phrases' templates, in ``VI`` and
+      ``EN`` (SMS texts are transliterated from them);
+    - optionally ``sitewatch/config/incident_schema.py``: a built-in ``hold``/``clear_hold``
+      (and a threshold field if it has one);
+    - tests: ``tests/evaluation/test_conditions.py`` (opens after its hold, resolves after its
+      clear hold); ``tests/messages/test_vocabulary.py`` and ``test_readings.py`` fail until
+      every language says it and every phrase has words;
+    - ``README.md``'s list of conditions, and ``make docs`` if a default changed.
+    """
 
     MAINS_LOST = "mains_lost"  #: grid power is gone
     ON_BATTERY = "on_battery"  #: the load is carried by the battery

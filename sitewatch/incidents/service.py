@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 
 from sitewatch.clock import Clock
 from sitewatch.config.schema import Config, Site
@@ -28,6 +27,7 @@ from sitewatch.evaluate import SiteContext, SiteEvalState, evaluate, evaluate_tr
 from sitewatch.incidents.errors import StillActive
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentChange, IncidentLifecycle, repoll_sites
 from sitewatch.incidents.maintenance import MaintenanceWindow
+from sitewatch.incidents.metrics import IncidentCounts
 from sitewatch.incidents.model import (
     Condition,
     Incident,
@@ -46,12 +46,6 @@ __all__ = ["ChangeListener", "IncidentService"]
 log = logging.getLogger(__name__)
 
 ChangeListener = Callable[[list[IncidentChange]], None]
-
-
-@dataclass(slots=True)
-class _Counts:
-    transitions: dict[tuple[str, str], int]
-    changes: dict[tuple[str, str], int]
 
 
 def _log_change(change: IncidentChange) -> None:
@@ -84,7 +78,7 @@ class IncidentService:
         self._contexts: dict[str, SiteContext] = {}
         self._sites: dict[str, Site] = {}
         self.lifecycle = IncidentLifecycle(store, ())
-        self.counts = _Counts(transitions={}, changes={})
+        self.counts = IncidentCounts()
         self.set_config(config)
 
     # -- configuration --------------------------------------------------------------------
@@ -153,16 +147,14 @@ class IncidentService:
                 self.store.save_eval_state(site_id, after.to_json(), now)
         self._states[site_id] = after  # only after the commit: memory never runs ahead of disk
         for t in transitions:
-            k = (t.condition.value, t.kind.value)
-            self.counts.transitions[k] = self.counts.transitions.get(k, 0) + 1
+            self.counts.transition(t.condition, t.kind)
         self._emit(changes)
 
     def _emit(self, changes: list[IncidentChange]) -> None:
         if not changes:
             return
         for c in changes:
-            k = (c.incident.condition.value, c.kind.value)
-            self.counts.changes[k] = self.counts.changes.get(k, 0) + 1
+            self.counts.change(c.incident.condition, c.kind)
             _log_change(c)
         for site_id in repoll_sites(changes):
             self._repoll(site_id)

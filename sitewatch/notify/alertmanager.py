@@ -136,4 +136,5 @@ def _check(settings: AlertmanagerSettings, secret_names: frozenset[str]) -> list
     return problems
 
 
-CHANNEL = ChannelType(settings=AlertmanagerSettings, build=AlertmanagerNotifier, secrets=None, check=_check)
+CHANNEL = ChannelType(name="alertmanager", settings=AlertmanagerSettings, build=AlertmanagerNotifier, secrets=None,
+                      check=_check)

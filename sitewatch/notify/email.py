@@ -27,7 +27,7 @@ import aiosmtplib
 from pydantic import Field, model_validator
 
 from sitewatch.errors import PermanentSendError, RetryableSendError, SendError
-from sitewatch.notify.channel import ChannelSettings, ChannelType, Problem, Secrets
+from sitewatch.notify.channel import Address, ChannelSettings, ChannelType, Problem, Secrets
 from sitewatch.notify.http import excerpt, untrusted_certificate
 from sitewatch.notify.model import Delivery
 from sitewatch.notify.redact import Redactor
@@ -146,4 +146,10 @@ def _check(settings: EmailSettings, secret_names: frozenset[str]) -> list[Proble
     return []
 
 
-CHANNEL = ChannelType(settings=EmailSettings, build=EmailNotifier, secrets=frozenset({"password"}), check=_check)
+def email_problem(address: str) -> str | None:
+    """The check the notifier makes before sending (a page to a bad address would be dead-lettered)."""
+    return None if "@" in parseaddr(address)[1] else "it has no @"
+
+
+CHANNEL = ChannelType(name="email", settings=EmailSettings, build=EmailNotifier, secrets=frozenset({"password"}),
+                      check=_check, address=Address(what="an email address", check=email_problem))

@@ -1,36 +1,52 @@
-"""Channel type → module, and building the configured notifiers.
+"""The channel registry: the one list of channel types, and building the configured notifiers.
 
-One line per channel type in ``CHANNELS``; the conformance tests run every entry. Settings
-and secret names are checked here, with the same wording as the rest of the configuration
-(``channel_issues`` for the loader, with file and line; ``validate_channel`` as plain text).
+``CHANNELS`` is the single source: the configuration's ``channels.<name>.type`` values
+(``config.oncall_schema``), which contacts need an address and what a valid one is
+(``oncall.checks``), the configuration reference's per-type settings sections, and the
+channel conformance suite (``tests/notify/test_conformance.py``, which fails for an entry
+without a case) all come from it. Adding a channel therefore touches:
+
+1. ``sitewatch/notify/<type>.py``: the notifier and ``CHANNEL = ChannelType(name=..., ...)``;
+2. one line in ``CHANNELS`` below;
+3. ``tests/notify/cases.py``: its conformance case (and unit tests of its own format);
+4. optionally ``messages/vocabulary.py`` ``channels``/``channel_services``: how messages name
+   it in each language (without them they use the type name); and ``make docs`` regenerates
+   the configuration reference.
+
+Settings and secret names are checked here, with the same wording as the rest of the
+configuration (``channel_issues`` for the loader, with file and line; ``validate_channel`` as
+plain text).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
 from sitewatch.config.locations import ConfigPath, Where, did_you_mean, render_path
-from sitewatch.config.oncall_schema import ChannelConfig
-from sitewatch.config.schema import Config
 from sitewatch.config.validation import validation_issues
 from sitewatch.errors import ConfigError, ConfigIssue
 from sitewatch.notify import alertmanager, email, slack, sms_gateway, telegram, webhook
 from sitewatch.notify.channel import ChannelType
 from sitewatch.notify.model import Notifier
 
+if TYPE_CHECKING:  # the configuration takes its channel types from here: only types the other way
+    from sitewatch.config.oncall_schema import ChannelConfig
+    from sitewatch.config.schema import Config
+
 __all__ = ["CHANNELS", "build_notifier", "build_notifiers", "channel_issues", "validate_channel"]
 
-CHANNELS: Mapping[str, ChannelType[Any]] = {
-    "webhook": webhook.CHANNEL,
-    "sms_gateway": sms_gateway.CHANNEL,
-    "telegram": telegram.CHANNEL,
-    "slack": slack.CHANNEL,
-    "email": email.CHANNEL,
-    "alertmanager": alertmanager.CHANNEL,
-}
+#: channel type name → its entry, in the order the configuration reference lists them
+CHANNELS: Mapping[str, ChannelType[Any]] = {c.name: c for c in (
+    sms_gateway.CHANNEL,
+    email.CHANNEL,
+    telegram.CHANNEL,
+    webhook.CHANNEL,
+    slack.CHANNEL,
+    alertmanager.CHANNEL,
+)}
 
 
 def channel_issues(name: str, cfg: ChannelConfig, locate: Callable[[ConfigPath], Where]) -> list[ConfigIssue]:

@@ -85,4 +85,5 @@ def _check(settings: SlackSettings, secret_names: frozenset[str]) -> list[Proble
     return url_problems(settings.url, secret_names)
 
 
-CHANNEL = ChannelType(settings=SlackSettings, build=SlackNotifier, secrets=frozenset({"url"}), check=_check)
+CHANNEL = ChannelType(name="slack", settings=SlackSettings, build=SlackNotifier, secrets=frozenset({"url"}),
+                      check=_check)

@@ -35,7 +35,7 @@ from pydantic import model_validator
 from sitewatch.config.base import Strict
 from sitewatch.config.locations import ConfigPath
 from sitewatch.errors import PermanentSendError, RetryableSendError
-from sitewatch.notify.channel import ChannelSettings, ChannelType, Problem, Secrets
+from sitewatch.notify.channel import Address, ChannelSettings, ChannelType, Problem, Secrets
 from sitewatch.notify.http import HttpNotifier, excerpt
 from sitewatch.notify.model import Delivery
 from sitewatch.notify.template import (
@@ -190,4 +190,13 @@ def _check(settings: SmsGatewaySettings, secret_names: frozenset[str]) -> list[P
     return problems
 
 
-CHANNEL = ChannelType(settings=SmsGatewaySettings, build=SmsGatewayNotifier, secrets=None, check=_check)
+def phone_problem(address: str) -> str | None:
+    """A phone number: digits, optionally after ``+``, spaces, dots, dashes and brackets allowed."""
+    digits = re.sub(r"[\s.()-]", "", address)
+    if not re.fullmatch(r"\+?[0-9]{3,15}", digits):
+        return "give digits, optionally after + (+84905000002)"
+    return None
+
+
+CHANNEL = ChannelType(name="sms_gateway", settings=SmsGatewaySettings, build=SmsGatewayNotifier, secrets=None,
+                      check=_check, address=Address(what="a phone number", check=phone_problem))

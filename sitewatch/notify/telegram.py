@@ -16,12 +16,13 @@ prefetching client cannot acknowledge.
 from __future__ import annotations
 
 import html
+import re
 from typing import Any, Literal
 
 import httpx
 
 from sitewatch.errors import PermanentSendError, SendError
-from sitewatch.notify.channel import ChannelSettings, ChannelType, Secrets, ack_label
+from sitewatch.notify.channel import Address, ChannelSettings, ChannelType, Secrets, ack_label
 from sitewatch.notify.http import HttpNotifier, excerpt, retry_after, status_error
 from sitewatch.notify.model import Delivery, Message
 
@@ -96,5 +97,13 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     return doc if isinstance(doc, dict) else {}
 
 
-CHANNEL = ChannelType(settings=TelegramSettings, build=TelegramNotifier,
-                      secrets=frozenset({"bot_token"}), required_secrets=frozenset({"bot_token"}))
+def chat_id_problem(address: str) -> str | None:
+    """The Bot API's ``chat_id``: a chat's number (negative for groups) or ``@channelusername``."""
+    if re.fullmatch(r"-?[0-9]+|@[A-Za-z][A-Za-z0-9_]{4,}", address):
+        return None
+    return "give the chat's number (-1001234567890) or @channelusername"
+
+
+CHANNEL = ChannelType(name="telegram", settings=TelegramSettings, build=TelegramNotifier,
+                      secrets=frozenset({"bot_token"}), required_secrets=frozenset({"bot_token"}),
+                      address=Address(what="a Telegram chat id", check=chat_id_problem))

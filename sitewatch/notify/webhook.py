@@ -82,4 +82,4 @@ def _check(settings: WebhookSettings, secret_names: frozenset[str]) -> list[Prob
             + unused_secrets(headers, secret_names, fixed=("hmac_secret", "url")))
 
 
-CHANNEL = ChannelType(settings=WebhookSettings, build=WebhookNotifier, secrets=None, check=_check)
+CHANNEL = ChannelType(name="webhook", settings=WebhookSettings, build=WebhookNotifier, secrets=None, check=_check)

@@ -2,8 +2,9 @@
 
 Errors (``check_oncall``, each at its file:line): every name a contact, roster, override,
 escalation level or route uses must exist (channels, people, teams, rosters, policies); route
-matches must name real site kinds, criticalities and conditions; a contact on an SMS, email
-or Telegram channel needs an address; a route after a catch-all route is never reached; a
+matches must name real site kinds, criticalities and conditions; a contact on a channel that
+reaches people one by one (SMS, email, Telegram: the registry's ``ChannelType.address``) needs
+a valid address (a phone number, an email address, a chat id); a route after a catch-all route is never reached; a
 roster an escalation level pages must have somebody in it (a layer member or an override); a
 fallback rule (``if_down``) stands in for a contact that exists, on another channel.
 
@@ -26,14 +27,13 @@ from sitewatch.config.schema import Config, Criticality, SiteKind
 from sitewatch.errors import ConfigIssue
 from sitewatch.incidents.model import Condition
 from sitewatch.messages.timefmt import readable_time
+from sitewatch.notify.registry import CHANNELS
 from sitewatch.oncall.schedule import schedule_for, team_members
 
 __all__ = ["GAP_HORIZON", "check_oncall", "oncall_warnings"]
 
 #: how far ahead ``oncall_warnings`` looks for gaps
 GAP_HORIZON = 14 * 86400.0
-#: channel types that reach a person only through the contact's address
-_NEEDS_ADDRESS = frozenset({"sms_gateway", "email", "telegram"})
 _MATCH_VALUES: dict[str, frozenset[str]] = {
     "kind": frozenset(k.value for k in SiteKind),
     "criticality": frozenset(c.value for c in Criticality),
@@ -85,9 +85,9 @@ class _Checker:
             for i, contact in enumerate(person.contacts):
                 yield from self.ref(("people", pid, "contacts", i, "channel"), "channels", contact.channel, "channel")
                 channel = self.config.channels.get(contact.channel)
-                if channel is not None and channel.type in _NEEDS_ADDRESS and not contact.address:
-                    yield self.locate(("people", pid, "contacts", i)).issue(
-                        f"a {channel.type} contact needs an address (phone, email or chat id)")
+                if channel is not None:
+                    yield from self.address(("people", pid, "contacts", i), contact.channel, channel.type,
+                                            contact.address)
             for i, team in enumerate(person.teams):
                 yield from self.ref(("people", pid, "teams", i), "teams", team, "team")
             for i, rule in enumerate(person.rules):
@@ -101,6 +101,14 @@ class _Checker:
                     yield self.locate(at).issue(
                         f"falls back to the same channel {person.contacts[rule.contact].channel!r} it stands in for: "
                         "it would wait on the same outage (use a contact on another channel)")
+
+    def address(self, at: ConfigPath, channel: str, channel_type: str, address: str) -> Iterator[ConfigIssue]:
+        """What the channel type's registry entry says about a contact's address."""
+        rule = CHANNELS[channel_type].address
+        problem = rule.problem(address) if rule is not None else None
+        if problem is not None:
+            yield self.locate((*at, "address") if address else at).issue(
+                f"a contact on channel {channel!r} ({channel_type}) {problem}")
 
     def rosters(self) -> Iterator[ConfigIssue]:
         for rid, roster in self.config.rosters.items():

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from sitewatch.config.schema import Config
 from sitewatch.escalation.engine import EscalationEngine
@@ -147,6 +148,18 @@ class World:
             due = [e for e in self.engine.outbox.entries(status="pending") if e.due_at <= self.clock.time()]
             if not due:
                 return
+
+    def metric(self, name: str, **labels: str) -> float | None:
+        """One sample of the engine's metrics, as ``/metrics`` shows it."""
+        registry = CollectorRegistry()
+        registry.register(self.engine.collector())
+        return registry.get_sample_value(name, labels)
+
+    def by_label(self, name: str, label: str) -> dict[str, float]:
+        """Every sample of ``name``, by the value of ``label``."""
+        registry = CollectorRegistry()
+        registry.register(self.engine.collector())
+        return {x.labels[label]: x.value for family in registry.collect() for x in family.samples if x.name == name}
 
     def sms(self) -> list[CapturedRequest]:
         return [r for r in self.http.delivered("/sms")]

@@ -92,3 +92,31 @@ async def test_a_page_goes_out_even_when_rendering_and_a_roster_lookup_fail(worl
     assert ("unreachable", "roster chuse: lookup failed: bad rotation") in [
         (e.kind, e.text) for e in world.engine.history("g1")]
     assert "rendering a page message for binh failed" in caplog.text
+
+
+async def test_every_series_the_config_allows_is_there_at_zero_before_anything_happens(world: World) -> None:
+    # as Alertmanager initialises its integrations: rate() and "any dead letter" alerts work from the start
+    results = ("sent", "retry", "dead_letter", "cancelled")
+    for channel in world.config.channels:
+        for result in results:
+            assert world.metric("sitewatch_notifications_total", channel=channel, result=result) == 0, (channel, result)
+    longest = max(len(p.levels) for p in world.config.policies.values())
+    for name in ("sitewatch_escalation_level_reached_total", "sitewatch_escalation_level_unreachable_total"):
+        assert world.by_label(name, "level") == {str(n): 0 for n in range(1, longest + 1)}
+    for name in ("sitewatch_dead_letters_total", "sitewatch_escalation_audit_overdue_total",
+                 "sitewatch_route_unmatched_total", "sitewatch_time_to_acknowledge_seconds_count"):
+        assert world.metric(name) == 0, name
+
+    doc = world.config.model_dump(mode="json", by_alias=True)
+    doc["channels"]["sms2"] = doc["channels"]["sms"]
+    new = Config.model_validate(doc)
+    world.engine.set_config(new, build_notifiers(new))
+    assert world.by_label("sitewatch_channel_up", "channel")["sms2"] == 1
+    assert {r: world.metric("sitewatch_notifications_total", channel="sms2", result=r) for r in results} == \
+        dict.fromkeys(results, 0)
+
+
+async def test_the_exposition_has_no_created_series(world: World) -> None:
+    registry = CollectorRegistry()
+    registry.register(world.engine.collector())
+    assert "_created" not in generate_latest(registry).decode()

@@ -66,10 +66,11 @@ async def test_page_escalate_acknowledge_resolve(world: World) -> None:
     assert world.engine.escalation(e.key).status is Status.RESOLVED
     keys = Counter(r.json()["ref"] for r in world.sms())
     assert set(keys.values()) == {1}, "no message twice"
-    stats = world.engine.stats
-    assert stats.levels_reached == {1: 1, 2: 1}
-    assert stats.ack_buckets[5] == 1  # acknowledged 12 min after the first page: the (600, 900] bucket
-    assert stats.notifications[("email", "cancelled")] == 1
+    assert world.by_label("sitewatch_escalation_level_reached_total", "level") == {"1": 1, "2": 1, "3": 0}
+    # acknowledged 12 min after the first page: the (600, 900] bucket
+    assert world.metric("sitewatch_time_to_acknowledge_seconds_bucket", le="600.0") == 0
+    assert world.metric("sitewatch_time_to_acknowledge_seconds_bucket", le="900.0") == 1
+    assert world.metric("sitewatch_notifications_total", channel="email", result="cancelled") == 1
 
 
 async def test_a_level_with_nobody_reachable_is_recorded_and_passed_at_once(make_world: WorldFactory) -> None:
@@ -84,7 +85,7 @@ async def test_a_level_with_nobody_reachable_is_recorded_and_passed_at_once(make
     events = [(x.kind, x.level, x.text) for x in world.engine.history(e.key)]
     assert ("unreachable", 0, "person dung: has no contact method") in events
     assert ("skipped", 0, "nobody reachable; next level at once") in events
-    assert world.engine.stats.levels_unreachable == {1: 1}
+    assert world.by_label("sitewatch_escalation_level_unreachable_total", "level") == {"1": 1, "2": 0}
     assert e.level == 1 and e.next_step_at == T0 + 30 + 20 * MIN
 
 
@@ -108,7 +109,7 @@ async def test_a_restart_mid_escalation_resumes_and_the_auditor_runs_the_overdue
         engine = EscalationEngine(store=store, config=world.config, clock=world.clock,
                                   notifiers=world.engine.worker.notifiers)
         world.engine, world.store = engine, store
-        assert engine.audit() == 1 and engine.stats.audit_overdue == 1
+        assert engine.audit() == 1 and world.metric("sitewatch_escalation_audit_overdue_total") == 1
         await world.settle()
         # one step: level 2 now (not level 3 skipped to), and an is not paged again
         assert kinds(world, BINH) == ["page"] and world.sms_to(BINH)[0].at == T0 + 30 + 25 * MIN
@@ -197,7 +198,7 @@ async def test_when_no_level_reaches_anyone_it_starts_over_until_someone_can_be_
     [e] = world.engine.escalations_of(incident.id)
     assert e.status is Status.ACTIVE and e.next_step_at == T0 + 30 + 10 * MIN
     assert [x.kind for x in world.engine.history(e.key)][-1] == "nobody"
-    assert world.engine.stats.levels_unreachable == {1: 1, 2: 1}
+    assert world.by_label("sitewatch_escalation_level_unreachable_total", "level") == {"1": 1, "2": 1}
     # dung gets a phone before the next try: the level-1 roster pages them then
     people = world.config.model_dump(mode="json", by_alias=True)["people"]
     people["dung"]["contacts"] = [{"channel": "sms", "address": "+84901000004"}]

@@ -58,7 +58,7 @@ async def test_an_unmatched_incident_is_still_paged_and_counted(make_world: Worl
     world.open("BTS-PK")
     await world.settle()
     assert [r.json()["to"] for r in world.sms()] == ["+84901000001"]
-    assert world.engine.stats.route_unmatched == 1
+    assert world.metric("sitewatch_route_unmatched_total") == 1
 
 
 async def test_with_no_routes_nothing_pages_and_it_is_counted(make_world: WorldFactory,
@@ -66,7 +66,7 @@ async def test_with_no_routes_nothing_pages_and_it_is_counted(make_world: WorldF
     world: World = make_world(routes=[])
     world.open("BTS-PK")
     await world.run_until(T0 + 60)
-    assert world.sms() == [] and world.engine.stats.route_unmatched == 1
+    assert world.sms() == [] and world.metric("sitewatch_route_unmatched_total") == 1
     assert "no routes are configured" in caplog.text
 
 

@@ -8,9 +8,13 @@ import string
 import pytest
 
 from sitewatch.config.schema import Criticality, SiteKind, StationLevel
-from sitewatch.incidents.model import Condition, Severity
+from sitewatch.incidents.model import Condition, Severity, severity_for
+from sitewatch.messages.context import MessageContext, SiteIncident
+from sitewatch.messages.render import render
+from sitewatch.messages.sms import sms_encoding, to_gsm7
 from sitewatch.messages.vocabulary import EN, LANGUAGES, VI, Vocabulary, vocabulary
 from sitewatch.notify.model import MessageKind
+from tests.messages.conftest import BTS2, T0, incident
 
 
 def placeholders(text: str) -> set[str]:
@@ -51,3 +55,19 @@ def test_vietnamese_uses_the_terms_of_the_ministry_letters() -> None:
 def test_vietnamese_is_the_default() -> None:
     assert vocabulary(None) is VI and vocabulary("de") is VI and vocabulary("en-GB") is EN
     assert set(LANGUAGES) == {"vi", "en"}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+@pytest.mark.parametrize("condition", list(Condition), ids=lambda c: c.value)
+def test_every_condition_is_said_in_every_language(condition: Condition, language: str) -> None:
+    """A new ``Condition`` member fails here until each language names it, on the page and in
+    the SMS (its GSM-7 transliteration), and it has a base severity."""
+    v = vocabulary(language)
+    words = v.conditions.get(condition)
+    assert words, f"{condition.value} has no words in {language}: add it to messages/vocabulary.py"
+    ctx = MessageContext(now=T0 + 600, ack_url="https://sw.example/ack/1",
+                         incidents=(SiteIncident(site=BTS2, incident=incident(1, BTS2, condition)),))
+    m = render(ctx, language, MessageKind.PAGE)
+    assert words in m.text and condition.value not in m.text
+    assert to_gsm7(words).lower() in m.short.lower() and sms_encoding(m.short) == "gsm7"
+    assert {severity_for(condition, c) for c in Criticality} <= set(Severity)

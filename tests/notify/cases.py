@@ -89,7 +89,7 @@ class Case:
 def channel_config(case: Case, endpoint: Endpoint) -> ChannelConfig:
     secrets = {k: SecretRef.model_validate({"value": v.replace("{endpoint}", endpoint.url)})
                for k, v in case.secrets.items()}
-    return ChannelConfig(type=case.type, settings=case.settings(endpoint), secrets=secrets)  # type: ignore[arg-type]
+    return ChannelConfig(type=case.type, settings=case.settings(endpoint), secrets=secrets)
 
 
 @asynccontextmanager
@@ -97,7 +97,7 @@ async def open_notifier(type_: str, settings: dict[str, Any], secrets: Mapping[s
                         name: str = "chan") -> AsyncIterator[Any]:
     """A notifier built through the registry, closed afterwards."""
     refs = {k: SecretRef.model_validate({"value": v}) for k, v in (secrets or {}).items()}
-    notifier = build_notifier(name, ChannelConfig(type=type_, settings=settings, secrets=refs))  # type: ignore[arg-type]
+    notifier = build_notifier(name, ChannelConfig(type=type_, settings=settings, secrets=refs))
     try:
         yield notifier
     finally:

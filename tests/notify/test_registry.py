@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import typing
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
+from sitewatch.config import reference
 from sitewatch.config.base import SecretRef
+from sitewatch.config.loader import load_config
 from sitewatch.config.oncall_schema import ChannelConfig
 from sitewatch.config.schema import Config
-from sitewatch.errors import ConfigError
+from sitewatch.errors import ConfigError, PermanentSendError
+from sitewatch.notify.channel import Address, ChannelSettings, ChannelType
+from sitewatch.notify.model import Delivery
 from sitewatch.notify.registry import CHANNELS, build_notifier, build_notifiers, validate_channel
 from sitewatch.notify.telegram import TelegramNotifier
 
@@ -21,8 +27,83 @@ def cfg(type_: str, settings: dict[str, Any], secrets: dict[str, str] | None = N
 
 
 def test_every_configurable_type_has_exactly_one_module() -> None:
-    configurable = set(typing.get_args(ChannelConfig.model_fields["type"].annotation))
-    assert set(CHANNELS) == configurable
+    assert list(CHANNELS) == ["sms_gateway", "email", "telegram", "webhook", "slack", "alertmanager"]
+    assert all(name == channel.name for name, channel in CHANNELS.items())
+    with pytest.raises(ValidationError, match="Input should be 'sms_gateway', 'email', 'telegram', 'webhook', "
+                                              "'slack' or 'alertmanager'"):
+        ChannelConfig.model_validate({"type": "pager"})
+
+
+# -- a channel added by its module and one registry entry alone ---------------------------
+
+class PagerSettings(ChannelSettings):
+    #: the paging terminal's HTTP endpoint
+    url: str
+
+
+@dataclass
+class PagerNotifier:
+    name: str
+    settings: PagerSettings
+
+    async def send(self, delivery: Delivery) -> None:
+        raise PermanentSendError(f"{self.name}: no paging terminal in this test")
+
+    async def close(self) -> None:
+        return None
+
+
+PAGER = ChannelType(name="pager", settings=PagerSettings, build=lambda name, s, secrets: PagerNotifier(name, s),
+                    address=Address(what="a pager capcode",
+                                    check=lambda a: None if a.isdigit() and len(a) == 7 else "give its 7 digits"))
+
+PAGER_CONFIG = """\
+channels:
+  beeper: {type: pager, settings: {url: "http://127.0.0.1:9800/page"}}
+people:
+  an:
+    name: Nguyễn Văn An
+    contacts: [{channel: beeper, address: "1234567"}]
+"""
+
+
+@pytest.fixture
+def pager(monkeypatch: pytest.MonkeyPatch) -> ChannelType[PagerSettings]:
+    monkeypatch.setitem(CHANNELS, "pager", PAGER)  # type: ignore[arg-type]
+    return PAGER
+
+
+def test_a_channel_registered_at_runtime_is_configurable_and_checked(tmp_path: Path, pager: object) -> None:
+    file = tmp_path / "sitewatch.yaml"
+    file.write_text(PAGER_CONFIG, encoding="utf-8")
+    config = load_config(file)
+    assert config.channels["beeper"].type == "pager"
+    assert isinstance(build_notifiers(config)["beeper"], PagerNotifier)
+
+    file.write_text(PAGER_CONFIG.replace('"1234567"', '"12345"').replace("}}", ", retries: 3}}"),
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(file)
+    assert [(i.line, i.field, i.reason) for i in info.value.issues] == [
+        (2, "channels.beeper.settings.retries", "unknown key 'retries'"),
+        (6, "people.an.contacts[0].address",
+         "a contact on channel 'beeper' (pager) has address '12345', which is not a pager capcode: "
+         "give its 7 digits"),
+    ]
+    file.write_text(PAGER_CONFIG.replace(', address: "1234567"', ""), encoding="utf-8")
+    missing = r"a contact on channel 'beeper' \(pager\) needs an address \(a pager capcode\)"
+    with pytest.raises(ConfigError, match=missing):
+        load_config(file)
+
+
+def test_a_channel_registered_at_runtime_is_in_the_reference_and_needs_a_conformance_case(pager: object) -> None:
+    from tests.notify.test_conformance import test_every_channel_type_has_a_case
+
+    text = reference.render()
+    assert "`alertmanager`, `pager` |" in text and "## `channels.<name>.settings (type pager)`" in text
+    assert "| `url` | string | required | the paging terminal's HTTP endpoint |" in text
+    with pytest.raises(AssertionError, match="channel type 'pager' has no conformance case"):
+        test_every_channel_type_has_a_case("pager")
 
 
 @pytest.mark.parametrize(("channel", "problem"), [

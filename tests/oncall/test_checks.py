@@ -113,8 +113,40 @@ def test_a_route_after_the_catch_all_is_never_reached(tmp_path: Path) -> None:
 def test_a_contact_on_an_sms_channel_needs_a_number(tmp_path: Path) -> None:
     text = GOOD.replace('contacts: [{channel: sms, address: "+84905000002"}]', "contacts: [{channel: sms}]")
     assert _load_issues(tmp_path, text) == [
-        (12, "people.binh.contacts[0]", "a sms_gateway contact needs an address (phone, email or chat id)"),
+        (12, "people.binh.contacts[0]", "a contact on channel 'sms' (sms_gateway) needs an address (a phone number)"),
     ]
+
+
+@pytest.mark.parametrize(("channel", "good", "address", "reason"), [
+    ("sms: {type: sms_gateway, settings: {url: \"http://127.0.0.1:9800/sms\", body: {to: \"{to}\", text: \"{text}\"}}}",
+     "+84905000001", "090-five",
+     "a contact on channel 'sms' (sms_gateway) has address '090-five', which is not a phone number: "
+     "give digits, optionally after +"),
+    ("sms: {type: email, settings: {host: 127.0.0.1, from: noc@vnpt.example}}",
+     "an@vnpt.example", "binh at vnpt",
+     "a contact on channel 'sms' (email) has address 'binh at vnpt', which is not an email address: it has no @"),
+    ("sms: {type: telegram, secrets: {bot_token: {value: \"1:x\"}}}",
+     "-1001234567890", "binh",
+     "a contact on channel 'sms' (telegram) has address 'binh', which is not a Telegram chat id: give"),
+])
+def test_a_contact_address_the_channel_cannot_use_is_refused_at_load(
+        tmp_path: Path, channel: str, good: str, address: str, reason: str) -> None:
+    text = GOOD.replace("sms: {type: sms_gateway, settings: {url: \"http://127.0.0.1:9800/sms\", "
+                        "body: {to: \"{to}\", text: \"{text}\"}}}", channel)
+    text = text.replace('address: "+84905000002"', f'address: "{address}"').replace("+84905000001", good)
+    ((line, field, said),) = _load_issues(tmp_path, text)
+    assert (line, field) == (12, "people.binh.contacts[0].address") and said.startswith(reason)
+
+
+@pytest.mark.parametrize(("channel", "address"), [
+    ("sms_gateway", "+84 905 000 002"), ("sms_gateway", "0905.000.002"), ("email", "Bình <binh@vnpt.example>"),
+    ("telegram", "-1001234567890"), ("telegram", "@noc_pleiku"),
+])
+def test_addresses_as_operators_write_them_are_accepted(channel: str, address: str) -> None:
+    from sitewatch.notify.registry import CHANNELS
+
+    rule = CHANNELS[channel].address
+    assert rule is not None and rule.problem(address) is None
 
 
 def test_roster_mistakes_caught_by_the_schema_are_located_too(tmp_path: Path) -> None:
