@@ -214,7 +214,7 @@ def fleet_dashboard() -> Json:
                        f"and on(site, interface) ({links_down(F)})", "")),
               columns={"site": "site", "name": "Name", "district": "District", "criticality": "Criticality",
                        "interface": "Interface", "alias": "Description", "Value #C": "Down for"},
-              hide=("Value #A", "Value #B", "ifIndex", "type", *FILTER_HIDE), link_site=True,
+              hide=("Value #A", "Value #B", "if_index", "type", *FILTER_HIDE), link_site=True,
               sort_by="Criticality",  # critical < high < normal, as it happens
               overrides=[column("Down for", "s", maps=SINCE_MAPS)], h=9),
         timeseries("Fleet power state", "How many sites are in each state over time. Số trạm theo tình trạng.",

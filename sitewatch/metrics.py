@@ -75,7 +75,7 @@ _LAST_SUCCESS = _Family("sitewatch_site_last_poll_success_timestamp_seconds",
 _FAILURES = _Family("sitewatch_site_consecutive_poll_failures", "Failed polls in a row")
 _POLL_ERROR = _Family("sitewatch_site_poll_error", "1 for the reason of the site's last failed poll")
 _INFO = _Family("sitewatch_site_info", "Site metadata: name, coordinates, parent, team (value is always 1)")
-_LINK_INFO = _Family("sitewatch_link_info", "Interface metadata: ifIndex, alias (value is always 1)")
+_LINK_INFO = _Family("sitewatch_link_info", "Interface metadata: if_index, alias, type (value is always 1)")
 
 _READING_FAMILIES: dict[str, _Family] = {
     c.name: _Family(f"sitewatch_{c.name}", c.help) for c in CANONICAL.values()

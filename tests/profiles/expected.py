@@ -44,6 +44,7 @@ DETECTED: Final[Mapping[str, tuple[str, ...]]] = {
     "eltek-webpower": ("eltek-smartpack", "if-mib"),
     "algcom-dc-ups": ("algcom-dc-ups",),
     "sitemonitor": ("packetflux-sitemonitor",),
+    "snr-erd": ("snr-erd", "if-mib"),
     "aviat-wtm": ("entity-sensor", "if-mib"),
     "siklu": ("if-mib",),
     "eltek-sp2": ("eltek-sp2",),
@@ -160,6 +161,12 @@ EXPECTED: Final[Mapping[str, Mapping[Key, object]]] = {
         key("battery_voltage_volts"): 46.9,
         key("mains_ok"): 1.0,  # switch input 3 closed (mains-present relay)
         key("on_battery"): 0.0,
+    },
+    "snr-erd": {  # no input means anything until the site wires it (test_contacts)
+        key("mains_ok"): ABSENT,
+        key("door_open"): ABSENT,
+        key("link_up", interface="st"): 1.0,
+        key("uptime_seconds"): 3532.25,
     },
     "aviat-wtm": {
         key("battery_voltage_volts"): 47.058,  # entPhySensor voltsDC, scale units, precision 3

@@ -20,7 +20,7 @@ from tests.profiles.expected import key
 SHIPPED = {"system", "ups-mib", "if-mib", "entity-sensor", "eltek-smartpack", "eltek-sp2", "vertiv-netsure",
            "vertiv-ees", "huawei-site-monitor", "algcom-dc-ups", "packetflux-sitemonitor",
            "packetflux-sitemonitor-generator", "delta-orion", "zte-zxdu", "himoinsa-genset",
-           "alpha-cordex", "apc-powernet", "eaton-xups", "eaton-sc200", "eaton-sc300"}
+           "alpha-cordex", "apc-powernet", "eaton-xups", "eaton-sc200", "eaton-sc300", "snr-erd"}
 
 GOOD = """\
 name: {name}
