@@ -59,6 +59,7 @@ __all__ = [
     "SecretRef",
     "Site",
     "SiteKind",
+    "SiteKindSpec",
     "SnmpTarget",
     "SnmpV1V2Credential",
     "SnmpV3Credential",
@@ -423,6 +424,9 @@ class Site(Strict):
     team: str | None = None
     #: this site's own thresholds, on top of the defaults for its kind
     thresholds: ThresholdOverrides | None = None
+    #: the site has power equipment whose state must be watched (mains, battery); default: as
+    #: ``site_kinds`` says for its kind (every kind but post_office)
+    power_equipment: bool | None = None
 
     @model_validator(mode="after")
     def _level(self) -> Site:
@@ -433,6 +437,16 @@ class Site(Strict):
         if self.parent == self.id:
             raise ValueError("a site cannot be its own parent")
         return self
+
+
+#: kinds whose sites have power equipment to watch unless ``site_kinds`` says otherwise
+POWER_KINDS = frozenset({SiteKind.BTS, SiteKind.TELECOM_STATION, SiteKind.FIXED_STATION, SiteKind.NOC_BUILDING})
+
+
+class SiteKindSpec(Strict):
+    #: sites of this kind have power equipment (mains, batteries) that must be watched: a site
+    #: whose profiles read none is a check-config warning and ``sitewatch_site_power_visibility`` 0
+    power_equipment: bool
 
 
 class Config(Strict):
@@ -470,6 +484,15 @@ class Config(Strict):
     routes: tuple[Route, ...] = ()
     #: ack links, re-notification, retries, heartbeat
     notifications: NotificationsConfig = NotificationsConfig()
+    #: settings per kind of site (bts, telecom_station, fixed_station, noc_building, post_office)
+    site_kinds: dict[SiteKind, SiteKindSpec] = {}
+
+    def power_watched(self, site: Site) -> bool:
+        """Whether the site's power must be visible: its own ``power_equipment``, else its kind's."""
+        if site.power_equipment is not None:
+            return site.power_equipment
+        spec = self.site_kinds.get(site.kind)
+        return spec.power_equipment if spec is not None else site.kind in POWER_KINDS
 
     def thresholds_for(self, site: Site) -> Thresholds:
         """Effective thresholds: built-in defaults < built-in defaults for the site's kind <

@@ -30,6 +30,8 @@ async def test_dry_contact_mains_lost_pages(tmp_path: Path) -> None:
             write_fleet_config(path, data)
             async with running_daemon(path) as d:
                 await d.wait_for(lambda m: [v for _, v in m.get("sitewatch_mains_ok", [])] == [1.0])
+                m = await d.metrics()  # the wired contact makes the site's power visible
+                assert [v for _, v in m["sitewatch_site_power_visibility"]] == [1.0]
                 assert _sms_to(sms, "+84905110101") == []
                 fleet.set_mains("GL-BTS-0042", False)  # the relay drops: DI2 reads high (open)
                 await d.wait_for(lambda m: [v for _, v in m.get("sitewatch_mains_ok", [])] == [0.0])
