@@ -78,7 +78,7 @@ def test_all_documented_columns(tmp_path: Path) -> None:
         "water": {"utility": "w", "account": "A1"},
         "backup": {"battery_capacity_ah": 200.0, "nominal_voltage": 48.0, "typical_load_watts": 1500.0,
                    "generator": True},
-        "team": "ut-pleiku", "thresholds": None,
+        "team": "ut-pleiku", "thresholds": None, "power_equipment": None,
     }  # fmt: skip
 
 
