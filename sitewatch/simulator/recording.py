@@ -1,4 +1,5 @@
-"""Serve one ``.snmprec`` recording, exactly as recorded, with snmpsim on 127.0.0.1.
+"""Serve one recording (``.snmprec``, or ``snmpwalk -On`` output), exactly as recorded, with
+snmpsim on 127.0.0.1.
 
 For ``sitewatch profile test``: a profile is tried against a walk of the device before the
 device is on the network. The recording goes into the simulator's responder (one SQLite
@@ -15,10 +16,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sitewatch.simulator.fleet import probe_packet
+from sitewatch.simulator.mibs import Table
 from sitewatch.simulator.plan import load_recording
 from sitewatch.simulator.responder import SnmpsimResponder
+from sitewatch.simulator.snmpwalk import is_snmpwalk, table_from_snmpwalk
 
-__all__ = ["COMMUNITY", "serve_recording"]
+__all__ = ["COMMUNITY", "read_recording", "serve_recording"]
 
 #: the community the served recording answers to
 COMMUNITY = "recording"
@@ -47,12 +50,20 @@ async def _answers(port: int, responder: SnmpsimResponder, seconds: float) -> bo
     return False
 
 
+def read_recording(path: str | Path) -> Table:
+    """A recording as a table: snmprec (``OID|TAG|VALUE``) or ``snmpwalk -On`` output."""
+    text = Path(path).read_text(errors="replace")
+    table = table_from_snmpwalk(text) if is_snmpwalk(text) else load_recording(Path(path))
+    if not table:
+        raise ValueError(f"{path}: neither snmprec (OID|TAG|VALUE) nor snmpwalk -On (OID = TYPE: value) lines")
+    return table
+
+
 @asynccontextmanager
 async def serve_recording(path: str | Path, *, start_seconds: float = 30.0) -> AsyncIterator[tuple[str, int]]:
-    """``(host, port)`` of an agent answering community ``COMMUNITY`` with the recording."""
-    table = load_recording(Path(path))
-    if not table:
-        raise ValueError(f"{path}: no OID|TAG|VALUE lines: not an snmprec recording")
+    """``(host, port)`` of an agent answering community ``COMMUNITY`` with the recording: an
+    snmprec file, or the output of ``snmpwalk -On``."""
+    table = read_recording(path)
     with tempfile.TemporaryDirectory(prefix="sitewatch-recording-") as workdir:
         responder = SnmpsimResponder(Path(workdir))
         responder.create({COMMUNITY: "recording"}, {"recording": table})

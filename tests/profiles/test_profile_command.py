@@ -4,11 +4,15 @@ out of its plausible range fails the command."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from sitewatch.cli import main
+from sitewatch.simulator.plan import load_recording
+from sitewatch.simulator.snmpwalk import table_from_snmpwalk
 from tests.agents import FIXTURES, SnmpsimAgent
 
 
@@ -55,3 +59,18 @@ def test_a_live_agent(capsys: pytest.CaptureFixture[str]) -> None:
 def test_bad_wiring_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     rc, out = _run(capsys, "snr-erd", str(FIXTURES / "snr-erd.snmprec"), "--inputs", "{2: main}")
     assert rc == 2 and "unknown meaning 'main'" in out, out
+
+
+@pytest.mark.skipif(shutil.which("snmpwalk") is None, reason="net-snmp snmpwalk (Debian package snmp) missing")
+@pytest.mark.parametrize("options", [["-On"], ["-On", "-Oe", "-Ot"]])
+def test_a_walk_of_a_new_device_is_one_command_away(tmp_path: Path, options: list[str],
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    # what a newcomer has: the output of snmpwalk -On against the device (here, the recorded unit)
+    with SnmpsimAgent(files=[FIXTURES / "snr-erd.snmprec"]) as agent:
+        walk = subprocess.run(["snmpwalk", "-v2c", "-c", "snr-erd", *options, f"127.0.0.1:{agent.port}", ".1"],
+                              capture_output=True, text=True, timeout=60, check=True).stdout
+    assert table_from_snmpwalk(walk) == load_recording(FIXTURES / "snr-erd.snmprec")
+    (tmp_path / "erd.walk").write_text(walk)
+    rc, out = _run(capsys, "snr-erd", str(tmp_path / "erd.walk"), "--inputs", "{2: mains}")
+    assert rc == 0, out
+    assert "mains_ok" in out and "1.3.6.1.4.1.40418.2.6.2.1.1.3.1.2=0" in out and "uptime_seconds" in out
