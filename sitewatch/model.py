@@ -87,7 +87,7 @@ CANONICAL: Mapping[str, Canonical] = {
         _c("load_current_amperes", _N, "DC load current drawn from the plant, amperes"),
         _c("output_load_ratio", _N, "UPS output load as a share of its rated capacity (1 = 100 %)"),
         _c("rectifier_failed", _B, "1 when one or more rectifiers report failure"),
-        _c("rectifier_count", _N, "Rectifier modules the DC plant has (installed or configured)"),
+        _c("rectifiers_installed", _N, "Rectifier modules the DC plant has (installed or configured)"),
         _c("rectifier_current_amperes", _N, "Total output current of the rectifiers, amperes"),
         _c("lvd_open", _B, "1 when the low-voltage disconnect has opened (load or battery cut)"),
         _c("door_open", _B, "1 when a door contact reports the shelter or cabinet door open"),

@@ -292,4 +292,4 @@ def test_delta_rectifier_failure_count(failed: int | None, count: int, want: flo
         raw[f"{orion}.2.0"] = failed
     readings = read(compiled("delta-orion"), raw)
     assert readings[key("rectifier_failed")].value == want  # never "no failure" when not reported
-    assert readings[key("rectifier_count")].value == count
+    assert readings[key("rectifiers_installed")].value == count
