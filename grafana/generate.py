@@ -83,8 +83,9 @@ def time_on_battery(f: str) -> str:
 
 
 def links_down(f: str) -> str:
-    """Uplinks operationally down although administratively up (a cut, not maintenance)."""
-    return (f"(sitewatch_link_up{{{f}}} == 0) and on(site, interface) (sitewatch_link_admin_up{{{f}}} == 1)")
+    """Links operationally down and not explicitly shut (a cut, not maintenance): an admin status
+    that is missing or invalid (microwave radios) does not excuse a link that is down."""
+    return (f"(sitewatch_link_up{{{f}}} == 0) unless on(site, interface) (sitewatch_link_admin_up{{{f}}} == 0)")
 
 
 def runtime_left(f: str) -> str:
@@ -163,11 +164,26 @@ def fleet_dashboard() -> Json:
              steps=thresholds((None, "green"), (1, "orange"))),
         stat("Battery low", "Battery status reported low or depleted. Ắc quy yếu hoặc cạn.",
              [target(count(battery_low(F)), "battery low")], steps=ZERO_GOOD),
-        stat("Links down", "Interfaces down although administratively up. Mất kết nối truyền dẫn.",
+        stat("Links down", "Interfaces down and not shut on purpose. Mất kết nối truyền dẫn.",
              [target(count(links_down(F)), "links down")], steps=ZERO_GOOD),
         stat("Unreachable", "Sites whose last poll got no usable answer. Trạm không trả lời SNMP.",
              [target(count(f"sitewatch_site_up{{{F}}} == 0"), "unreachable")],
              steps=thresholds((None, "green"), (1, "purple"))),
+    )
+    g.add(
+        stat("Power not watched",
+             "Sites with power equipment whose profiles read no mains, on-battery or battery value: a mains "
+             "failure there pages nobody. Trạm không giám sát được nguồn điện.",
+             [target(count(f"sitewatch_site_power_visibility{{{F}}} == 0"), "not watched")], steps=ZERO_GOOD),
+        table("Sites whose power is not watched",
+              "Wire the controller's mains contact (inputs: on the SNMP target), add a power profile, or "
+              "declare that the site has no power equipment (power_equipment: false). "
+              "Trạm chưa giám sát được nguồn điện.",
+              [target(with_name(f"sitewatch_site_power_visibility{{{F}}} == 0", F), "")],
+              columns={"site": "site", "name": "Name", "district": "District", "kind": "Kind",
+                       "criticality": "Criticality"},
+              hide=("Value", "province", "commune", "job", "instance"), link_site=True, sort_by="Criticality",
+              w=20, h=4),
     )
     g.add(row("Power / Nguồn điện"))
     g.add(
@@ -205,7 +221,7 @@ def fleet_dashboard() -> Json:
     )
     g.add(
         table("Uplinks down — most critical sites first",
-              "Interfaces operationally down while administratively up, and for how long "
+              "Interfaces operationally down and not shut on purpose, and for how long "
               "(\"> 6 h\": not seen up in the last 6 hours). Mất kết nối truyền dẫn.",
               targets((with_name(links_down(F), F), ""),
                       # a product, not `and`: no __name__ (see while_on_battery); links down are 0
@@ -214,7 +230,7 @@ def fleet_dashboard() -> Json:
                        f"and on(site, interface) ({links_down(F)})", "")),
               columns={"site": "site", "name": "Name", "district": "District", "criticality": "Criticality",
                        "interface": "Interface", "alias": "Description", "Value #C": "Down for"},
-              hide=("Value #A", "Value #B", "ifIndex", "type", *FILTER_HIDE), link_site=True,
+              hide=("Value #A", "Value #B", "if_index", "type", *FILTER_HIDE), link_site=True,
               sort_by="Criticality",  # critical < high < normal, as it happens
               overrides=[column("Down for", "s", maps=SINCE_MAPS)], h=9),
         timeseries("Fleet power state", "How many sites are in each state over time. Số trạm theo tình trạng.",

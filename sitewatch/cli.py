@@ -14,7 +14,7 @@ from sitewatch import __version__, logs
 __all__ = ["main"]
 
 #: subcommands in the order ``--help`` lists them
-_ORDER = ("run", "demo", "check_config", "poll", "incidents", "oncall", "simulate", "import_sites")
+_ORDER = ("run", "demo", "check_config", "poll", "profile", "incidents", "oncall", "simulate", "import_sites")
 
 
 def _command_modules() -> list[str]:

@@ -137,7 +137,8 @@ class Daemon:
         self._sites = {s.id: s for s in config.sites}
         self._plans = site_plans(config)
         self.state.set_sites(self._plans)
-        self.exposition.set_sites([s for s in config.sites if s.id in self._plans])
+        self.exposition.set_sites([s for s in config.sites if s.id in self._plans],
+                                  power_watched=[s.id for s in config.sites if config.power_watched(s)])
         self.exposition.staleness = config.daemon.staleness_seconds
         self.self_metrics.sites.set(len(self._sites))
         self.scheduler.concurrency = config.daemon.concurrency

@@ -14,7 +14,7 @@ metrics in a registry of their own, appended after the site families.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -25,6 +25,7 @@ from prometheus_client.registry import Collector
 
 from sitewatch.config.schema import Site
 from sitewatch.model import CANONICAL, Canonical, PollErrorKind, PollResult, ReadingKind
+from sitewatch.snmp.coverage import POWER_READINGS
 from sitewatch.state import FleetState, SiteStatus
 
 __all__ = ["CONTENT_TYPE", "Exposition", "SelfMetrics", "site_label_pairs"]
@@ -75,14 +76,18 @@ _LAST_SUCCESS = _Family("sitewatch_site_last_poll_success_timestamp_seconds",
 _FAILURES = _Family("sitewatch_site_consecutive_poll_failures", "Failed polls in a row")
 _POLL_ERROR = _Family("sitewatch_site_poll_error", "1 for the reason of the site's last failed poll")
 _INFO = _Family("sitewatch_site_info", "Site metadata: name, coordinates, parent, team (value is always 1)")
-_LINK_INFO = _Family("sitewatch_link_info", "Interface metadata: ifIndex, alias (value is always 1)")
+_POWER_VISIBILITY = _Family(
+    "sitewatch_site_power_visibility",
+    "1 when the site's profiles read its power (mains_ok, on_battery or a battery value), 0 when its power is "
+    "not watched; only sites with power equipment")
+_LINK_INFO = _Family("sitewatch_link_info", "Interface metadata: if_index, alias, type (value is always 1)")
 
 _READING_FAMILIES: dict[str, _Family] = {
     c.name: _Family(f"sitewatch_{c.name}", c.help) for c in CANONICAL.values()
 }
 
 #: families in exposition order
-_FAMILIES: tuple[_Family, ...] = (_SITE_UP, _LAST_SUCCESS, _FAILURES, _POLL_ERROR, _INFO, _LINK_INFO,
+_FAMILIES: tuple[_Family, ...] = (_SITE_UP, _LAST_SUCCESS, _FAILURES, _POLL_ERROR, _POWER_VISIBILITY, _INFO, _LINK_INFO,
                                   *_READING_FAMILIES.values())
 
 
@@ -110,11 +115,14 @@ class Exposition:
         self._cache: dict[str, _SiteLines] = {}
         self._prefix: dict[str, str] = {}
         self._info: dict[str, bytes] = {}
+        self._power: frozenset[str] = frozenset()
         self.set_sites(sites)
 
-    def set_sites(self, sites: Sequence[Site]) -> None:
-        """Follow a configuration change: labels and info are rebuilt, caches dropped."""
+    def set_sites(self, sites: Sequence[Site], power_watched: Collection[str] = ()) -> None:
+        """Follow a configuration change: labels and info are rebuilt, caches dropped.
+        ``power_watched``: the ids of sites with power equipment (``Config.power_watched``)."""
         self._prefix = {s.id: _labels(site_label_pairs(s)) for s in sites}
+        self._power = frozenset(power_watched)
         self._info = {}
         for s in sites:
             pairs = [*site_label_pairs(s), ("name", s.name), ("commune", s.commune),
@@ -136,6 +144,10 @@ class Exposition:
             if last.error is not None:
                 always[_POLL_ERROR.name] = (f'sitewatch_site_poll_error{{{prefix},reason="{last.error.value}"}}'
                                             f" 1\n").encode()
+        if status.readings_at is not None and status.site_id in self._power:
+            seen_power = any(r.name in POWER_READINGS for r in status.readings)
+            always[_POWER_VISIBILITY.name] = (f"sitewatch_site_power_visibility{{{prefix}}} "
+                                              f"{1 if seen_power else 0}\n").encode()
         if status.readings_at is not None:
             always[_LAST_SUCCESS.name] = (f"sitewatch_site_last_poll_success_timestamp_seconds{{{prefix}}} "
                                           f"{_num(round(status.readings_at, 3))}\n").encode()

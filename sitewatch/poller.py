@@ -19,6 +19,7 @@ from sitewatch.clock import Clock
 from sitewatch.errors import PollError
 from sitewatch.model import PollErrorKind, PollResult, Reading, SnmpException, SnmpValue
 from sitewatch.snmp.client import SnmpClient, Target
+from sitewatch.snmp.contacts import Wiring, wire
 from sitewatch.snmp.profiles import CompiledProfiles, Profile, compile_profiles, detect_profiles, detection_plan
 
 __all__ = ["BUDGET_SWEEP_SECONDS", "ClientRouter", "SitePlan", "SitePoller", "TargetPlan"]
@@ -37,6 +38,8 @@ class TargetPlan:
 
     target: Target
     profile_names: tuple[str, ...] = ()
+    #: what the dry-contact inputs mean at this site (None: the profiles' defaults)
+    inputs: tuple[Wiring, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,7 +138,7 @@ class _Budgets:
 
 @dataclass(slots=True)
 class _Compiled:
-    by_names: dict[tuple[str, ...], CompiledProfiles] = field(default_factory=dict)
+    by_names: dict[tuple[tuple[str, ...], tuple[Wiring, ...] | None], CompiledProfiles] = field(default_factory=dict)
     detected: dict[Target, tuple[str, ...]] = field(default_factory=dict)
 
 
@@ -152,12 +155,13 @@ class SitePoller:
         self._detect_plan = detection_plan(profiles)
         self._budgets = _Budgets()
 
-    def compiled(self, names: tuple[str, ...]) -> CompiledProfiles:
-        """The compiled profiles for these names (cached: many sites share a combination)."""
-        c = self._cache.by_names.get(names)
+    def compiled(self, names: tuple[str, ...], inputs: tuple[Wiring, ...] | None = None) -> CompiledProfiles:
+        """The compiled profiles for these names and input wiring (cached: many sites share a
+        combination)."""
+        c = self._cache.by_names.get((names, inputs))
         if c is None:
-            c = compile_profiles([self._profiles[n] for n in names])
-            self._cache.by_names[names] = c
+            c = compile_profiles([wire(self._profiles[n], inputs) for n in names])
+            self._cache.by_names[(names, inputs)] = c
         return c
 
     async def _profile_names(self, tp: TargetPlan, client: SnmpClient) -> tuple[str, ...]:
@@ -178,7 +182,7 @@ class SitePoller:
                                                           tuple[str, ...]]:
         client = self._clients.for_target(tp.target)
         names = await self._profile_names(tp, client)
-        compiled = self.compiled(names)
+        compiled = self.compiled(names, tp.inputs)
         raw = await client.fetch(tp.target, compiled.plan)
         if raw and all(isinstance(v, SnmpException) for v in raw.values()):
             raise PollError(PollErrorKind.NO_SUCH_OBJECT, "the agent has none of the profiles' objects")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sitewatch.config.schema import Config, Site, SnmpV1V2Credential, SnmpV3Credential
 from sitewatch.poller import SitePlan, TargetPlan
 from sitewatch.snmp.client import Target, UsmAuth
+from sitewatch.snmp.contacts import wiring_of
 
 __all__ = ["site_plan", "site_plans"]
 
@@ -29,7 +30,7 @@ def _target(config: Config, site: Site, index: int) -> TargetPlan:
             context_name=cred.context_name,
         )
         target = Target(host=t.host, port=t.port, version="3", usm=usm, timeout=timeout, retries=retries)
-    return TargetPlan(target=target, profile_names=tuple(t.profiles))
+    return TargetPlan(target=target, profile_names=tuple(t.profiles), inputs=wiring_of(t.inputs))
 
 
 def site_plan(config: Config, site: Site) -> SitePlan:

@@ -3,7 +3,8 @@
 Operators run it before a reload and in CI on the config repository. It prints every problem
 as ``file:line: field: reason`` (exit 1), or a one-screen summary of what was loaded (exit 0),
 so a wrong directory or a forgotten include shows up as a wrong count, not as silence. Under
-``warnings:`` it lists what is valid but would page nobody (roster gaps, people without contacts).
+``warnings:`` it lists what is valid but would page nobody (roster gaps, people without contacts)
+or watch nothing (a BTS whose profiles read no mains, battery or on-battery value).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 import time
 
 from sitewatch.config.loader import load_config
+from sitewatch.config.schema import Config
 from sitewatch.config.summary import format_summary
 from sitewatch.errors import ConfigError
 from sitewatch.oncall.checks import oncall_warnings
@@ -32,6 +34,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(func=run)
 
 
+def _power_warnings(config: Config) -> list[str]:
+    from sitewatch.snmp.coverage import site_power_warnings
+    from sitewatch.snmp.profiles import load_profiles
+
+    return site_power_warnings(config, load_profiles(config.profile_dirs))
+
+
 def run(args: argparse.Namespace) -> int:
     """Exit status 0 with a summary on stdout, or 1 with every issue on stderr."""
     try:
@@ -43,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(f"{args.path}: configuration OK")
     print(format_summary(config))
-    warnings = oncall_warnings(config, time.time())
+    warnings = oncall_warnings(config, time.time()) + _power_warnings(config)
     if warnings:  # valid, but some pages would go nowhere: worth a look, not a failure
         print("warnings:")
         print("\n".join(f"  {w}" for w in warnings))

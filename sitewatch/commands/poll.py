@@ -12,7 +12,7 @@ from typing import Any
 from sitewatch.errors import ConfigError
 from sitewatch.model import PollResult, SnmpException, SnmpValue
 
-__all__ = ["add_parser", "format_result", "run"]
+__all__ = ["add_parser", "format_result", "format_value", "run"]
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,6 +50,15 @@ def _raw(v: SnmpValue) -> str:
     return "NULL" if v is None else str(v)
 
 
+def format_value(value: float | str | None) -> str:
+    """A reading's value exactly as read: 10543000 (not 1.0543e+07), 53.23, a state, or unknown."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, str):
+        return value
+    return str(int(value)) if value.is_integer() and abs(value) < 2**63 else repr(float(value))
+
+
 def format_result(result: PollResult, *, site_name: str = "", raw: bool = False) -> str:
     """A human-readable report of one poll."""
     lines = [f"site {result.site_id}" + (f" ({site_name})" if site_name else "")
@@ -62,8 +71,7 @@ def format_result(result: PollResult, *, site_name: str = "", raw: bool = False)
         rows = []
         for r in result.readings:
             name = r.name + ("{" + ",".join(f"{k}={v}" for k, v in r.labels) + "}" if r.labels else "")
-            value = "unknown" if r.value is None else (f"{r.value:g}" if isinstance(r.value, float) else r.value)
-            rows.append((name, str(value), r.source))
+            rows.append((name, format_value(r.value), r.source))
         w1 = max(len(r[0]) for r in rows)
         w2 = max(len(r[1]) for r in rows)
         lines.append("")

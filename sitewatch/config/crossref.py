@@ -10,7 +10,7 @@ in one credential yields one issue, not one more per site that uses it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -39,11 +39,14 @@ def check_references(
     site_index: Sequence[int],
     known: Known,
     known_profiles: Collection[str] | None,
+    profile_inputs: Mapping[str, frozenset[int]] | None = None,
 ) -> list[ConfigIssue]:
     """Every broken reference in ``config``. ``site_index[k]`` is the index in the merged
     ``sites`` list of ``config.sites[k]`` (they differ when invalid sites were left out);
-    ``known_profiles`` None skips the profile check."""
+    ``known_profiles`` None skips the profile check; ``profile_inputs`` (profile → its
+    dry-contact input numbers) None skips the check of targets' ``inputs``."""
     checker = _Checker(config, locate, site_index, known)
+    checker.profile_inputs = profile_inputs
     issues = list(checker.duplicates())
     issues += checker.cycles()
     for k, site in enumerate(config.sites):
@@ -66,6 +69,7 @@ class _Checker:
         self.credentials = known.credentials | config.credentials.keys()
         self.utilities = known.utilities | config.utilities.keys()
         self.teams = known.teams | config.teams.keys()
+        self.profile_inputs: Mapping[str, frozenset[int]] | None = None
 
     def at(self, i: int, *rel: str | int) -> Where:
         return self.locate(("sites", i, *rel))
@@ -123,6 +127,13 @@ class _Checker:
                 if known_profiles is not None and profile not in known_profiles:
                     hint = did_you_mean(profile, known_profiles)
                     yield self.at(i, "snmp", j, "profiles", n).issue(f"unknown profile {profile!r}{hint}")
+            if target.inputs and self.profile_inputs is not None:
+                have = frozenset().union(*(self.profile_inputs.get(p, frozenset()) for p in target.profiles))
+                for number in target.inputs:
+                    if number not in have:
+                        listed = ", ".join(map(str, sorted(have))) or "none"
+                        yield self.at(i, "snmp", j, "inputs", str(number)).issue(
+                            f"no input {number} on {', '.join(target.profiles)} (inputs: {listed})")
         if site.power is not None:
             yield from self._utility(i, "power", site.power.utility, UtilityKind.POWER)
         if site.water is not None:

@@ -55,12 +55,14 @@ def load_config(path: str | Path, *, known_profiles: Collection[str] | None = No
     if config is not None:
         if known_profiles is None:
             known_profiles = _available_profiles(config, sources, issues)
+        inputs = _profile_inputs(config) if known_profiles is not None else None
         issues += check_references(
             config,
             sources.locator.locate,
             site_index=site_index,
             known=_known(sources.data),
             known_profiles=known_profiles,
+            profile_inputs=inputs,
         )
         issues += check_oncall(config, sources.locator.locate, data=sources.data)
         issues += _channel_issues(config, sources.locator.locate)
@@ -137,6 +139,19 @@ def _available_profiles(config: Config, sources: Sources, issues: list[ConfigIss
     except ProfileError as e:
         issues.append(sources.locator.locate(("profile_dirs",)).issue(str(e)))
         return None
+
+
+def _profile_inputs(config: Config) -> dict[str, frozenset[int]] | None:
+    """Each profile's dry-contact input numbers, read only when some target wires inputs."""
+    if not any(t.inputs for s in config.sites for t in s.snmp):
+        return None
+    from sitewatch.snmp.profiles import load_profiles  # the profiles read config: import late
+
+    try:
+        profiles = load_profiles(config.profile_dirs)
+    except ProfileError:
+        return None  # reported where the profiles are loaded for good
+    return {name: frozenset(c.input for c in p.contacts) for name, p in profiles.items()}
 
 
 def _in_file_order(issues: list[ConfigIssue], files: list[str]) -> list[ConfigIssue]:

@@ -44,6 +44,7 @@ from sitewatch.config.incident_schema import (
     TrapsConfig,
 )
 from sitewatch.config.oncall_schema import ChannelConfig, NotificationsConfig, Person, Policy, RosterSpec, Route
+from sitewatch.snmp.contacts import MEANINGS
 
 __all__ = [
     "AuthProtocol",
@@ -52,11 +53,13 @@ __all__ = [
     "Credential",
     "Criticality",
     "DaemonConfig",
+    "InputSpec",
     "PowerSupply",
     "PrivProtocol",
     "SecretRef",
     "Site",
     "SiteKind",
+    "SiteKindSpec",
     "SnmpTarget",
     "SnmpV1V2Credential",
     "SnmpV3Credential",
@@ -273,6 +276,36 @@ class Team(Strict):
     domain: str = ""
 
 
+class InputSpec(Strict):
+    #: what the dry contact tells: mains, generator, door, smoke, flood, rectifier_failure, lvd_open or alarm
+    means: str
+    #: the contact level that alarms (mains lost, door open, generator running): ``open`` or
+    #: ``closed``; default ``closed`` for generator, else ``open`` (fail-safe: a cut wire alarms)
+    alarm_when: Literal["open", "closed"] | None = None
+    #: the alarm's name, for ``means: alarm`` (read as ``alarm_active{alarm=NAME}``)
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")] | None = None
+
+    @field_validator("means")
+    @classmethod
+    def _means(cls, v: str) -> str:
+        if v not in MEANINGS:
+            raise ValueError(f"unknown meaning {v!r}: one of {', '.join(MEANINGS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _name(self) -> InputSpec:
+        if MEANINGS[self.means].named and self.name is None:
+            raise ValueError("means alarm needs a name (e.g. name: high_temperature)")
+        if not MEANINGS[self.means].named and self.name is not None:
+            raise ValueError("name is only for means alarm")
+        return self
+
+
+def _input_shorthand(v: object) -> object:
+    # ``3: door`` is ``3: {means: door}``
+    return {k: {"means": x} if isinstance(x, str) else x for k, x in v.items()} if isinstance(v, dict) else v
+
+
 class SnmpTarget(Strict):
     #: the agent's IP address or host name
     host: str
@@ -288,6 +321,22 @@ class SnmpTarget(Strict):
     timeout: Annotated[float, Field(gt=0)] | None = None
     #: this target's SNMP retries (default: ``daemon.snmp_retries``)
     retries: Annotated[int, Field(ge=0, le=10)] | None = None
+    #: what the controller's dry-contact inputs mean at this site, by input number
+    #: (``{2: {means: mains, alarm_when: open}, 3: door}``); needs ``profiles``
+    inputs: dict[Annotated[int, Field(ge=0)], InputSpec] = {}
+
+    _inputs = field_validator("inputs", mode="before")(_input_shorthand)
+
+    @model_validator(mode="after")
+    def _wired(self) -> SnmpTarget:
+        if self.inputs and not self.profiles:
+            raise ValueError("inputs needs the target's profiles listed (which controller's inputs they are)")
+        named = [(x.means, x.name) for x in self.inputs.values() if x.means != "alarm"] + [
+            ("alarm", x.name) for x in self.inputs.values() if x.means == "alarm"]
+        twice = sorted({f"{m} {n}" if n else m for m, n in named if named.count((m, n)) > 1})
+        if twice:
+            raise ValueError(f"two inputs mean the same: {', '.join(twice)}")
+        return self
 
     @field_validator("timeout", mode="before")
     @classmethod
@@ -375,6 +424,9 @@ class Site(Strict):
     team: str | None = None
     #: this site's own thresholds, on top of the defaults for its kind
     thresholds: ThresholdOverrides | None = None
+    #: the site has power equipment whose state must be watched (mains, battery); default: as
+    #: ``site_kinds`` says for its kind (every kind but post_office)
+    power_equipment: bool | None = None
 
     @model_validator(mode="after")
     def _level(self) -> Site:
@@ -385,6 +437,16 @@ class Site(Strict):
         if self.parent == self.id:
             raise ValueError("a site cannot be its own parent")
         return self
+
+
+#: kinds whose sites have power equipment to watch unless ``site_kinds`` says otherwise
+POWER_KINDS = frozenset({SiteKind.BTS, SiteKind.TELECOM_STATION, SiteKind.FIXED_STATION, SiteKind.NOC_BUILDING})
+
+
+class SiteKindSpec(Strict):
+    #: sites of this kind have power equipment (mains, batteries) that must be watched: a site
+    #: whose profiles read none is a check-config warning and ``sitewatch_site_power_visibility`` 0
+    power_equipment: bool
 
 
 class Config(Strict):
@@ -422,6 +484,15 @@ class Config(Strict):
     routes: tuple[Route, ...] = ()
     #: ack links, re-notification, retries, heartbeat
     notifications: NotificationsConfig = NotificationsConfig()
+    #: settings per kind of site (bts, telecom_station, fixed_station, noc_building, post_office)
+    site_kinds: dict[SiteKind, SiteKindSpec] = {}
+
+    def power_watched(self, site: Site) -> bool:
+        """Whether the site's power must be visible: its own ``power_equipment``, else its kind's."""
+        if site.power_equipment is not None:
+            return site.power_equipment
+        spec = self.site_kinds.get(site.kind)
+        return spec.power_equipment if spec is not None else site.kind in POWER_KINDS
 
     def thresholds_for(self, site: Site) -> Thresholds:
         """Effective thresholds: built-in defaults < built-in defaults for the site's kind <

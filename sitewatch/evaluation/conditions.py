@@ -37,24 +37,31 @@ def _label(labels: tuple[tuple[str, str], ...], name: str) -> str:
 class PollView:
     """The readings of one successful poll, indexed once, with the derived power state."""
 
-    __slots__ = ("admin", "cell_volts", "ctx", "links", "mains_lost", "on_battery", "phases", "runtime", "values")
+    __slots__ = ("admin", "aliases", "cell_volts", "ctx", "links", "mains_lost", "on_battery", "phases", "runtime",
+                 "values")
 
     def __init__(self, readings: tuple[Reading, ...], ctx: SiteContext) -> None:
         values: dict[str, float | str | None] = {}
         links: dict[str, float | str | None] = {}
         admin: dict[str, float | str | None] = {}
+        aliases: dict[str, str] = {}
         phases: list[float] = []
         for r in readings:
             labels = r.labels
             if not labels:
                 values[r.name] = r.value
             elif r.name == "link_up":
-                links[labels[0][1] if labels[0][0] == "interface" else _label(labels, "interface")] = r.value
+                name = labels[0][1] if labels[0][0] == "interface" else _label(labels, "interface")
+                links[name] = r.value
+                alias = _label(r.info, "alias")
+                if alias and alias != name:  # the operator's own name for the link (ifAlias)
+                    aliases[name] = alias
             elif r.name == "link_admin_up":
                 admin[labels[0][1] if labels[0][0] == "interface" else _label(labels, "interface")] = r.value
             elif r.name == "input_voltage_volts" and isinstance(r.value, int | float):
                 phases.append(float(r.value))
         self.values, self.links, self.admin, self.phases, self.ctx = values, links, admin, phases, ctx
+        self.aliases = aliases
         self.on_battery = self._on_battery()
         self.mains_lost = self._mains_lost()
         self.cell_volts: float | None = None  #: set by evaluation once the cells are known
@@ -173,16 +180,14 @@ def _fuel_low(v: PollView, was: bool) -> bool | None:
 
 
 def link_down(v: PollView, interface: str, named: bool) -> bool | None:
-    """A named uplink is down when not operationally up; any other interface only while admin up."""
+    """A named uplink is down when not operationally up; any other interface too, unless it is
+    explicitly shut (admin down). An admin status that is missing or invalid (0, as microwave
+    radios report it) is not "shut": the operational status decides."""
     up = v.links.get(interface)
     if not isinstance(up, int | float):
         return None
-    if not named:
-        admin = v.admin.get(interface)
-        if not isinstance(admin, int | float):
-            return None
-        if admin == 0:
-            return False  # shut on purpose: not a fault
+    if not named and v.admin.get(interface) == 0:
+        return False  # shut on purpose: not a fault
     return up == 0
 
 
@@ -264,12 +269,20 @@ def _generator_text(v: PollView, active: bool) -> Summary:
 
 
 def link_summary(v: PollView, interface: str, active: bool) -> Summary:
+    """``RadioLinkTerminal (to GL-BTS-0042) down``: the interface by ifName, and where it goes by
+    the operator's description (ifAlias) when it has one."""
+    alias = v.aliases.get(interface)
     if not active:
-        return Summary.of(part(_P.LINK_UP, interface=interface))
+        return Summary.of(part(_P.LINK_UP_TO, interface=interface, to=alias) if alias
+                          else part(_P.LINK_UP, interface=interface))
     admin = v.admin.get(interface)
-    key = _P.LINK_DOWN if not isinstance(admin, int | float) else (
-        _P.LINK_DOWN_ADMIN_UP if admin else _P.LINK_DOWN_ADMIN_DOWN)
-    return Summary.of(part(key, interface=interface))
+    if not isinstance(admin, int | float):
+        key, to_key = _P.LINK_DOWN, _P.LINK_DOWN_TO
+    elif admin:
+        key, to_key = _P.LINK_DOWN_ADMIN_UP, _P.LINK_DOWN_ADMIN_UP_TO
+    else:
+        key, to_key = _P.LINK_DOWN_ADMIN_DOWN, _P.LINK_DOWN_ADMIN_DOWN_TO
+    return Summary.of(part(to_key, interface=interface, to=alias) if alias else part(key, interface=interface))
 
 
 Raw = Callable[[PollView, bool], Signals]

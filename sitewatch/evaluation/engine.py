@@ -196,7 +196,9 @@ def evaluate(state: SiteEvalState, site: SiteContext, result: PollResult, now: f
 
 def _links(run: _Run, v: PollView) -> None:
     named = bool(run.ctx.uplinks)
-    interfaces = run.ctx.uplinks if named else [i for i, a in v.admin.items() if a == 1]
+    # without named uplinks: every interface not explicitly shut (admin up, or an admin status
+    # that is missing or invalid, as microwave radios report it)
+    interfaces = run.ctx.uplinks if named else [i for i in v.links if v.admin.get(i) != 0]
     conds = run.conds
     if conds:
         seen = set(interfaces)

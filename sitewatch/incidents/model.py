@@ -201,6 +201,11 @@ class Phrase(enum.Enum):
     LINK_DOWN_ADMIN_UP = ("link_down_admin_up", {_C.LINK_DOWN}, ("interface",))
     LINK_DOWN_ADMIN_DOWN = ("link_down_admin_down", {_C.LINK_DOWN}, ("interface",))
     LINK_UP = ("link_up", {_C.LINK_DOWN}, ("interface",))
+    #: the same, with where the link goes (the interface's ifAlias): "Radio1 (to GL-BTS-0042) down"
+    LINK_DOWN_TO = ("link_down_to", {_C.LINK_DOWN}, ("interface", "to"))
+    LINK_DOWN_ADMIN_UP_TO = ("link_down_admin_up_to", {_C.LINK_DOWN}, ("interface", "to"))
+    LINK_DOWN_ADMIN_DOWN_TO = ("link_down_admin_down_to", {_C.LINK_DOWN}, ("interface", "to"))
+    LINK_UP_TO = ("link_up_to", {_C.LINK_DOWN}, ("interface", "to"))
     NO_ANSWER = ("no_answer", {_C.SITE_UNREACHABLE}, ("polls", "error"))  #: error: PollErrorKind value
     ANSWERING_AGAIN = ("answering_again", {_C.SITE_UNREACHABLE})
     ANSWERING_AGAIN_AFTER = ("answering_again_after", {_C.SITE_UNREACHABLE}, ("polls",))

@@ -46,9 +46,14 @@ def map_url(site: Site) -> str | None:
 
 
 def condition_text(incident: Incident, v: Vocabulary, *, detail: bool = True) -> str:
-    """``mất kết nối truyền dẫn (eth1)``; with ``detail`` the measured value and flapping too."""
+    """``mất kết nối truyền dẫn (eth1)``; with ``detail`` the measured value and flapping too.
+    Without it, a link says where it goes when the operator described it (ifAlias): ``Radio1
+    (to GL-BTS-0042)``."""
     text = v.conditions[incident.condition]
     extra = [incident.subject] if incident.subject else []
+    to = next((value for p in incident.summary.parts for name, value in p.params if name == "to"), None)
+    if extra and to and not detail:
+        extra = [v.phrase("subject_to", subject=incident.subject, to=to)]
     if detail:
         extra += [summary_text(incident.summary, v)] if incident.summary else []
         extra += [v.phrase("flapping")] if incident.flapping else []

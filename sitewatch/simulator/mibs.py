@@ -35,6 +35,7 @@ __all__ = [
     "IF",
     "IFX",
     "SITEMONITOR",
+    "SNR_ERD_INPUTS",
     "SYS_UPTIME",
     "UPS",
     "UPS_ALARM",
@@ -64,6 +65,8 @@ UPS_ALARM = f"{UPS}.6.3"  #: upsWellKnownAlarms
 ELTEK = "1.3.6.1.4.1.12148.9"
 ALGCOM = "1.3.6.1.4.1.49136.1"  #: ALGcom DC UPS (recordings only)
 SITEMONITOR = "1.3.6.1.4.1.32050.2.1"  #: PacketFlux SiteMonitor: .26.5.N switch inputs, .27.5.N analog
+#: SNR-ERD-4 erd4diEntry (recordings only): .2.1.N diAlarmName, .3.1.N diState low(0)/high(1)
+SNR_ERD_INPUTS = "1.3.6.1.4.1.40418.2.6.2.1.1"
 GENERATED_KINDS = ("ups", "dc_plant", "router")
 
 #: Eltek low battery voltage alarm limits per cell (46.3 V / 47.0 V on 24 cells, as recorded)

@@ -28,6 +28,9 @@ be INTEGER) and adds only UPS-MIB alarm table rows, where the device has ``upsAl
 - **ALGcom DC UPS** (1.3.6.1.4.1.49136.1, recordings): acFail, alarmOnBattery,
   batteryCharging/Discharging, chargerStatus (float 5 / discharging 2 / critical low 6 below
   the low charge), battery and output voltage (0.1 V), battery current (mA).
+- **SNR-ERD-4** (recordings): the digital input whose installer's label (diAlarmName) names
+  power ("Input-Power") is the mains relay as recorded: low(0) = closed while mains is
+  present, high(1) = open once it fails; a generator, where the site has one, brings it back.
 - **IF-MIB**: ``ifOperStatus`` down(2) for the interfaces the state lists as down.
 - **system**: ``sysUpTime`` counts from the recorded value since the simulator started.
 """
@@ -40,6 +43,7 @@ from sitewatch.simulator.mibs import (
     ELTEK,
     IF,
     SITEMONITOR,
+    SNR_ERD_INPUTS,
     SYS_UPTIME,
     UPS,
     UPS_ALARM,
@@ -176,6 +180,12 @@ def _sitemonitor(o: _Overlay, generator_installed: bool) -> None:
     o.set(f"{SITEMONITOR}.26.5.3", int(s.generator_running if generator_installed else s.mains_ok))
 
 
+def _snr_erd(o: _Overlay) -> None:
+    for oid, row in o.base.items():
+        if oid.startswith(f"{SNR_ERD_INPUTS}.2.") and "power" in row[1].lower():
+            o.set(f"{SNR_ERD_INPUTS}.3.{oid[len(SNR_ERD_INPUTS) + 3:]}", 0 if o.state.ac_present else 1)
+
+
 def render(base: Table, state: SiteState, battery: BatterySpec, *, uptime_ticks: int,
            generator_installed: bool) -> Table:
     """The agent's whole table for ``state`` (``state`` settled to the moment served)."""
@@ -189,6 +199,8 @@ def render(base: Table, state: SiteState, battery: BatterySpec, *, uptime_ticks:
         _algcom(o)
     if f"{SITEMONITOR}.26.5.3" in base or f"{SITEMONITOR}.27.5.2" in base:
         _sitemonitor(o, generator_installed)
+    if any(oid.startswith(f"{SNR_ERD_INPUTS}.2.") for oid in base):
+        _snr_erd(o)
     if state.links_down:
         names = interface_names(base)
         for name in state.links_down:

@@ -21,6 +21,7 @@ from sitewatch.config.locations import render_path
 from sitewatch.errors import ProfileError
 from sitewatch.model import Reading, SnmpValue
 from sitewatch.snmp.client import FetchPlan
+from sitewatch.snmp.contacts import wire
 from sitewatch.snmp.derive import Rule, compile_rule
 from sitewatch.snmp.profile_checks import profile_issues
 from sitewatch.snmp.profile_loader import shipped_profile
@@ -237,9 +238,10 @@ _compiled: dict[tuple[int, ...], tuple[tuple[Profile, ...], CompiledProfiles]] =
 
 def compile_profiles(profiles: Sequence[Profile]) -> CompiledProfiles:
     """Compile ``profiles`` (the ``system`` profile is added first unless given). Cached by
-    profile identity: many sites share a combination. Raises ``ProfileError`` if a profile
-    is inconsistent (profiles from ``load_profiles`` have been checked already)."""
-    chosen = tuple(profiles)
+    profile identity: many sites share a combination. Dry contacts not yet wired to a site's
+    ``inputs`` (``contacts.wire``) read as their profile's defaults. Raises ``ProfileError`` if
+    a profile is inconsistent (profiles from ``load_profiles`` have been checked already)."""
+    chosen = tuple(wire(p, None) for p in profiles)
     if not any(p.name == SYSTEM_PROFILE for p in chosen):
         chosen = (shipped_profile(SYSTEM_PROFILE), *chosen)
     key = tuple(id(p) for p in chosen)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from sitewatch.model import CANONICAL, ReadingKind
+from sitewatch.snmp.contacts import MEANINGS
 from sitewatch.snmp.profile_schema import (
     ABSENT_ROW,
     LOCAL_NAME,
@@ -48,6 +49,21 @@ class _Checker:
                     yield ("tables", i, "columns", j, "entity_scale"), "entity_scale applies to numbers"
         for i, d in enumerate(self.p.derive):
             yield from self._derive(("derive", i), d)
+        yield from self._contacts()
+
+    def _contacts(self) -> Iterator[tuple[FieldPath, str]]:
+        seen: set[int] = set()
+        for i, c in enumerate(self.p.contacts):
+            if c.input in seen:
+                yield ("contacts", i, "input"), f"input {c.input} is declared twice"
+            seen.add(c.input)
+            if c.means is not None and c.means not in MEANINGS:
+                yield ("contacts", i, "means"), f"unknown meaning {c.means!r} (one of {', '.join(MEANINGS)})"
+            elif c.means is not None and MEANINGS[c.means].named != bool(c.name):
+                yield ("contacts", i, "name"), ("means alarm needs a name" if MEANINGS[c.means].named
+                                                else "name is only for means alarm")
+            elif c.means is None and (c.alarm_when is not None or c.name is not None):
+                yield ("contacts", i, "means"), "alarm_when and name need a default meaning (means)"
 
     def _value(self, path: FieldPath, s: ValueSpec, labels: dict[str, str], *, in_table: bool
                ) -> Iterator[tuple[FieldPath, str]]:

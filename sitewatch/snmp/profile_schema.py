@@ -22,6 +22,7 @@ __all__ = [
     "BandsSpec",
     "ColumnSpec",
     "Condition",
+    "ContactSpec",
     "DeriveSpec",
     "EntityScaleSpec",
     "InfoSpec",
@@ -43,6 +44,8 @@ ABSENT_ROW = "absent"
 
 _OID_RE = re.compile(r"^[0-9]+(\.[0-9]+)+$")
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+#: info names become Prometheus label names (``sitewatch_link_info``): snake_case
+_LABEL_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 #: a profile-local name (``_ac_fail``)
 LOCAL_NAME = re.compile(r"^_[a-z0-9_]+$")
 
@@ -85,8 +88,8 @@ class InfoSpec(_Spec):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not _NAME_RE.match(v):
-            raise ValueError("info names are lower case letters, digits, '_' and '-'")
+        if not _LABEL_RE.match(v):
+            raise ValueError("info names are label names: snake_case (lower case letters, digits and '_')")
         return v
 
 
@@ -235,12 +238,42 @@ class TableSpec(_Spec):
     max_index_from: Oid | None = None
     columns: tuple[ColumnSpec, ...]
 
+    @field_validator("index_info")
+    @classmethod
+    def _index_info(cls, v: str | None) -> str | None:
+        if v is not None and not _LABEL_RE.match(v):
+            raise ValueError("index_info is a label name: snake_case (lower case letters, digits and '_')")
+        return v
+
     @model_validator(mode="after")
     def _info(self) -> TableSpec:
         if any(i.instance_optional for i in self.info):
             raise ValueError("instance_optional is for scalars, not table columns")
         if self.max_index_from is not None and self.index_arcs != 1:
             raise ValueError("max_index_from needs a table indexed by one number (index_arcs: 1)")
+        return self
+
+
+class ContactSpec(_Spec):
+    """A dry-contact input of a site controller. Which raw values of ``oid`` mean the contact is
+    open and which closed is the device's business (here); what the contact *means* (mains,
+    door, smoke...) is the site's wiring, given on the site's SNMP target (``inputs:``).
+    ``means``/``alarm_when``/``name`` are this profile's default wiring, used only for a target
+    that gives no ``inputs``."""
+
+    input: Annotated[int, Field(ge=0, le=9999)]
+    oid: Oid
+    #: raw value → ``open`` or ``closed``; any other value reads as unknown
+    states: dict[Text, Literal["open", "closed"]]
+    info: tuple[InfoSpec, ...] = ()
+    means: str | None = None
+    alarm_when: Literal["open", "closed"] | None = None
+    name: str | None = None
+
+    @model_validator(mode="after")
+    def _states(self) -> ContactSpec:
+        if set(self.states.values()) != {"open", "closed"}:
+            raise ValueError("states must map raw values to both open and closed")
         return self
 
 
@@ -326,6 +359,8 @@ class Profile(_Spec):
     scalars: tuple[ScalarSpec, ...] = ()
     tables: tuple[TableSpec, ...] = ()
     derive: tuple[DeriveSpec, ...] = ()
+    #: dry-contact inputs whose meaning each site sets (see ``sitewatch.snmp.contacts``)
+    contacts: tuple[ContactSpec, ...] = ()
 
     @field_validator("name")
     @classmethod

@@ -33,7 +33,7 @@ Format (one file per profile, named ``<name>.yaml``; see ``sitewatch/profiles/RE
         index: 1.3.6.1.2.1.2.2.1.8         # the column whose rows are the table's rows
         labels: {interface: {from: [<ifName col>, <ifDescr col>]}}   # or {from: index}
         info: [{name: alias, oid: <ifAlias col>}]
-        index_info: ifIndex
+        index_info: if_index
         where: [{column: ..., in: [4], missing_ok: true}, {column: ..., not_in: [6]}, {column: ..., contains: batt}]
         max_index_from: 1.3.6.1.2.1.33.1.3.2.0   # rows beyond this scalar's count do not exist
         pick: all                          # or first: only the lowest-index row passing `where`

@@ -14,7 +14,7 @@ from sitewatch.config.loader import load_config
 from sitewatch.errors import ConfigError, ConfigIssue
 
 BAD = Path(__file__).resolve().parent.parent / "fixtures" / "bad-config"
-PROFILES = frozenset({"ups-mib", "if-mib", "entity-sensor", "eltek-smartpack"})
+PROFILES = frozenset({"ups-mib", "if-mib", "entity-sensor", "eltek-smartpack", "snr-erd"})
 
 # fixture → [(file name, line, field, words the reason must contain)]
 CASES: dict[str, list[tuple[str, int | None, str, str]]] = {
@@ -71,6 +71,14 @@ CASES: dict[str, list[tuple[str, int | None, str, str]]] = {
     ],
     "parent-cycle.yaml": [
         ("parent-cycle.yaml", 3, "sites[0] (GL-A).parent", "parent cycle: GL-A → GL-C → GL-B → GL-A"),
+    ],
+    "unknown-input-meaning.yaml": [
+        ("unknown-input-meaning.yaml", 14, "sites[0] (GL-BTS-0042).snmp[0].inputs.2.means",
+         "unknown meaning 'main': one of mains, generator, door"),
+    ],
+    "input-not-on-profile.yaml": [
+        ("input-not-on-profile.yaml", 15, "sites[0] (GL-BTS-0042).snmp[0].inputs.7",
+         "no input 7 on snr-erd (inputs: 1, 2, 3, 4, 5)"),
     ],
     "unknown-profile.yaml": [
         (

@@ -165,3 +165,27 @@ def test_a_roster_a_policy_pages_with_nobody_in_it_fails_the_check(capsys: pytes
         "but policy 'default' level 2 pages it: that level would reach nobody",
         f"{path}: 1 problem found",
     ]
+
+
+def _site_yaml(site_id: str, kind: str, target: str, extra: str = "") -> str:
+    return (f"  - id: {site_id}\n    name: {site_id}\n    kind: {kind}\n    province: Gia Lai\n{extra}"
+            f"    snmp:\n      - {{host: 127.0.0.1, credential: lab, {target}}}\n")
+
+
+def test_check_config_warns_of_a_site_whose_power_is_not_watched(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "sites.yaml"
+    path.write_text(
+        "credentials:\n  lab: {version: 2c, community: {value: lab}}\n"
+        "site_kinds:\n  fixed_station: {power_equipment: false}\nsites:\n"
+        + _site_yaml("GL-BTS-0042", "bts", "profiles: [snr-erd, if-mib]")  # contacts not wired
+        + _site_yaml("GL-BTS-0043", "bts", "profiles: [snr-erd], inputs: {2: mains}")
+        + _site_yaml("GL-BTS-0044", "bts", "profiles: [if-mib]", "    power_equipment: false\n")
+        + _site_yaml("GL-BC-0001", "post_office", "profiles: [if-mib]")  # nothing to watch by kind
+        + _site_yaml("GL-CD-0001", "fixed_station", "profiles: [if-mib]")  # declared by kind
+        + _site_yaml("GL-TS-0001", "telecom_station", "profiles: [if-mib]"))
+    assert check_config.run(parse("check-config", str(path))) == 0
+    out = capsys.readouterr().out
+    warned = [line.split()[0] for line in out.split("warnings:\n", 1)[1].splitlines()]
+    assert warned == ["GL-BTS-0042", "GL-TS-0001"], out
+    assert "its profiles (snr-erd, if-mib) read no mains_ok, on_battery or battery value" in out

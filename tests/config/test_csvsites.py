@@ -72,13 +72,13 @@ def test_all_documented_columns(tmp_path: Path) -> None:
         "criticality_reasons": ["Bệnh viện", "Hội nghị truyền hình"], "restricted_area": "Khu cách ly",
         "parent": "GL-NOC",
         "snmp": [{"host": "127.0.0.1", "port": 1161, "credential": "lab", "community": None,
-                  "profiles": ["ups-mib", "if-mib"], "timeout": None, "retries": None}],
+                  "profiles": ["ups-mib", "if-mib"], "timeout": None, "retries": None, "inputs": {}}],
         "uplinks": ["Gi0/1", "Gi0/2"],
         "power": {"utility": "pc", "customer_id": "PC13", "meter": "M1", "feeder": "471", "transformer": "T1"},
         "water": {"utility": "w", "account": "A1"},
         "backup": {"battery_capacity_ah": 200.0, "nominal_voltage": 48.0, "typical_load_watts": 1500.0,
                    "generator": True},
-        "team": "ut-pleiku", "thresholds": None,
+        "team": "ut-pleiku", "thresholds": None, "power_equipment": None,
     }  # fmt: skip
 
 

@@ -139,3 +139,18 @@ def test_promtool_accepts_the_exposition(setup: tuple[FleetState, Exposition, Cl
                             error=PollErrorKind.AUTH))
     proc = subprocess.run(["promtool", "check", "metrics"], input=expo.render(), capture_output=True)
     assert proc.returncode == 0, proc.stdout.decode() + proc.stderr.decode()
+
+
+def test_power_visibility_of_sites_with_power_equipment(setup: tuple[FleetState, Exposition, Clock]) -> None:
+    state, expo, clock = setup
+    expo.set_sites([_site("A"), _site("B", kind="post_office"), _site("C")], power_watched=["A", "C"])
+    links_only = tuple(r for r in READINGS if r.name.startswith("link"))
+    for sid, readings in (("A", READINGS), ("B", links_only), ("C", links_only)):
+        state.record(PollResult(site_id=sid, started_at=clock.now, duration_seconds=0.01, ok=True, readings=readings))
+    seen = {lab["site"]: v for lab, v in _families(expo.render())["sitewatch_site_power_visibility"]}
+    assert seen == {"A": 1.0, "C": 0.0}  # B has no power equipment to watch: not exported
+    # a contact wired to mains later: visible, even while its value is unknown
+    state.record(PollResult(site_id="C", started_at=clock.now + 60, duration_seconds=0.01, ok=True,
+                            readings=(*links_only, Reading(name="mains_ok", value=None))))
+    seen = {lab["site"]: v for lab, v in _families(expo.render())["sitewatch_site_power_visibility"]}
+    assert seen["C"] == 1.0

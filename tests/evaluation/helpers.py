@@ -35,9 +35,11 @@ def phases(*volts: float) -> tuple[Reading, ...]:
                  for i, v in enumerate(volts, 1))
 
 
-def interface(name: str, up: float | None, admin: float | None = 1.0) -> tuple[Reading, ...]:
+def interface(name: str, up: float | None, admin: float | None = 1.0, alias: str = "") -> tuple[Reading, ...]:
     labels = (("interface", name),)
-    return (Reading(name="link_up", value=up, labels=labels), Reading(name="link_admin_up", value=admin, labels=labels))
+    info = (("if_index", "1"), ("alias", alias)) if alias else ()
+    return (Reading(name="link_up", value=up, labels=labels, info=info),
+            Reading(name="link_admin_up", value=admin, labels=labels))
 
 
 class Feed:

@@ -32,8 +32,7 @@ def test_named_uplinks_only_and_summary() -> None:
 
 def test_all_admin_up_interfaces_when_no_uplinks_are_named() -> None:
     feed = Feed(context(hold={"link_down": 0}, clear_hold={"link_down": 0}))
-    out = feed.poll(0, interface("eth0", 1.0), interface("eth1", 0.0), interface("eth2", 0.0, admin=0.0),
-                    interface("eth3", 0.0, admin=None))
+    out = feed.poll(0, interface("eth0", 1.0), interface("eth1", 0.0), interface("eth2", 0.0, admin=0.0))
     assert [(t.subject, t.kind) for t in out] == [("eth1", OPEN)]
     # eth1 administratively shut afterwards: on purpose, not a fault
     (t,) = feed.poll(60, interface("eth1", 0.0, admin=0.0))
@@ -42,6 +41,19 @@ def test_all_admin_up_interfaces_when_no_uplinks_are_named() -> None:
     feed.poll(120, interface("eth0", 1.0), interface("eth1", 0.0))
     assert feed.poll(180, interface("eth0", 1.0)) == ()
     assert feed.kinds(L, "eth1") == [(0, OPEN), (60, R), (120, OPEN)]
+
+
+def test_a_radio_link_with_an_invalid_admin_status_opens_and_says_where_it_goes() -> None:
+    # a microwave radio: ifAdminStatus 0 (invalid, read as unknown) or not reported at all,
+    # ifOperStatus down: not explicitly shut, so the link is down
+    feed = Feed(context(hold={"link_down": 0}, clear_hold={"link_down": 0}))
+    (t,) = feed.poll(0, interface("RadioLinkTerminal", 0.0, admin=None, alias="GL-BTS-0042"),
+                     interface("Eth2", 1.0, admin=None))
+    assert (t.subject, t.kind, words(t)) == ("RadioLinkTerminal", OPEN, "RadioLinkTerminal (to GL-BTS-0042) down")
+    (t,) = feed.poll(60, interface("RadioLinkTerminal", 1.0, admin=None, alias="GL-BTS-0042"))
+    assert (t.kind, words(t)) == (R, "RadioLinkTerminal (to GL-BTS-0042) up")
+    # explicitly shut is still not a fault
+    assert feed.poll(120, interface("RadioLinkTerminal", 0.0, admin=0.0, alias="GL-BTS-0042")) == ()
 
 
 def test_unreachable_after_n_failures_with_summary_and_recovery() -> None:

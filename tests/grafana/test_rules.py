@@ -23,7 +23,7 @@ def promtool(*args: str | Path) -> str:
 
 
 def test_rules_file_is_valid() -> None:
-    assert "SUCCESS: 20 rules found" in promtool("check", "rules", GRAFANA / "rules/sitewatch.rules.yml")
+    assert "SUCCESS: 21 rules found" in promtool("check", "rules", GRAFANA / "rules/sitewatch.rules.yml")
 
 
 def test_example_prometheus_config_is_valid_and_loads_the_rules() -> None:

@@ -14,7 +14,7 @@ from sitewatch.messages.vocabulary import EN, LANGUAGES, VI, Vocabulary
 SAMPLES: dict[str, str | int | float] = {
     "volts": 44.0, "phases": 3, "seconds": 4500, "source": "battery", "ratio": 0.82, "cell_volts": 1.834,
     "method": "charge_trend", "threshold": 1800, "celsius": 41.5, "interface": "eth1", "polls": 3,
-    "error": "timeout", "name": "upsTrapOnBattery", "subject": "eth1",
+    "error": "timeout", "name": "upsTrapOnBattery", "subject": "eth1", "to": "GL-BTS-0042",
 }
 #: words that give English away in a Vietnamese text
 ENGLISH = ("mains", "battery", "charge", "left", "runtime", "threshold", "generator", "fuel", "unknown", "down",

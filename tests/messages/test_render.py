@@ -420,3 +420,16 @@ def test_a_grouped_resolution_says_one_duration_per_outage(language: str, five: 
     single = render(both, language, MessageKind.RESOLVED)
     assert five in lines(single)[0] and seven not in single.text
     assert sum(five in line for line in lines(single)) == 3
+
+
+def test_a_link_page_says_where_the_link_goes() -> None:
+    # the interface keeps its ifName (the incident's subject); the operator's description of
+    # the link (ifAlias) says where it goes
+    summary = Summary.of(part(Phrase.LINK_DOWN_TO, interface="RadioLinkTerminal", to="GL-BTS-0042"))
+    ctx = MessageContext(now=NOW, ack_url=ack_url(7), incidents=(SiteIncident(site=BTS2, incident=incident(
+        7, BTS2, Condition.LINK_DOWN, subject="RadioLinkTerminal", summary=summary)),))
+    en = render(ctx, "en", MessageKind.PAGE)
+    assert "Transmission link down (RadioLinkTerminal (to GL-BTS-0042))" in en.subject, en.subject
+    assert "RadioLinkTerminal (to GL-BTS-0042)" in en.short, en.short
+    vi = render(ctx, "vi", MessageKind.PAGE)
+    assert "RadioLinkTerminal (toi GL-BTS-0042)" in vi.short, vi.short

@@ -117,7 +117,8 @@ def test_ups_alarm_table_and_derived_mains() -> None:
     assert readings[key("alarm_active", alarm="input_bad")].value == 1.0
     assert readings[key("alarm_active", alarm="fan_failure")].value == 1.0
     assert readings[key("alarm_active", alarm="1.3.6.1.4.1.99.1")].value == 1.0  # a vendor alarm keeps its OID
-    assert readings[key("alarm_active", alarm="input_bad")].info == (("upsAlarmId", "7"), ("alarm_oid", f"{UPS}.6.3.6"))
+    assert readings[key("alarm_active", alarm="input_bad")].info == (
+        ("ups_alarm_id", "7"), ("alarm_oid", f"{UPS}.6.3.6"))
     assert readings[key("alarms_present")].value == 3.0  # counted: no upsAlarmsPresent
     assert readings[key("mains_ok")].value == 0.0  # upsAlarmInputBad, though the output is normal
     assert readings[key("on_battery")].value == 0.0
@@ -174,7 +175,7 @@ def test_same_values_give_the_same_reading_objects_and_bool_is_not_an_int() -> N
 
 def test_make_reading_is_a_reading() -> None:
     args = {"name": "link_up", "value": 1.0, "labels": (("interface", "eth0"),), "source": "x=1",
-            "info": (("ifIndex", "2"),)}
+            "info": (("if_index", "2"),)}
     made = make_reading(**args)  # type: ignore[arg-type]
     assert made == Reading(**args)  # type: ignore[arg-type]
     assert hash(made) == hash(Reading(**args))  # type: ignore[arg-type]
@@ -291,4 +292,4 @@ def test_delta_rectifier_failure_count(failed: int | None, count: int, want: flo
         raw[f"{orion}.2.0"] = failed
     readings = read(compiled("delta-orion"), raw)
     assert readings[key("rectifier_failed")].value == want  # never "no failure" when not reported
-    assert readings[key("rectifier_count")].value == count
+    assert readings[key("rectifiers_installed")].value == count

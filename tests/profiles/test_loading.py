@@ -20,7 +20,7 @@ from tests.profiles.expected import key
 SHIPPED = {"system", "ups-mib", "if-mib", "entity-sensor", "eltek-smartpack", "eltek-sp2", "vertiv-netsure",
            "vertiv-ees", "huawei-site-monitor", "algcom-dc-ups", "packetflux-sitemonitor",
            "packetflux-sitemonitor-generator", "delta-orion", "zte-zxdu", "himoinsa-genset",
-           "alpha-cordex", "apc-powernet", "eaton-xups", "eaton-sc200", "eaton-sc300"}
+           "alpha-cordex", "apc-powernet", "eaton-xups", "eaton-sc200", "eaton-sc300", "snr-erd"}
 
 GOOD = """\
 name: {name}
@@ -112,6 +112,13 @@ def test_missing_directory(tmp_path: Path) -> None:
     (GOOD.format(name="bad") + "    mask: 128\n", "bad.yaml:4: scalars[0]", "'mask' is for types enum and bool"),
     ("name: bad\ndescription: x\nscalars:\n  - oid: 1.3.6.1.4.1.99.1.0\n    reading: mains_ok\n    type: enum\n"
      "    mask: 3\n    enum: {1: true, 4: false}\n", "bad.yaml:4: scalars[0]", "enum keys 4 have bits outside mask 3"),
+    ("name: bad\ndescription: x\ntables:\n  - name: t\n    index: 1.3.6.1.4.1.99.2.1\n    index_info: ifIndex\n"
+     "    columns: [{oid: 1.3.6.1.4.1.99.2.1, reading: alarm_active, type: present}]\n",
+     "bad.yaml:6: tables[0].index_info", "snake_case"),
+    ("name: bad\ndescription: x\ncontacts:\n  - {input: 2, oid: 1.3.6.1.4.1.99.3.2, states: {0: open, 1: closed},"
+     " means: fire}\n", "bad.yaml:4: contacts[0].means", "unknown meaning 'fire'"),
+    ("name: bad\ndescription: x\ncontacts:\n  - {input: 2, oid: 1.3.6.1.4.1.99.3.2, states: {0: open, 1: open}}\n",
+     "bad.yaml:4: contacts[0]", "both open and closed"),
 ])
 def test_errors_name_file_line_and_field(tmp_path: Path, text: str, where: str, says: str) -> None:
     write(tmp_path, "bad", text)

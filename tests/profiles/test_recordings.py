@@ -69,6 +69,6 @@ def test_source_and_info_say_where_a_value_came_from(profiles: dict[str, Profile
     assert readings[key("battery_current_amperes")].source == "1.3.6.1.2.1.33.1.2.6.0=NULL"
     # upsIdentManufacturer is recorded without its .0: the profile asks for both
     assert readings[key("battery_status")].info == (("manufacturer", "Minuteman"),)
-    assert readings[key("link_up", interface="eth0")].info == (("ifIndex", "2"), ("type", "6"))
+    assert readings[key("link_up", interface="eth0")].info == (("if_index", "2"), ("type", "6"))
     mains = readings[key("mains_ok")]
     assert "1.3.6.1.2.1.33.1.4.1.0=3" in mains.source and "1.3.6.1.2.1.33.1.2.2.0=0" in mains.source
