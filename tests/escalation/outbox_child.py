@@ -15,11 +15,11 @@ import sys
 from sitewatch.clock import SystemClock
 from sitewatch.config.schema import Config
 from sitewatch.escalation.engine import EscalationEngine
-from sitewatch.escalation.outbox import OutboxItem
 from sitewatch.notify.model import Contact, Message, MessageKind
 from sitewatch.notify.registry import build_notifiers
 from sitewatch.store.database import SqliteDatabase
 from sitewatch.store.incidents import IncidentStore
+from sitewatch.store.outbox import OutboxItem
 
 COUNT = 100
 
