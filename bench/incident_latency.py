@@ -28,10 +28,11 @@ from sitewatch.config.schema import Config
 from sitewatch.daemon import build_clients
 from sitewatch.incidents.model import Condition, TrapEvent
 from sitewatch.incidents.service import IncidentService
-from sitewatch.incidents.store import IncidentStore
 from sitewatch.poller import SitePoller
 from sitewatch.snmp.profiles import load_profiles
 from sitewatch.state import FleetState
+from sitewatch.store.database import SqliteDatabase
+from sitewatch.store.incidents import IncidentStore
 from sitewatch.targets import site_plan
 from tests.agents import FIXTURES, SnmpsimAgent
 
@@ -55,7 +56,7 @@ def _reset(service: IncidentService) -> None:
 
 
 async def trap_to_incident(count: int, rate: float, db: Path) -> dict[str, Any]:
-    service = IncidentService(store=IncidentStore(db), config=_config(), clock=SystemClock())
+    service = IncidentService(store=IncidentStore(SqliteDatabase(db)), config=_config(), clock=SystemClock())
     opened = 0
 
     async def stage(event: TrapEvent) -> None:
@@ -69,7 +70,7 @@ async def trap_to_incident(count: int, rate: float, db: Path) -> dict[str, Any]:
     report = await measure(count, rate, "tight", stage=stage, stage_name="incident_open",
                            warmup=min(50, count // 10))
     report["incidents_opened"] = opened
-    service.store.close()
+    service.store.db.close()
     return report
 
 
@@ -83,7 +84,7 @@ async def poll_to_incident(polls: int, db: Path) -> dict[str, Any]:
         clients = build_clients(config)
         poller = SitePoller(clients=clients, profiles=load_profiles(), clock=clock)
         state = FleetState(["BENCH"])
-        service = IncidentService(store=IncidentStore(db), config=config, clock=clock)
+        service = IncidentService(store=IncidentStore(SqliteDatabase(db)), config=config, clock=clock)
         state.subscribe(service.on_poll)
         plan = site_plan(config, config.site("BENCH"))
         from_start: list[float] = []
@@ -102,7 +103,7 @@ async def poll_to_incident(polls: int, db: Path) -> dict[str, Any]:
             state.set_sites([])
             state.set_sites(["BENCH"])
         await clients.close()
-        service.store.close()
+        service.store.db.close()
     return {"polls": polls, "poll_start_to_incident": _percentiles(from_start),
             "poll_answer_to_incident": _percentiles(from_answer)}
 

@@ -45,8 +45,9 @@ from sitewatch.config.schema import Config
 from sitewatch.escalation.engine import EscalationEngine
 from sitewatch.incidents.model import Condition, Phrase, Summary, Transition, TransitionKind, part
 from sitewatch.incidents.service import IncidentService
-from sitewatch.incidents.store import IncidentStore
 from sitewatch.notify.registry import build_notifiers
+from sitewatch.store.database import SqliteDatabase
+from sitewatch.store.incidents import IncidentStore
 from tests.notify.receivers import CaptureServer, SmtpCapture
 
 MAINS_0V = Summary.of(part(Phrase.MAINS_PHASES, volts="0", phases=3))
@@ -96,7 +97,7 @@ async def run(sites: int, outage: float, storm: float, level_wait: str) -> dict[
     with tempfile.TemporaryDirectory(prefix="sitewatch-bench-") as tmp:
         async with CaptureServer(clock=clock.time) as http, SmtpCapture(clock=clock.time) as smtp:
             config = _config(http.url, smtp.port, sites, level_wait)
-            store = IncidentStore(Path(tmp) / "incidents.sqlite3")
+            store = IncidentStore(SqliteDatabase(Path(tmp) / "incidents.sqlite3"))
             service = IncidentService(store=store, config=config, clock=clock)
             engine = EscalationEngine(store=store, config=config, clock=clock, notifiers=build_notifiers(config),
                                       incidents=service)
@@ -134,7 +135,7 @@ async def run(sites: int, outage: float, storm: float, level_wait: str) -> dict[
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
             entries = engine.outbox.entries()
-            store.close()
+            store.db.close()
         return _figures(entries, http.requests, t0, recovered_at, sites, outage)
 
 

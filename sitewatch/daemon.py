@@ -30,7 +30,6 @@ from sitewatch.heartbeat import Heartbeat
 from sitewatch.httpserver import EmbeddedServer, server_config
 from sitewatch.incidents.metrics import IncidentCollector
 from sitewatch.incidents.service import IncidentService
-from sitewatch.incidents.store import IncidentStore, database_path
 from sitewatch.messages.ackactions import IncidentAcks
 from sitewatch.messages.acklinks import AckSigner
 from sitewatch.messages.ackpage import ack_routes
@@ -48,6 +47,8 @@ from sitewatch.sdnotify import ServiceNotifier, keep_watchdog
 from sitewatch.snmp.client import SnmpClient
 from sitewatch.snmp.profiles import load_profiles
 from sitewatch.state import FleetState, SiteStatus
+from sitewatch.store.database import SqliteDatabase, database_path
+from sitewatch.store.incidents import IncidentStore
 from sitewatch.supervisor import Supervisor
 from sitewatch.targets import site_plans
 from sitewatch.traps import TrapReceiver, TrapSources
@@ -101,7 +102,8 @@ class Daemon:
         self._started_at = 0.0
         self._stop = asyncio.Event()
         private_dir(Path(config.daemon.state_dir))  # 0700: contacts, the outbox, the ack link key
-        self.store = IncidentStore(database_path(config))
+        self.db = SqliteDatabase(database_path(config))
+        self.store = IncidentStore(self.db)
         self.incidents = IncidentService(store=self.store, config=config, clock=self.clock,
                                          repoll=self.scheduler.poll_now)
         self.state.subscribe(self.incidents.on_poll)
@@ -321,7 +323,7 @@ class Daemon:
 
     async def _checkpoint(self) -> None:
         # WAL checkpoints off the loop, so a large one never stalls polling
-        await asyncio.to_thread(self.store.checkpoint)
+        await asyncio.to_thread(self.db.checkpoint)
 
     async def _dispatch_due(self) -> None:
         # a coroutine, so APScheduler runs it on the loop rather than in its thread pool
@@ -406,7 +408,7 @@ class Daemon:
             if self.heartbeat is not None:
                 await self.heartbeat.close()
             await self.clients.close()
-            self.store.close()
+            self.db.close()
             log.info("sitewatch stopped")
 
     def _jobs(self) -> list[tuple[str, Callable[[], Awaitable[None]], float, bool]]:

@@ -32,18 +32,20 @@ from sitewatch.config.schema import Config
 from sitewatch.escalation.compose import AckLinkSigner, Composer, MessageRequest, Renderer, seal
 from sitewatch.escalation.history import IncidentHistory, incident_history
 from sitewatch.escalation.metrics import EscalationCollector, EscalationStats
-from sitewatch.escalation.outbox import Outbox, OutboxEntry, OutboxItem
+from sitewatch.escalation.outbox import Outbox
 from sitewatch.escalation.pipeline import Pipeline
-from sitewatch.escalation.state import Escalation, EscalationEvent, EscalationState, parse_key
+from sitewatch.escalation.state import Escalation, EscalationEvent, parse_key
 from sitewatch.escalation.targets import OnCall, contact_plan
 from sitewatch.escalation.worker import OutboxWorker
 from sitewatch.incidents.errors import InvalidTransition
 from sitewatch.incidents.lifecycle import IncidentChange
 from sitewatch.incidents.model import IncidentState
-from sitewatch.incidents.store import IncidentStore
 from sitewatch.messages.render import render
 from sitewatch.notify.model import Contact, MessageKind, Notifier
 from sitewatch.oncall.schedule import who_is_on_call
+from sitewatch.store.escalations import EscalationStore
+from sitewatch.store.incidents import IncidentStore
+from sitewatch.store.outbox import OutboxEntry, OutboxItem
 
 __all__ = ["Acknowledger", "EscalationEngine"]
 
@@ -72,15 +74,15 @@ class EscalationEngine:
         self.config = config
         self.audit_grace = audit_grace
         self.stats = EscalationStats(*_series(config))
-        self.state = EscalationState(store)
-        self.outbox = Outbox(store=store, clock=clock, stats=self.stats)
+        self.state = EscalationStore(store.db)
+        self.outbox = Outbox(db=store.db, clock=clock, stats=self.stats)
         self.worker = OutboxWorker(outbox=self.outbox, clock=clock, notifiers=notifiers, stats=self.stats,
                                    max_retry_time=config.notifications.max_retry_time,
                                    rate_limits={n: c.rate_limit for n, c in config.channels.items()}, rng=rng,
                                    on_dead=self._on_dead, on_sent_cancelled=self._on_sent_cancelled,
                                    seal=lambda message, now: seal(message, self.composer.signer, now))
         self.composer = Composer(config, renderer=renderer, signer=signer)
-        self.pipeline = Pipeline(config=config, state=self.state, outbox=self.outbox, stats=self.stats,
+        self.pipeline = Pipeline(config=config, store=store, state=self.state, outbox=self.outbox, stats=self.stats,
                                  compose=self.composer.compose, on_call=on_call,
                                  channels=lambda: self.worker.channels, health=self.worker.health.state)
         self._incidents = incidents

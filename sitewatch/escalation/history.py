@@ -24,10 +24,12 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sitewatch.config.oncall_schema import Person
-from sitewatch.escalation.outbox import Outbox, OutboxEntry
-from sitewatch.escalation.state import EscalationEvent, EscalationState, Membership
+from sitewatch.escalation.outbox import Outbox
+from sitewatch.escalation.state import EscalationEvent, Membership
 from sitewatch.incidents.model import Incident
 from sitewatch.notify.model import MessageKind
+from sitewatch.store.escalations import EscalationStore
+from sitewatch.store.outbox import OutboxEntry
 
 __all__ = ["EscalationSummary", "IncidentHistory", "Notification", "Step", "incident_history", "mask_address"]
 
@@ -134,7 +136,7 @@ def _one_based(n: int | None) -> int | None:
     return None if n is None or n < 0 else n + 1
 
 
-def incident_history(incident: Incident, *, state: EscalationState, outbox: Outbox, people: Mapping[str, Person],
+def incident_history(incident: Incident, *, state: EscalationStore, outbox: Outbox, people: Mapping[str, Person],
                      person_of: Callable[[str], str | None]) -> IncidentHistory:
     """Everything paging did about ``incident``. ``person_of`` maps an acknowledgement's actor
     to a person id (``Pipeline.person_of``), so a page is marked acknowledged by its recipient."""

@@ -34,14 +34,17 @@ from sitewatch.config.schema import Config
 from sitewatch.escalation.channel_health import ChannelState
 from sitewatch.escalation.compose import MessageRequest
 from sitewatch.escalation.metrics import EscalationStats
-from sitewatch.escalation.outbox import Outbox, OutboxEntry, OutboxItem
+from sitewatch.escalation.outbox import Outbox
 from sitewatch.escalation.policy import snapshot
 from sitewatch.escalation.routing import route_incident
-from sitewatch.escalation.state import LIVE, Escalation, EscalationState, Repeat, Status
+from sitewatch.escalation.state import LIVE, Escalation, Repeat, Status
 from sitewatch.escalation.targets import OnCall, contact_plan, fallback_rules, immediate_contacts, resolve_targets
 from sitewatch.incidents.model import Incident, IncidentState
 from sitewatch.messages.context import ChannelOutage
 from sitewatch.notify.model import Contact, Message, MessageKind
+from sitewatch.store.escalations import EscalationStore
+from sitewatch.store.incidents import IncidentStore
+from sitewatch.store.outbox import OutboxEntry, OutboxItem
 
 __all__ = ["Pipeline"]
 
@@ -79,10 +82,11 @@ def _up(channel: str) -> ChannelState:
 
 
 class Pipeline:
-    def __init__(self, *, config: Config, state: EscalationState, outbox: Outbox, stats: EscalationStats,
-                 compose: Callable[[MessageRequest], Message], on_call: OnCall,
+    def __init__(self, *, config: Config, store: IncidentStore, state: EscalationStore, outbox: Outbox,
+                 stats: EscalationStats, compose: Callable[[MessageRequest], Message], on_call: OnCall,
                  channels: Callable[[], frozenset[str]], health: Callable[[str], ChannelState] = _up) -> None:
         self.config = config
+        self.store = store
         self.state = state
         self.outbox = outbox
         self.stats = stats
@@ -146,7 +150,7 @@ class Pipeline:
     # -- acknowledged, withdrawn, resolved: derived from the members ----------------------------
 
     def incidents(self, e: Escalation) -> list[Incident]:
-        return [self.state.store.get_incident(m.incident_id) for m in self.state.members(e.id)]
+        return [self.store.get_incident(m.incident_id) for m in self.state.members(e.id)]
 
     def reevaluate(self, escalation_id: int, now: float) -> Escalation:
         e = self.state.get(escalation_id)
@@ -281,7 +285,7 @@ class Pipeline:
         """One escalation's step in a savepoint of its own: if it fails (a bug), it is undone and
         logged, and the others still run."""
         try:
-            with self.state.store.transaction():
+            with self.state.transaction():
                 yield
         except Exception:
             log.exception("escalation %s: step failed; it will be tried again", key, extra={"escalation": key})

@@ -28,9 +28,10 @@ from sitewatch.clock import Clock
 from sitewatch.errors import PermanentSendError, RetryableSendError
 from sitewatch.escalation.channel_health import ChannelHealth
 from sitewatch.escalation.metrics import EscalationStats
-from sitewatch.escalation.outbox import Outbox, OutboxEntry
+from sitewatch.escalation.outbox import Outbox
 from sitewatch.escalation.ratelimit import TokenBucket, retry_delay
 from sitewatch.notify.model import Message, Notifier
+from sitewatch.store.outbox import OutboxEntry
 
 __all__ = ["IDLE_WAKE", "SEND_TIMEOUT", "OutboxWorker"]
 
@@ -181,7 +182,7 @@ class OutboxWorker:
             self._retry(e, f"unexpected {type(exc).__name__}", None)
         else:
             now = self.clock.time()
-            with self.outbox.store.transaction():  # the record and what it calls for commit together
+            with self.outbox.transaction():  # the record and what it calls for commit together
                 cancelled = self.outbox.status(e.id) == "cancelled"
                 self.outbox.finish(e, "sent", now, attempted=True)
                 if cancelled:
@@ -232,7 +233,7 @@ class OutboxWorker:
 
     def _dead(self, e: OutboxEntry, reason: str, *, attempted: bool = True) -> None:
         now = self.clock.time()
-        with self.outbox.store.transaction():  # the dead letter and its takeover commit together
+        with self.outbox.transaction():  # the dead letter and its takeover commit together
             if not self.outbox.finish(e, "dead", now, reason, attempted=attempted):
                 return  # cancelled meanwhile: nothing takes over
             self.stats.dead_letters.inc()

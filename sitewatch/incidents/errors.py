@@ -1,8 +1,7 @@
-"""Errors of the incident store and lifecycle, under ``SitewatchError``.
+"""Errors of the incident lifecycle, under ``SitewatchError`` (the database's own are
+``sitewatch.store.errors``).
 
     SitewatchError
-    ├── StoreError               the database cannot be used
-    │   └── SchemaTooNew         written by a newer sitewatch: refuse rather than guess
     └── IncidentError            a command that cannot be carried out (the API maps these to 4xx)
         ├── IncidentNotFound     no incident with that id                       (404)
         ├── InvalidTransition    e.g. acknowledging a resolved incident          (409)
@@ -23,25 +22,8 @@ __all__ = [
     "InvalidMaintenance",
     "InvalidTransition",
     "MaintenanceNotFound",
-    "SchemaTooNew",
     "StillActive",
-    "StoreError",
 ]
-
-
-class StoreError(SitewatchError):
-    """The incident database cannot be opened or used."""
-
-
-class SchemaTooNew(StoreError):
-    """The database was written by a newer sitewatch (its schema version is unknown here)."""
-
-    def __init__(self, path: str, found: int, known: int) -> None:
-        self.found = found
-        self.known = known
-        super().__init__(
-            f"{path}: schema version {found} is newer than this sitewatch knows ({known}); "
-            "run the newer sitewatch, or restore a backup made by this version")
 
 
 class IncidentError(SitewatchError):

@@ -58,7 +58,7 @@ from sitewatch.incidents.model import (
     TransitionKind,
     severity_for,
 )
-from sitewatch.incidents.store import IncidentStore
+from sitewatch.store.incidents import IncidentStore
 
 __all__ = ["CONFIG_ACTOR", "ChangeKind", "IncidentChange", "IncidentLifecycle", "repoll_sites"]
 

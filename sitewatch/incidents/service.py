@@ -37,9 +37,9 @@ from sitewatch.incidents.model import (
     Transition,
     TrapEvent,
 )
-from sitewatch.incidents.store import IncidentStore
 from sitewatch.model import PollResult
 from sitewatch.state import SiteStatus
+from sitewatch.store.incidents import IncidentStore
 
 __all__ = ["ChangeListener", "IncidentService"]
 

@@ -16,10 +16,10 @@ from sitewatch.commands.incidents import format_incident, format_table
 from sitewatch.config.schema import Config
 from sitewatch.incidents.model import Condition
 from sitewatch.incidents.service import IncidentService
-from sitewatch.incidents.store import IncidentStore
 from sitewatch.metrics import Exposition
 from sitewatch.model import PollResult
 from sitewatch.state import FleetState
+from sitewatch.store.incidents import IncidentStore
 from tests.escalation.conftest import FakeClock
 from tests.incidents.conftest import db_path, store, tr  # noqa: F401 (fixtures)
 

@@ -168,7 +168,7 @@ async def test_a_site_failing_50_polls_in_a_row_logs_going_down_once(tmp_path: P
     finally:
         await daemon.scheduler.stop()
         await daemon.clients.close()
-        daemon.store.close()
+        daemon.db.close()
     about_site = [r.getMessage() for r in caplog.records if getattr(r, "site", None) == "BTS01"]
     # 50 failed polls: one line for going down, and one for each change that follows from it
     assert len(about_site) == 3 and about_site[0].startswith("site BTS01 poll failed: timeout"), about_site

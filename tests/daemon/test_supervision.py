@@ -160,7 +160,7 @@ JOB_SEAMS: dict[str, tuple[Callable[[Daemon], object], str, bool]] = {
     # job → (the object it calls, the attribute broken, vital)
     "dispatch-due-polls": (lambda d: d.scheduler, "tick", True),
     "incident-housekeeping": (lambda d: d.incidents, "tick", True),
-    "store-checkpoint": (lambda d: d.store, "checkpoint", False),
+    "store-checkpoint": (lambda d: d.db, "checkpoint", False),
     "escalation-timers": (lambda d: d.escalation, "tick", True),
     "escalation-audit": (lambda d: d.escalation, "audit", True),
     "shift-notices": (lambda d: sitewatch.daemon, "shift_starts", False),

@@ -24,9 +24,9 @@ from sitewatch.escalation.engine import EscalationEngine
 from sitewatch.incidents.lifecycle import IncidentChange
 from sitewatch.incidents.model import Condition, Incident, Phrase, Summary, Transition, TransitionKind, part
 from sitewatch.incidents.service import IncidentService
-from sitewatch.incidents.store import IncidentStore
 from sitewatch.messages.acklinks import AckSigner
 from sitewatch.notify.registry import build_notifiers
+from sitewatch.store.incidents import IncidentStore
 from tests.incidents import conftest as incidents
 from tests.notify.receivers import CapturedRequest, CaptureServer, SmtpCapture
 

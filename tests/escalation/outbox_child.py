@@ -15,10 +15,11 @@ import sys
 from sitewatch.clock import SystemClock
 from sitewatch.config.schema import Config
 from sitewatch.escalation.engine import EscalationEngine
-from sitewatch.escalation.outbox import OutboxItem
-from sitewatch.incidents.store import IncidentStore
 from sitewatch.notify.model import Contact, Message, MessageKind
 from sitewatch.notify.registry import build_notifiers
+from sitewatch.store.database import SqliteDatabase
+from sitewatch.store.incidents import IncidentStore
+from sitewatch.store.outbox import OutboxItem
 
 COUNT = 100
 
@@ -26,7 +27,7 @@ COUNT = 100
 async def main(db: str, url: str, mode: str) -> int:
     config = Config.model_validate({"channels": {"hook": {"type": "webhook", "rate_limit": 200,
                                                           "settings": {"url": f"{url}/hook"}}}})
-    store = IncidentStore(db)
+    store = IncidentStore(SqliteDatabase(db))
     notifiers = build_notifiers(config)
     engine = EscalationEngine(store=store, config=config, clock=SystemClock(), notifiers=notifiers)
     if mode == "fill":
@@ -41,7 +42,7 @@ async def main(db: str, url: str, mode: str) -> int:
         await asyncio.sleep(0.02)
     await engine.stop()
     await worker
-    store.close()
+    store.db.close()
     print("done", flush=True)
     return 0
 

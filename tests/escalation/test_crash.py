@@ -12,9 +12,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from sitewatch.incidents.store import IncidentStore
 from tests.escalation.outbox_child import COUNT
 from tests.notify.receivers import CaptureServer
+from tests.store import incident_store
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -53,10 +53,10 @@ async def test_kill_9_with_100_pending_each_delivered_once(tmp_path: Path) -> No
         assert duplicates <= kills, keys.most_common(3)
         assert all(r.status == 200 for r in http.requests)
 
-        with IncidentStore(db) as store:
-            rows = store.connection.execute("SELECT status, count(*) FROM notification_outbox GROUP BY status")
+        with incident_store(db) as store:
+            rows = store.db.connection.execute("SELECT status, count(*) FROM notification_outbox GROUP BY status")
             assert dict(rows.fetchall()) == {"sent": COUNT}
-            assert store.connection.execute("SELECT count(*) FROM notification_sent").fetchone()[0] == COUNT
+            assert store.db.connection.execute("SELECT count(*) FROM notification_sent").fetchone()[0] == COUNT
 
         before = len(http.requests)  # a restart with nothing pending sends nothing
         proc = await _child(db, http.url, "resume")

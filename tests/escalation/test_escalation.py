@@ -5,12 +5,14 @@ Counted at real receivers (an HTTP SMS gateway and an SMTP server on 127.0.0.1).
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 from sitewatch.config.schema import Config
 from sitewatch.escalation.engine import EscalationEngine
 from sitewatch.escalation.state import Status
 from sitewatch.incidents.model import Condition, IncidentState, Transition, TransitionKind
-from sitewatch.incidents.store import IncidentStore
+from sitewatch.store.database import SqliteDatabase
+from sitewatch.store.incidents import IncidentStore
 from tests.escalation.conftest import MIN, T0, World, WorldFactory
 
 AN, BINH, CUONG = "+84901000001", "+84901000002", "+84901000003"
@@ -97,14 +99,15 @@ async def test_hospital_sites_escalate_twice_as_fast(world: World) -> None:
     assert kinds(world, BINH) == ["page"] and world.sms_to(BINH)[0].at == T0 + 5 * MIN
 
 
-async def test_a_restart_mid_escalation_resumes_and_the_auditor_runs_the_overdue_step(world: World) -> None:
+async def test_a_restart_mid_escalation_resumes_and_the_auditor_runs_the_overdue_step(world: World,
+                                                                                      db_path: Path) -> None:
     incident = world.open("BTS-PK")
     await world.run_until(T0 + 30)
     assert kinds(world, AN) == ["page"]
     # the daemon dies; 25 minutes later a new process opens the same database
-    world.store.close()
+    world.store.db.close()
     world.clock.advance(25 * MIN)
-    store = IncidentStore(world.store.path)
+    store = IncidentStore(SqliteDatabase(db_path))
     try:
         engine = EscalationEngine(store=store, config=world.config, clock=world.clock,
                                   notifiers=world.engine.worker.notifiers)
@@ -119,7 +122,7 @@ async def test_a_restart_mid_escalation_resumes_and_the_auditor_runs_the_overdue
         assert e.level == 1 and e.next_step_at == world.clock.time() + 20 * MIN
         assert engine.audit() == 0
     finally:
-        store.close()
+        store.db.close()
 
 
 async def test_an_incident_missed_by_a_crash_is_paged_by_the_auditor(world: World) -> None:

@@ -13,8 +13,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 
-from sitewatch.escalation.outbox import OutboxItem
 from sitewatch.notify.model import Contact, Message, MessageKind
+from sitewatch.store.outbox import OutboxItem
 from tests.escalation.conftest import MIN, T0, World, WorldFactory
 
 AN, BINH, CUONG = "+84901000001", "+84901000002", "+84901000003"

@@ -19,7 +19,7 @@ KEY = b"0123456789abcdef0123456789abcdef"
 
 def stored_tokens(world: World) -> list[str]:
     """Every ack token in the outbox rows, read from the file as another process would."""
-    with sqlite3.connect(f"file:{world.store.path}?mode=ro", uri=True) as db:
+    with sqlite3.connect(f"file:{world.store.db.path}?mode=ro", uri=True) as db:
         rows = [m for (m,) in db.execute("SELECT message FROM notification_outbox")]
     return [t for m in rows for t in TOKEN.findall(m)]
 

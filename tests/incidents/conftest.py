@@ -18,7 +18,8 @@ import pytest
 from sitewatch.config.schema import Criticality, Site, SiteKind
 from sitewatch.incidents.lifecycle import IncidentLifecycle
 from sitewatch.incidents.model import Condition, RuntimeEstimate, Summary, Transition, TransitionKind
-from sitewatch.incidents.store import IncidentStore
+from sitewatch.store.incidents import IncidentStore
+from tests.store import incident_store
 
 T0 = 1_790_000_000.0  # 2026-09-21, a fixed clock
 
@@ -55,7 +56,7 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def store(db_path: Path) -> Iterator[IncidentStore]:
-    with IncidentStore(db_path) as s:
+    with incident_store(db_path) as s:
         yield s
 
 

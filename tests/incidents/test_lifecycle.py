@@ -21,8 +21,8 @@ from sitewatch.incidents.model import (
     part,
     severity_for,
 )
-from sitewatch.incidents.store import IncidentStore
 from tests.incidents.conftest import T0, tr
+from tests.store import incident_store
 
 U, R, F, S = TransitionKind.UPDATED, TransitionKind.RESOLVED, TransitionKind.FLAPPING, TransitionKind.STEADY
 SW = "sitewatch"
@@ -155,5 +155,5 @@ def test_one_apply_is_one_transaction(db_path: Path, life: IncidentLifecycle) ->
         life.apply([tr("BTS-2", Condition.MAINS_LOST), tr("BTS-3", Condition.MAINS_LOST)], T0)
         life.store.save_eval_state("BTS-2", "{}", T0)
         raise ValueError("daemon failed before finishing the poll result")
-    with IncidentStore(db_path) as other:
+    with incident_store(db_path) as other:
         assert other.query_incidents() == [] and other.load_eval_states() == {}

@@ -12,7 +12,7 @@ from sitewatch.incidents.errors import InvalidMaintenance, MaintenanceNotFound
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentLifecycle
 from sitewatch.incidents.maintenance import MaintenanceScope, MaintenanceSource
 from sitewatch.incidents.model import Condition, EventKind, TransitionKind
-from sitewatch.incidents.store import IncidentStore
+from sitewatch.store.incidents import IncidentStore
 from tests.incidents.conftest import SITES, T0, tr
 
 MAINS = Condition.MAINS_LOST

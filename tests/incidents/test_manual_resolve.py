@@ -29,9 +29,10 @@ from sitewatch.incidents.errors import StillActive
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentChange
 from sitewatch.incidents.model import Condition, EventKind, IncidentState
 from sitewatch.incidents.service import IncidentService
-from sitewatch.incidents.store import IncidentStore
 from sitewatch.model import PollErrorKind, PollResult, Reading
 from sitewatch.state import SiteStatus
+from sitewatch.store.database import SqliteDatabase
+from sitewatch.store.incidents import IncidentStore
 from tests.evaluation.helpers import interface, phases, readings
 from tests.evaluation.test_conditions import CASES
 from tests.traps.conftest import FixedClock
@@ -54,7 +55,7 @@ class Desk:
             id=SITE, name="Trạm BTS Ia Kring", kind=SiteKind.BTS, province="Gia Lai", uplinks=("eth0",),
             backup=BackupSpec(generator=generator, nominal_voltage=48.0, battery_capacity_ah=100.0,
                               typical_load_watts=1000.0))]})
-        self.store = IncidentStore(db)
+        self.store = IncidentStore(SqliteDatabase(db))
         self.heard: list[IncidentChange] = []
         self.service = self._service()
 
@@ -65,8 +66,8 @@ class Desk:
 
     def restart(self) -> None:
         """A new process on the same database (the evaluator's state is read back)."""
-        self.store.close()
-        self.store = IncidentStore(self.db)
+        self.store.db.close()
+        self.store = IncidentStore(SqliteDatabase(self.db))
         self.service = self._service()
 
     def poll(self, after: float, *extra: tuple[Reading, ...], **values: float | str | None) -> None:
@@ -92,7 +93,7 @@ class Desk:
 def desk(tmp_path: Path) -> Iterator[Desk]:
     d = Desk(tmp_path / "incidents.sqlite3")
     yield d
-    d.store.close()
+    d.store.db.close()
 
 
 def test_resolving_a_site_still_unreachable_is_refused_and_it_never_goes_silent(desk: Desk) -> None:
@@ -162,7 +163,7 @@ def test_no_condition_goes_silent_after_a_manual_resolve(condition: Condition, s
     [second] = [i for i in desk.store.open_incidents() if i.condition is condition and i.subject == subject]
     assert second.id != first.id
     assert second.id in desk.opened_and_paging(condition)
-    desk.store.close()
+    desk.store.db.close()
 
 
 def test_an_incident_clearing_may_be_resolved_by_hand_and_a_relapse_opens_a_new_one(desk: Desk) -> None:

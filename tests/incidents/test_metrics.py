@@ -9,7 +9,7 @@ from sitewatch.incidents.lifecycle import ChangeKind
 from sitewatch.incidents.metrics import IncidentCollector
 from sitewatch.incidents.model import Condition, TransitionKind, TrapEvent
 from sitewatch.incidents.service import IncidentService
-from sitewatch.incidents.store import IncidentStore
+from sitewatch.store.incidents import IncidentStore
 from tests.incidents.conftest import SITES, T0
 from tests.traps.conftest import FixedClock
 

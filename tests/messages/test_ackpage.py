@@ -16,10 +16,11 @@ from sitewatch.config.schema import Config
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentChange
 from sitewatch.incidents.model import Condition, EventKind, IncidentState, TrapEvent
 from sitewatch.incidents.service import IncidentService
-from sitewatch.incidents.store import IncidentStore
 from sitewatch.messages.ackactions import IncidentAcks
 from sitewatch.messages.acklinks import AckSigner
 from sitewatch.messages.ackpage import ack_routes
+from sitewatch.store.database import SqliteDatabase
+from sitewatch.store.incidents import IncidentStore
 from tests.messages.conftest import BASE_URL, BTS2, HOSP, KEY, PROVINCIAL, SIGNER, T0
 from tests.traps.conftest import FixedClock
 
@@ -31,7 +32,7 @@ class Desk:
 
     def __init__(self, tmp_path: Path) -> None:
         self.clock = FixedClock(T0)
-        self.store = IncidentStore(tmp_path / "incidents.sqlite3")
+        self.store = IncidentStore(SqliteDatabase(tmp_path / "incidents.sqlite3"))
         self.service = IncidentService(store=self.store, config=Config(sites=(HOSP, BTS2, PROVINCIAL)),
                                        clock=self.clock)
         self.heard: list[IncidentChange] = []
@@ -66,7 +67,7 @@ async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
     d = Desk(tmp_path)
     async with d.client:
         yield d
-    d.store.close()
+    d.store.db.close()
 
 
 def text_of(html: str) -> str:

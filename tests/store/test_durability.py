@@ -28,8 +28,9 @@ from sitewatch.incidents.model import (
     Transition,
     TransitionKind,
 )
-from sitewatch.incidents.store import IncidentStore
+from sitewatch.store.incidents import IncidentStore
 from tests.incidents.conftest import SITES, T0
+from tests.store import incident_store
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -37,7 +38,7 @@ REPO = Path(__file__).resolve().parents[2]
 def _run_and_kill(db: Path, at_least: int) -> list[int]:
     """Start the writer, SIGKILL it after it reported ``at_least`` commits (plus a random few
     milliseconds), and return every step it reported."""
-    proc = subprocess.Popen([sys.executable, "-m", "tests.incidents.crash_writer", str(db)], cwd=REPO,
+    proc = subprocess.Popen([sys.executable, "-m", "tests.store.crash_writer", str(db)], cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stderr is not None
     steps: list[int] = []
@@ -61,8 +62,8 @@ def _run_and_kill(db: Path, at_least: int) -> list[int]:
 
 def _check_consistent(db: Path, reported: list[int]) -> int:
     """Everything reported is stored exactly once; returns the last committed step."""
-    with IncidentStore(db) as store:
-        assert store.connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    with incident_store(db) as store:
+        assert store.db.connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         states = {s: json.loads(b) for s, b in store.load_eval_states().items()}
         last = int(max(s["step"] for s in states.values()))
         # committed = reported, plus at most the one commit the kill caught before its print
@@ -113,7 +114,7 @@ def test_the_writer_detects_a_store_that_disagrees_with_the_evaluation_state(tmp
     raw.execute("DELETE FROM eval_state")
     raw.commit()
     raw.close()
-    proc = subprocess.run([sys.executable, "-m", "tests.incidents.crash_writer", str(db)], cwd=REPO,
+    proc = subprocess.run([sys.executable, "-m", "tests.store.crash_writer", str(db)], cwd=REPO,
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 3 and "gave" in proc.stderr
 
@@ -146,9 +147,9 @@ def _centiles(xs: list[float]) -> str:
 
 @pytest.mark.parametrize("synchronous", ["NORMAL", "FULL"])
 def test_transition_write_latency(tmp_path: Path, synchronous: str) -> None:
-    with IncidentStore(tmp_path / "lat.sqlite3", synchronous=synchronous) as store:  # type: ignore[arg-type]
+    with incident_store(tmp_path / "lat.sqlite3", synchronous=synchronous) as store:  # type: ignore[arg-type]
         took = _timed_writes(store, len(SITES) * len(POWER_CONDITIONS) * 3 * 4)
-        wal_pages, copied = store.checkpoint()
+        wal_pages, copied = store.db.checkpoint()
         assert copied == wal_pages
     wall, cpu = [w for w, _ in took], [c for _, c in took]
     print(f"\ntransition + eval state write, synchronous={synchronous}, {len(took)} writes: "

@@ -7,16 +7,16 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from sitewatch.escalation.state import EscalationState
 from sitewatch.incidents.lifecycle import IncidentLifecycle
 from sitewatch.incidents.model import Condition
-from sitewatch.incidents.store import IncidentStore
+from sitewatch.store.escalations import EscalationStore
 from tests.incidents.conftest import SITES, T0, tr
+from tests.store import incident_store
 
 
 def test_announced_members_become_told_to_everyone_paged(tmp_path: Path) -> None:
     db = tmp_path / "incidents.sqlite3"
-    with IncidentStore(db) as store:
+    with incident_store(db) as store:
         changes = IncidentLifecycle(store, SITES).apply(
             [tr("BTS-2", Condition.ON_BATTERY), tr("BTS-3", Condition.ON_BATTERY)], T0)
         announced, new = (c.incident.id for c in changes)
@@ -31,6 +31,6 @@ def test_announced_members_become_told_to_everyone_paged(tmp_path: Path) -> None
             INSERT INTO escalation_pages (escalation_id, person, level, round, at) VALUES
                 (1, 'an', 0, 0, {T0 + 30}), (1, 'binh', 1, 0, {T0 + 630});
         """)
-    with IncidentStore(db) as store:
-        assert store.schema_version == 3
-        assert EscalationState(store).untold(1) == {"an": frozenset({new}), "binh": frozenset({new})}
+    with incident_store(db) as store:
+        assert store.db.schema_version == 3
+        assert EscalationStore(store.db).untold(1) == {"an": frozenset({new}), "binh": frozenset({new})}

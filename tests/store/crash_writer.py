@@ -1,5 +1,5 @@
 """A daemon stand-in that writes incidents and evaluation state as fast as it can, one
-transaction per "poll result", until it is killed. Run: ``python -m tests.incidents.crash_writer DB``.
+transaction per "poll result", until it is killed. Run: ``python -m tests.store.crash_writer DB``.
 
 Like the daemon it resumes from the stored evaluation state: each site's state says which phase
 its incident is in (none → opened → updated → resolved), so after a restart it must never open
@@ -19,7 +19,8 @@ import sys
 from sitewatch.config.schema import Site, SiteKind
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentLifecycle
 from sitewatch.incidents.model import Condition, Summary, Transition, TransitionKind
-from sitewatch.incidents.store import IncidentStore
+from sitewatch.store.database import SqliteDatabase
+from sitewatch.store.incidents import IncidentStore
 
 T0 = 1_790_000_000.0
 CHILDREN = 13
@@ -36,7 +37,7 @@ def site_for(step: int) -> str:
 
 
 def main(path: str) -> int:
-    store = IncidentStore(path)
+    store = IncidentStore(SqliteDatabase(path))
     life = IncidentLifecycle(store, SITES)
     states = {site: json.loads(blob) for site, blob in store.load_eval_states().items()}
     step = max((s["step"] for s in states.values()), default=-1) + 1

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from sitewatch.config.loader import load_config
-from sitewatch.incidents.errors import IncidentNotFound, SchemaTooNew, StoreError
-from sitewatch.incidents.migrations import MIGRATIONS, Migration, migrate, schema_version
+from sitewatch.incidents.errors import IncidentNotFound
 from sitewatch.incidents.model import (
     Condition,
     EventKind,
@@ -22,8 +21,12 @@ from sitewatch.incidents.model import (
     Summary,
     part,
 )
-from sitewatch.incidents.store import IncidentStore, database_path
+from sitewatch.store.database import SqliteDatabase, database_path
+from sitewatch.store.errors import SchemaTooNew, StoreError
+from sitewatch.store.incidents import IncidentStore
+from sitewatch.store.schema import MIGRATIONS, Migration, migrate, schema_version
 from tests.incidents.conftest import T0
+from tests.store import incident_store
 
 
 def _open(store: IncidentStore, site: str = "BTS-2", condition: Condition = Condition.ON_BATTERY,
@@ -34,8 +37,8 @@ def _open(store: IncidentStore, site: str = "BTS-2", condition: Condition = Cond
 
 def test_new_file_is_migrated_to_the_latest_schema_in_wal_mode(db_path: Path) -> None:
     assert not db_path.exists()
-    with IncidentStore(db_path) as store:
-        assert store.schema_version == len(MIGRATIONS) >= 1
+    with incident_store(db_path) as store:
+        assert store.db.schema_version == len(MIGRATIONS) >= 1
         _open(store)
         assert Path(f"{db_path}-wal").exists()
     raw = sqlite3.connect(db_path)
@@ -47,12 +50,12 @@ def test_new_file_is_migrated_to_the_latest_schema_in_wal_mode(db_path: Path) ->
 
 
 def test_reopening_keeps_everything_and_migrates_nothing(db_path: Path) -> None:
-    with IncidentStore(db_path) as store:
+    with incident_store(db_path) as store:
         iid = _open(store)
         store.add_event(iid, at=T0, kind=EventKind.OPENED, text="input 0 V")
         store.save_eval_state("BTS-2", '{"hold": {"mains_lost": 1790000000}}', T0)
-    with IncidentStore(db_path) as store:
-        assert store.schema_version == len(MIGRATIONS)
+    with incident_store(db_path) as store:
+        assert store.db.schema_version == len(MIGRATIONS)
         incident, timeline = store.incident_with_timeline(iid)
         assert incident.state is IncidentState.OPEN and incident.site_id == "BTS-2"
         assert [(e.kind, e.text) for e in timeline] == [(EventKind.OPENED, "input 0 V")]
@@ -60,7 +63,7 @@ def test_reopening_keeps_everything_and_migrates_nothing(db_path: Path) -> None:
 
 
 def test_a_later_migration_applies_to_an_existing_database_and_keeps_its_data(db_path: Path) -> None:
-    with IncidentStore(db_path) as store:
+    with incident_store(db_path) as store:
         iid = _open(store)
     newer = (*MIGRATIONS, Migration(description="outbox", sql="CREATE TABLE outbox (key TEXT PRIMARY KEY);\n"
                                                              "CREATE INDEX outbox_k ON outbox (key);"))
@@ -72,11 +75,11 @@ def test_a_later_migration_applies_to_an_existing_database_and_keeps_its_data(db
     # and this (older) code now refuses the file rather than guess
     n = len(MIGRATIONS)
     with pytest.raises(SchemaTooNew, match=rf"schema version {n + 1} is newer than this sitewatch knows \({n}\)"):
-        IncidentStore(db_path)
+        SqliteDatabase(db_path)
 
 
 def test_a_failing_migration_leaves_the_previous_version(db_path: Path) -> None:
-    IncidentStore(db_path).close()
+    SqliteDatabase(db_path).close()
     broken = (*MIGRATIONS, Migration(description="bad", sql="CREATE TABLE t2 (a);\nCREATE TABLE t2 (a);"))
     raw = sqlite3.connect(db_path, isolation_level=None)
     with pytest.raises(sqlite3.OperationalError, match="already exists"):
@@ -94,11 +97,11 @@ def test_a_foreign_sqlite_file_is_refused(tmp_path: Path) -> None:
     raw.commit()
     raw.close()
     with pytest.raises(StoreError, match="not a sitewatch incident database"):
-        IncidentStore(other)
+        SqliteDatabase(other)
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"this is not a database at all" * 100)
     with pytest.raises(StoreError, match=r"garbage\.db"):
-        IncidentStore(garbage)
+        SqliteDatabase(garbage)
 
 
 def test_at_most_one_unresolved_incident_per_key(store: IncidentStore) -> None:
@@ -182,11 +185,11 @@ def test_database_path_lives_in_the_state_dir(tmp_path: Path) -> None:
 
 
 def test_a_summary_stored_by_an_older_version_reads_back_as_its_text(db_path: Path) -> None:
-    with IncidentStore(db_path) as store:
+    with incident_store(db_path) as store:
         created = store.create_incident(site_id="BTS-2", condition=Condition.MAINS_LOST, severity=Severity.WARNING,
                                         at=T0, summary=Summary.of(part(Phrase.MAINS_LOST)))
     with sqlite3.connect(db_path) as older:  # what an older version wrote: its English words
         older.execute("UPDATE incidents SET summary = ? WHERE id = ?", ("mains 0 V on 3 phases", created.id))
     older.close()
-    with IncidentStore(db_path) as store:
+    with incident_store(db_path) as store:
         assert store.get_incident(created.id).summary == Summary(text="mains 0 V on 3 phases")

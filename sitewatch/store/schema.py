@@ -1,4 +1,4 @@
-"""Schema migrations of the incident database, in order.
+"""The schema of every table, as the ordered migrations that build it.
 
 The schema version is SQLite's ``PRAGMA user_version``: version N means ``MIGRATIONS[:N]`` have
 been applied. Each migration runs in its own transaction together with the version bump, so a
@@ -6,8 +6,11 @@ crash mid-migration leaves the previous version intact. A database whose version
 ``len(MIGRATIONS)`` was written by a newer sitewatch and is refused (``SchemaTooNew``): guessing
 at an unknown schema is how data gets lost.
 
-Adding a table (e.g. escalation state, the notification outbox) is one more entry at the end of
-``MIGRATIONS``; never edit or reorder an entry that has shipped.
+Every table sitewatch keeps is here: incidents, their timelines, the evaluator's state and
+maintenance windows (v1); escalations, their members, pages, repeats and events, the notification
+outbox and the sent log (v2); what each person paged has been told (v3). Adding a table or a
+column is one more entry at the end of ``MIGRATIONS``; never edit or reorder an entry that has
+shipped.
 
 The tables avoid ``STRICT`` and ``RETURNING`` so that the SQLite of older distributions works;
 CHECK constraints guard the enumerations instead.
@@ -18,7 +21,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from sitewatch.incidents.errors import SchemaTooNew, StoreError
+from sitewatch.store.errors import SchemaTooNew, StoreError
 
 __all__ = ["APPLICATION_ID", "MIGRATIONS", "Migration", "migrate", "schema_version"]
 

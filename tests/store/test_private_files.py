@@ -13,7 +13,7 @@ import pytest
 
 from sitewatch.config.schema import Config
 from sitewatch.daemon import ack_signer
-from sitewatch.incidents.store import IncidentStore
+from tests.store import incident_store
 
 
 def mode(path: Path) -> int:
@@ -34,8 +34,8 @@ def files(db: Path) -> list[Path]:
 @pytest.mark.usefixtures("loose_umask")
 def test_a_new_state_directory_and_database_are_private(tmp_path: Path) -> None:
     db = tmp_path / "state" / "incidents.sqlite3"
-    with IncidentStore(db) as store:
-        store.connection.execute("CREATE TABLE probe (x)")  # a write: the WAL has content
+    with incident_store(db) as store:
+        store.db.connection.execute("CREATE TABLE probe (x)")  # a write: the WAL has content
         assert all(p.exists() for p in files(db))
         assert mode(db.parent) == 0o700
         assert {p.name: mode(p) for p in files(db)} == {p.name: 0o600 for p in files(db)}
@@ -45,13 +45,13 @@ def test_a_new_state_directory_and_database_are_private(tmp_path: Path) -> None:
 def test_an_old_world_readable_database_is_tightened_and_said(tmp_path: Path,
                                                               caplog: pytest.LogCaptureFixture) -> None:
     db = tmp_path / "incidents.sqlite3"
-    with IncidentStore(db) as store:
-        store.connection.execute("CREATE TABLE probe (x)")
+    with incident_store(db) as store:
+        store.db.connection.execute("CREATE TABLE probe (x)")
     for p in files(db):
         if p.exists():
             p.chmod(0o644)
-    with caplog.at_level(logging.ERROR), IncidentStore(db) as store:
-        store.connection.execute("INSERT INTO probe VALUES (1)")
+    with caplog.at_level(logging.ERROR), incident_store(db) as store:
+        store.db.connection.execute("INSERT INTO probe VALUES (1)")
         assert {p.name: mode(p) for p in files(db)} == {p.name: 0o600 for p in files(db)}
     assert f"state file {db} was open to other users (mode 0644); made it 0600" in caplog.text
 
