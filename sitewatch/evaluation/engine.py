@@ -176,7 +176,7 @@ def evaluate(state: SiteEvalState, site: SiteContext, result: PollResult, now: f
     for condition, raw_of, text_of in CONDITIONS:
         cs = conds.get((condition, "")) if conds else None  # a healthy site: no lookups at all
         signals = raw_of(v, cs is not None and cs.raw)
-        if len(signals) == 1:
+        if len(signals) == 1 and not signals[0][0]:  # one unnamed signal: nothing to combine
             raw, held = signals[0][1], _NONE
         else:
             raw, held = combine(signals, _NONE if cs is None else cs.signals)
