@@ -7,9 +7,13 @@ Each opens after its hold and resolves after its clear hold; an unknown reading 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from sitewatch.config.loader import load_config
 from sitewatch.config.schema import Criticality
+from sitewatch.evaluate import site_context
 from sitewatch.incidents.model import POWER_CONDITIONS, Condition, Severity, TransitionKind
 from sitewatch.model import Reading
 from tests.evaluation.helpers import Feed, context, of, phases, words
@@ -237,3 +241,27 @@ def test_room_temperature_hysteresis() -> None:
     assert words(feed.log[0]) == "room 38.5 °C"
     feed.poll(600, ambient_temperature_celsius=33.0)
     assert feed.kinds(C.ROOM_TEMPERATURE_HIGH)[-1] == (600, R)
+
+
+def test_thresholds_and_holds_from_a_configuration_file_in_layers(tmp_path: Path) -> None:
+    path = tmp_path / "sitewatch.yaml"
+    path.write_text(
+        "thresholds:\n"
+        "  default:\n"
+        "    input_voltage_low: 200\n"
+        "    input_voltage_low_clear: 205\n"
+        "  by_kind:\n"
+        "    bts:\n"
+        "      hold: {door_open: 0, room_temperature_high: 0, input_out_of_range: 0}\n"
+        "sites:\n"
+        "  - id: GL-BTS-001\n"
+        "    name: Pleiku BTS 1\n"
+        "    kind: bts\n"
+        "    province: Gia Lai\n"
+        "    thresholds: {room_temperature_high: 35, room_temperature_clear: 32}\n", encoding="utf-8")
+    config = load_config(path, known_profiles=frozenset())
+    feed = Feed(site_context(config, config.sites[0]))
+    feed.poll(0, phases(196), door_open=1.0, ambient_temperature_celsius=36.0)
+    assert [(t.condition, t.kind) for t in feed.log] == [
+        (C.INPUT_OUT_OF_RANGE, OPEN), (C.ROOM_TEMPERATURE_HIGH, OPEN), (C.DOOR_OPEN, OPEN)]
+    assert feed.ctx.timings[C.SMOKE][:2] == (0.0, 300.0)  # the built-in holds under the layers
