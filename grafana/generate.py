@@ -416,8 +416,10 @@ def site_dashboard() -> Json:
                    [target(f"sitewatch_battery_voltage_volts{{{S}}}", "voltage")], unit="volt", w=8),
         timeseries("Battery current", "Battery current (negative: discharging).",
                    [target(f"sitewatch_battery_current_amperes{{{S}}}", "current")], unit="amp", w=8),
-        timeseries("Battery temperature", "Battery temperature.",
-                   [target(f"sitewatch_battery_temperature_celsius{{{S}}}", "temperature")], unit="celsius", w=8),
+        timeseries("Battery and room temperature", "Battery temperature, and the shelter or cabinet air "
+                   "(room_temperature_high opens at 40 °C by default). Nhiệt độ ắc quy và phòng máy.",
+                   targets((f"sitewatch_battery_temperature_celsius{{{S}}}", "battery"),
+                           (f"sitewatch_ambient_temperature_celsius{{{S}}}", "room")), unit="celsius", w=8),
         timeseries("Runtime left and time on battery",
                    "Runtime left as the device and sitewatch estimate it, and how long the site has been on battery "
                    "(UPS count).",
@@ -430,11 +432,15 @@ def site_dashboard() -> Json:
     )
     g.add(row("Power plant, links, alarms / Thiết bị nguồn, truyền dẫn, cảnh báo"))
     g.add(
-        state_timeline("Power", "Mains, battery, generator, rectifiers, low-voltage disconnect.",
+        state_timeline("Power", "Mains, battery, UPS bypass, generator, rectifiers, low-voltage disconnect, "
+                       "door and smoke contacts.",
                        targets((f"sitewatch_mains_ok{{{S}}}", "mains"), (f"sitewatch_on_battery{{{S}}}", "on battery"),
+                               (f'sitewatch_output_source{{{S},source="bypass"}}', "UPS on bypass"),
                                (f"sitewatch_generator_running{{{S}}}", "generator running"),
                                (f"sitewatch_rectifier_failed{{{S}}}", "rectifier failed"),
-                               (f"sitewatch_lvd_open{{{S}}}", "LVD open")),
+                               (f"sitewatch_lvd_open{{{S}}}", "LVD open"),
+                               (f"sitewatch_door_open{{{S}}}", "door open"),
+                               (f"sitewatch_smoke_detected{{{S}}}", "smoke")),
                        maps=mappings({"0": ("no", "transparent"), "1": ("yes", "orange")}),
                        overrides=[column("mains", maps=BOOL_OK)]),
         state_timeline("Links", "Operational state of each interface. Trạng thái truyền dẫn.",

@@ -38,8 +38,8 @@ def _label(labels: tuple[tuple[str, str], ...], name: str) -> str:
 class PollView:
     """The readings of one successful poll, indexed once, with the derived power state."""
 
-    __slots__ = ("admin", "alarms", "aliases", "cell_volts", "ctx", "links", "mains_lost", "on_battery", "phase_volts",
-                 "phases", "runtime", "values")
+    __slots__ = ("admin", "alarms", "aliases", "cell_volts", "ctx", "links", "listed", "mains_lost", "on_battery",
+                 "phase_volts", "phases", "runtime", "values")
 
     def __init__(self, readings: tuple[Reading, ...], ctx: SiteContext) -> None:
         values: dict[str, float | str | None] = {}
@@ -72,6 +72,7 @@ class PollView:
                     alarms[name] = r.value  # the same alarm from two places (scalar and table): active wins
         self.values, self.links, self.admin, self.phases, self.ctx = values, links, admin, phases, ctx
         self.aliases, self.alarms, self.phase_volts = aliases, alarms, phase_volts
+        self.listed: bool | None = None  #: the device's alarm list is complete (``alarm``), once asked
         self.on_battery = self._on_battery()
         self.mains_lost = self._mains_lost()
         self.cell_volts: float | None = None  #: set by evaluation once the cells are known
@@ -89,25 +90,23 @@ class PollView:
         v = self.values.get(name)
         return v if isinstance(v, str) else None
 
-    def alarm(self, names: frozenset[str]) -> Signals:
+    def alarm(self, names: tuple[str, ...]) -> Signals:
         """What the device says of each alarm of ``names`` (``alarm_active``), one signal each.
 
         An alarm given as 1 or 0 says so. One the device does not list is clear only when its list
         is known complete: every alarm it counts (``alarms_present``) is among the active ones read
         (an alarm table lists only what is active); otherwise it is unknown.
         """
-        listed = self._alarms_listed()
-        out: list[tuple[str, bool | None]] = []
-        for name in sorted(names):
-            x = self.alarms.get(name, _ABSENT)
-            out.append((name, (False if listed else None) if x is _ABSENT else
-                        None if not isinstance(x, int | float) else x != 0))
-        return tuple(out)
-
-    def _alarms_listed(self) -> bool:
-        count = self.num("alarms_present")
-        return count is not None and sum(
-            1 for x in self.alarms.values() if isinstance(x, int | float) and x != 0) >= count
+        alarms = self.alarms
+        if self.listed is None:
+            count = self.num("alarms_present")
+            self.listed = count is not None and sum(
+                1 for x in alarms.values() if isinstance(x, int | float) and x != 0) >= count
+        absent = False if self.listed else None
+        if not alarms:
+            return tuple((name, absent) for name in names)
+        return tuple((name, absent if (x := alarms.get(name, _ABSENT)) is _ABSENT else
+                      None if not isinstance(x, int | float) else x != 0) for name in names)
 
     def _on_battery(self) -> bool | None:
         ob = self.flag("on_battery")
@@ -211,19 +210,19 @@ def _fuel_low(v: PollView, was: bool) -> bool | None:
 
 # UPS alarms (``alarm_active`` labels) as the profiles name them: UPS-MIB upsWellKnownAlarms,
 # APC PowerNet, Eaton XUPS (same names), and the DC UPS and rectifier controllers' own words
-_BATTERY_BAD = frozenset({"battery_bad", "diagnostic_test_failed", "battery_life_ended"})
-_ON_BYPASS = frozenset({"on_bypass", "on_maintenance_bypass"})
-_OVERLOAD = frozenset({"output_overload", "overload"})
-_UPS_FAULT = frozenset({"general_fault", "ups_output_off", "output_off", "ups_system_off", "shutdown_imminent",
-                        "inverter_failure", "awaiting_power"})
-_CHARGER_FAILED = frozenset({"charger_failed"})
+_BATTERY_BAD = ("battery_bad", "battery_life_ended", "diagnostic_test_failed")
+_ON_BYPASS = ("on_bypass", "on_maintenance_bypass")
+_OVERLOAD = ("output_overload", "overload")
+_UPS_FAULT = ("awaiting_power", "general_fault", "inverter_failure", "output_off", "shutdown_imminent",
+              "ups_output_off", "ups_system_off")
+_CHARGER_FAILED = ("charger_failed",)
 #: the alarms each condition is read from
-ALARMS: dict[Condition, frozenset[str]] = {
+ALARMS: dict[Condition, tuple[str, ...]] = {
     Condition.BATTERY_BAD: _BATTERY_BAD, Condition.UPS_ON_BYPASS: _ON_BYPASS, Condition.UPS_OVERLOAD: _OVERLOAD,
     Condition.UPS_FAULT: _UPS_FAULT, Condition.CHARGER_FAILED: _CHARGER_FAILED}
 
 
-def _alarm(names: frozenset[str]) -> Callable[[PollView, bool], Signals]:
+def _alarm(names: tuple[str, ...]) -> Callable[[PollView, bool], Signals]:
     return lambda v, was: v.alarm(names)
 
 
@@ -373,12 +372,12 @@ def _generator_text(v: PollView, active: bool) -> Summary:
     return Summary.of(part(_P.GENERATOR_RUNNING if v.flag("generator_running") else _P.MAINS_PRESENT))
 
 
-def _alarm_text(names: frozenset[str], *extra: Callable[[PollView], Part | None]
+def _alarm_text(names: tuple[str, ...], *extra: Callable[[PollView], Part | None]
                 ) -> Callable[[PollView, bool], Summary]:
     """The alarms of ``names`` the device reports active (or that none is), then ``extra``."""
 
     def text(v: PollView, active: bool) -> Summary:
-        reported = sorted(n for n in names if isinstance(v.alarms.get(n), int | float) and v.alarms[n] != 0)
+        reported = [n for n in names if isinstance(v.alarms.get(n), int | float) and v.alarms[n] != 0]
         alarms = [part(_P.UPS_ALARM, alarm=n) for n in reported]
         if not active and not reported:
             alarms = [part(_P.UPS_ALARMS_CLEAR)]

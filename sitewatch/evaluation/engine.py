@@ -178,6 +178,10 @@ def evaluate(state: SiteEvalState, site: SiteContext, result: PollResult, now: f
         signals = raw_of(v, cs is not None and cs.raw)
         if len(signals) == 1 and not signals[0][0]:  # one unnamed signal: nothing to combine
             raw, held = signals[0][1], _NONE
+        elif cs is None:  # nothing held: active if any signal says so
+            if not any(s for _, s in signals):
+                continue
+            raw, held = combine(signals, _NONE)
         else:
             raw, held = combine(signals, _NONE if cs is None else cs.signals)
         if raw is None or (cs is None and not raw):
