@@ -162,6 +162,7 @@ EXPECTED: Final[Mapping[str, Mapping[Key, object]]] = {
     },
     "sitemonitor": {
         key("battery_voltage_volts"): 46.9,
+        key("ambient_temperature_celsius"): 31.6,  # analog input 0, 316 tenths
         key("mains_ok"): 1.0,  # switch input 3 closed (mains-present relay)
         key("on_battery"): 0.0,
     },
@@ -617,6 +618,7 @@ EXPECTED: Final[Mapping[str, Mapping[Key, object]]] = {
     },
     "packetflux-sitemonitor-sentinels": {
         key("battery_voltage_volts"): None,  # 1000 tenths: full scale, nothing connected
+        key("ambient_temperature_celsius"): 25.0,
         key("mains_ok"): None,  # switch input 3 not answered
         key("on_battery"): None,
     },
