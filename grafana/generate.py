@@ -42,6 +42,9 @@ from dashkit import (  # a script beside its helpers, not a package
     timeseries,
 )
 
+from sitewatch.evaluation.conditions import ALARMS
+from sitewatch.incidents.model import Condition
+
 __all__ = ["DASHBOARDS", "fleet_dashboard", "main", "render", "site_dashboard"]
 
 Json = dict[str, Any]
@@ -113,6 +116,28 @@ def with_name(expr: str, f: str) -> str:
 STATUS_MAP = {"-1": ("No data yet / Chưa có dữ liệu", "text"), "0": ("Mains OK / Có điện lưới", "green"),
               "1": ("Mains lost / Mất điện lưới", "yellow"), "2": ("On battery / Đang chạy ắc quy", "orange"),
               "3": ("Battery low / Ắc quy yếu", "red"), "4": ("Unreachable / Mất kết nối", "purple")}
+
+
+#: what the on-call must act on besides an outage (issue 17): UPS alarms, the grid degrading, the shelter
+EQUIPMENT = (Condition.BATTERY_BAD, Condition.UPS_ON_BYPASS, Condition.UPS_OVERLOAD, Condition.UPS_FAULT,
+             Condition.CHARGER_FAILED, Condition.MAINS_PHASE_LOST, Condition.INPUT_OUT_OF_RANGE,
+             Condition.ROOM_TEMPERATURE_HIGH, Condition.DOOR_OPEN, Condition.SMOKE)
+#: the room temperature shown as too hot: the built-in ``room_temperature_high`` threshold
+ROOM_TOO_HOT = 40
+
+
+def equipment_alarms(f: str) -> str:
+    """One series per site and alarm the site's devices report now, labelled ``alarm``: the UPS alarms
+    conditions are read from, output on bypass, door open, smoke, room at or above ``ROOM_TOO_HOT``."""
+    names = "|".join(sorted(set().union(*ALARMS.values())))
+    parts = [f'sitewatch_alarm_active{{{f},alarm=~"{names}"}} == 1',
+             f'label_replace(sitewatch_output_source{{{f},source="bypass"}} == 1, "alarm", "on_bypass", "", "")',
+             f'label_replace(sitewatch_door_open{{{f}}} == 1, "alarm", "door_open", "", "")',
+             f'label_replace(sitewatch_smoke_detected{{{f}}} == 1, "alarm", "smoke", "", "")',
+             f'label_replace(sitewatch_ambient_temperature_celsius{{{f}}} >= {ROOM_TOO_HOT}, "alarm", '
+             f'"room_temperature_high", "", "")']
+    # max by: the same alarm from two places (the alarm table and the output source) is one row
+    return f"max by (site, alarm) ({' or '.join(parts)})"
 
 
 def site_status(f: str) -> str:
@@ -266,6 +291,21 @@ def fleet_dashboard() -> Json:
                          "{{condition}} · {{severity}}")], w=6,
                  steps=thresholds((None, "orange"))),
     )
+    g.add(
+        bargauge("Equipment alarms", "Open and acknowledged incidents a site's own equipment raised: battery bad, "
+                 "UPS on bypass, overloaded or faulted, charger failed, a mains phase lost, mains out of range, room "
+                 "too hot, door open, smoke (only the province filter applies). Cảnh báo thiết bị đang mở.",
+                 [target(f'sum by (condition, severity) (sitewatch_incidents_open{{province=~"$province",'
+                         f'condition=~"{"|".join(c.value for c in EQUIPMENT)}"}})', "{{condition}} · {{severity}}")],
+                 w=8, h=9, steps=thresholds((None, "orange"))),
+        table("Equipment alarms by site",
+              "What each site's devices report now: UPS alarms (battery bad, self-test failed, bypass, overload, "
+              f"fault, charger failed), door open, smoke, room at or above {ROOM_TOO_HOT} °C. Incidents open "
+              "once the condition has held for its hold time. Thiết bị tại trạm đang báo.",
+              [target(with_name(equipment_alarms(F), F), "")],
+              columns={"site": "site", "name": "Name", "alarm": "Alarm"},
+              hide=("Value",), sort_by="site", link_site=True, w=16, h=9),
+    )
     g.add(row("Poll health / Tình trạng thu thập"))
     rate = "[$__rate_interval]"
     g.add(
@@ -376,8 +416,10 @@ def site_dashboard() -> Json:
                    [target(f"sitewatch_battery_voltage_volts{{{S}}}", "voltage")], unit="volt", w=8),
         timeseries("Battery current", "Battery current (negative: discharging).",
                    [target(f"sitewatch_battery_current_amperes{{{S}}}", "current")], unit="amp", w=8),
-        timeseries("Battery temperature", "Battery temperature.",
-                   [target(f"sitewatch_battery_temperature_celsius{{{S}}}", "temperature")], unit="celsius", w=8),
+        timeseries("Battery and room temperature", "Battery temperature, and the shelter or cabinet air "
+                   "(room_temperature_high opens at 40 °C by default). Nhiệt độ ắc quy và phòng máy.",
+                   targets((f"sitewatch_battery_temperature_celsius{{{S}}}", "battery"),
+                           (f"sitewatch_ambient_temperature_celsius{{{S}}}", "room")), unit="celsius", w=8),
         timeseries("Runtime left and time on battery",
                    "Runtime left as the device and sitewatch estimate it, and how long the site has been on battery "
                    "(UPS count).",
@@ -390,11 +432,15 @@ def site_dashboard() -> Json:
     )
     g.add(row("Power plant, links, alarms / Thiết bị nguồn, truyền dẫn, cảnh báo"))
     g.add(
-        state_timeline("Power", "Mains, battery, generator, rectifiers, low-voltage disconnect.",
+        state_timeline("Power", "Mains, battery, UPS bypass, generator, rectifiers, low-voltage disconnect, "
+                       "door and smoke contacts.",
                        targets((f"sitewatch_mains_ok{{{S}}}", "mains"), (f"sitewatch_on_battery{{{S}}}", "on battery"),
+                               (f'sitewatch_output_source{{{S},source="bypass"}}', "UPS on bypass"),
                                (f"sitewatch_generator_running{{{S}}}", "generator running"),
                                (f"sitewatch_rectifier_failed{{{S}}}", "rectifier failed"),
-                               (f"sitewatch_lvd_open{{{S}}}", "LVD open")),
+                               (f"sitewatch_lvd_open{{{S}}}", "LVD open"),
+                               (f"sitewatch_door_open{{{S}}}", "door open"),
+                               (f"sitewatch_smoke_detected{{{S}}}", "smoke")),
                        maps=mappings({"0": ("no", "transparent"), "1": ("yes", "orange")}),
                        overrides=[column("mains", maps=BOOL_OK)]),
         state_timeline("Links", "Operational state of each interface. Trạng thái truyền dẫn.",

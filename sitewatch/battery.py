@@ -170,8 +170,10 @@ def peukert_hours(current: float, params: BatteryParams) -> float | None:
 
 
 def add_sample(samples: tuple[BatterySample, ...], sample: BatterySample) -> tuple[BatterySample, ...]:
-    """The window with ``sample`` added, bounded (see ``MAX_SAMPLES``/``SAMPLE_SPACING``)."""
-    if len(samples) >= 2 and samples[-1].at - samples[-2].at < SAMPLE_SPACING:
+    """The window with ``sample`` added, bounded (see ``MAX_SAMPLES``/``SAMPLE_SPACING``); a sample
+    taken at the same instant as the last one replaces it (one reading of the battery per instant)."""
+    same_instant = bool(samples) and samples[-1].at == sample.at
+    if same_instant or (len(samples) >= 2 and samples[-1].at - samples[-2].at < SAMPLE_SPACING):
         return (*samples[:-1], sample)
     return (*samples, sample)[-MAX_SAMPLES:]
 

@@ -71,6 +71,34 @@ class Thresholds(Strict):
     fuel_low: Annotated[float, Field(ge=0, le=1)] = 0.20
     #: generator fuel ratio at or above which fuel_low clears
     fuel_clear: Annotated[float, Field(ge=0, le=1)] = 0.25
+    #: UPS output load ratio (1 = 100 % of rating) at or above which ups_overload opens
+    ups_load_high: Annotated[float, Field(gt=0, le=5)] = 1.0
+    #: UPS output load ratio below which it clears
+    ups_load_clear: Annotated[float, Field(gt=0, le=5)] = 0.9
+    #: a phase below this (V) is lost (mains_phase_lost); at or above it, present
+    mains_phase_lost_volts: Annotated[float, Field(ge=0)] = 100.0
+    #: a lost phase counts as back at or above this (V)
+    mains_phase_clear_volts: Annotated[float, Field(ge=0)] = 180.0
+    #: a present phase below this (V) is out of range (input_out_of_range); nominal 220/230 V
+    input_voltage_low: Annotated[float, Field(ge=0)] = 180.0
+    #: ... and back in range at or above this (V)
+    input_voltage_low_clear: Annotated[float, Field(ge=0)] = 190.0
+    #: a phase above this (V) is out of range
+    input_voltage_high: Annotated[float, Field(ge=0)] = 260.0
+    #: ... and back in range at or below this (V)
+    input_voltage_high_clear: Annotated[float, Field(ge=0)] = 250.0
+    #: mains frequency (Hz) below which input_out_of_range opens (nominal 50 Hz)
+    input_frequency_low: Annotated[float, Field(ge=0)] = 47.0
+    #: ... and back in range at or above this (Hz)
+    input_frequency_low_clear: Annotated[float, Field(ge=0)] = 47.5
+    #: mains frequency (Hz) above which input_out_of_range opens
+    input_frequency_high: Annotated[float, Field(ge=0)] = 53.0
+    #: ... and back in range at or below this (Hz)
+    input_frequency_high_clear: Annotated[float, Field(ge=0)] = 52.5
+    #: shelter or cabinet air temperature (°C) at or above which room_temperature_high opens
+    room_temperature_high: float = 40.0
+    #: ... and at or below which it clears
+    room_temperature_clear: float = 37.0
     #: consecutive failed polls before site_unreachable
     unreachable_after_polls: Annotated[int, Field(ge=1)] = 3
     #: how long a condition must hold before an incident opens, per condition (default 0)
@@ -78,10 +106,20 @@ class Thresholds(Strict):
         Condition.MAINS_LOST: 30.0, Condition.ON_BATTERY: 30.0, Condition.LINK_DOWN: 60.0,
         Condition.BATTERY_TEMPERATURE_HIGH: 300.0, Condition.RECTIFIER_FAILED: 120.0,
         # a generator needs a minute or two to start and take the load after mains is lost
-        Condition.GENERATOR_FAILED: 120.0}))
+        Condition.GENERATOR_FAILED: 120.0,
+        # a UPS passes through bypass for seconds while it transfers; a minute is a real bypass
+        Condition.UPS_ON_BYPASS: 60.0, Condition.UPS_OVERLOAD: 30.0, Condition.CHARGER_FAILED: 60.0,
+        Condition.MAINS_PHASE_LOST: 30.0, Condition.INPUT_OUT_OF_RANGE: 60.0,
+        Condition.ROOM_TEMPERATURE_HIGH: 300.0,
+        # a technician walking in: the door is open for half a minute before anyone is paged
+        Condition.DOOR_OPEN: 30.0}))
     #: how long a condition must be clear before its incident resolves, per condition (default 0)
     clear_hold: dict[str, float] = Field(default_factory=lambda: _by_name({
-        Condition.MAINS_LOST: 60.0, Condition.ON_BATTERY: 60.0, Condition.LINK_DOWN: 60.0}))
+        Condition.MAINS_LOST: 60.0, Condition.ON_BATTERY: 60.0, Condition.LINK_DOWN: 60.0,
+        Condition.UPS_ON_BYPASS: 60.0, Condition.UPS_OVERLOAD: 60.0, Condition.MAINS_PHASE_LOST: 60.0,
+        Condition.INPUT_OUT_OF_RANGE: 60.0, Condition.ROOM_TEMPERATURE_HIGH: 300.0,
+        # smoke that stops for a moment is not a fire that is out
+        Condition.SMOKE: 300.0}))
     #: flap detection: this many changes within the window → one incident marked flapping
     flap_window: Annotated[float, Field(gt=0)] = 900.0
     #: changes within ``flap_window`` that mark a condition flapping
@@ -94,7 +132,13 @@ class Thresholds(Strict):
     def _hysteresis(self) -> Thresholds:
         pairs = (("battery_charge_low", "battery_charge_clear", 1), ("battery_cell_voltage_low",
                  "battery_cell_voltage_clear", 1), ("battery_runtime_low", "battery_runtime_clear", 1),
-                 ("fuel_low", "fuel_clear", 1), ("battery_temperature_high", "battery_temperature_clear", -1))
+                 ("fuel_low", "fuel_clear", 1), ("battery_temperature_high", "battery_temperature_clear", -1),
+                 ("ups_load_high", "ups_load_clear", -1), ("mains_phase_lost_volts", "mains_phase_clear_volts", 1),
+                 ("input_voltage_low", "input_voltage_low_clear", 1),
+                 ("input_voltage_high", "input_voltage_high_clear", -1),
+                 ("input_frequency_low", "input_frequency_low_clear", 1),
+                 ("input_frequency_high", "input_frequency_high_clear", -1),
+                 ("room_temperature_high", "room_temperature_clear", -1))
         for low, clear, sign in pairs:
             if (getattr(self, clear) - getattr(self, low)) * sign < 0:
                 raise ValueError(f"{clear} must be on the safe side of {low} (hysteresis)")
@@ -120,6 +164,20 @@ class ThresholdOverrides(Strict):
     battery_temperature_clear: float | None = None
     fuel_low: Annotated[float, Field(ge=0, le=1)] | None = None
     fuel_clear: Annotated[float, Field(ge=0, le=1)] | None = None
+    ups_load_high: Annotated[float, Field(gt=0, le=5)] | None = None
+    ups_load_clear: Annotated[float, Field(gt=0, le=5)] | None = None
+    mains_phase_lost_volts: Annotated[float, Field(ge=0)] | None = None
+    mains_phase_clear_volts: Annotated[float, Field(ge=0)] | None = None
+    input_voltage_low: Annotated[float, Field(ge=0)] | None = None
+    input_voltage_low_clear: Annotated[float, Field(ge=0)] | None = None
+    input_voltage_high: Annotated[float, Field(ge=0)] | None = None
+    input_voltage_high_clear: Annotated[float, Field(ge=0)] | None = None
+    input_frequency_low: Annotated[float, Field(ge=0)] | None = None
+    input_frequency_low_clear: Annotated[float, Field(ge=0)] | None = None
+    input_frequency_high: Annotated[float, Field(ge=0)] | None = None
+    input_frequency_high_clear: Annotated[float, Field(ge=0)] | None = None
+    room_temperature_high: float | None = None
+    room_temperature_clear: float | None = None
     unreachable_after_polls: Annotated[int, Field(ge=1)] | None = None
     hold: dict[str, float] | None = None
     clear_hold: dict[str, float] | None = None

@@ -176,8 +176,12 @@ def evaluate(state: SiteEvalState, site: SiteContext, result: PollResult, now: f
     for condition, raw_of, text_of in CONDITIONS:
         cs = conds.get((condition, "")) if conds else None  # a healthy site: no lookups at all
         signals = raw_of(v, cs is not None and cs.raw)
-        if len(signals) == 1:
+        if len(signals) == 1 and not signals[0][0]:  # one unnamed signal: nothing to combine
             raw, held = signals[0][1], _NONE
+        elif cs is None:  # nothing held: active if any signal says so
+            if not any(s for _, s in signals):
+                continue
+            raw, held = combine(signals, _NONE)
         else:
             raw, held = combine(signals, _NONE if cs is None else cs.signals)
         if raw is None or (cs is None and not raw):

@@ -75,11 +75,22 @@ class Condition(enum.Enum):
     RECTIFIER_FAILED = "rectifier_failed"
     LINK_DOWN = "link_down"  #: an uplink interface is down (subject = interface name)
     SITE_UNREACHABLE = "site_unreachable"  #: N consecutive failed polls
+    BATTERY_BAD = "battery_bad"  #: the UPS says replace the battery (or its self-test failed)
+    UPS_ON_BYPASS = "ups_on_bypass"  #: the load is fed straight from the grid: unprotected
+    UPS_OVERLOAD = "ups_overload"  #: the UPS output is loaded beyond its rating
+    UPS_FAULT = "ups_fault"  #: general fault, output off, shutdown imminent, awaiting power
+    CHARGER_FAILED = "charger_failed"  #: the battery is not being charged
+    MAINS_PHASE_LOST = "mains_phase_lost"  #: one or two phases of a multi-phase input gone
+    INPUT_OUT_OF_RANGE = "input_out_of_range"  #: mains voltage or frequency out of tolerance
+    ROOM_TEMPERATURE_HIGH = "room_temperature_high"  #: shelter or cabinet air too hot (cooling failed)
+    DOOR_OPEN = "door_open"  #: a door contact reports the shelter or cabinet open
+    SMOKE = "smoke"  #: a smoke detector contact reports smoke
 
 
 #: conditions a parent's outage can explain at its children (suppressed there, never paged)
 REACHABILITY_CONDITIONS = frozenset({Condition.SITE_UNREACHABLE, Condition.LINK_DOWN})
-#: conditions never suppressed by a parent: a BTS on battery is on battery whatever its parent does
+#: conditions never suppressed by a parent: a BTS on battery is on battery whatever its parent does,
+#: and a UPS on bypass, a hot shelter or an open door are this site's own, whatever its parent does
 POWER_CONDITIONS = frozenset(set(Condition) - REACHABILITY_CONDITIONS)
 
 
@@ -109,6 +120,16 @@ _BASE_SEVERITY: Mapping[Condition, Severity] = {
     Condition.RECTIFIER_FAILED: Severity.WARNING,
     Condition.LINK_DOWN: Severity.MAJOR,
     Condition.SITE_UNREACHABLE: Severity.MAJOR,
+    Condition.BATTERY_BAD: Severity.MAJOR,
+    Condition.UPS_ON_BYPASS: Severity.MAJOR,
+    Condition.UPS_OVERLOAD: Severity.MAJOR,
+    Condition.UPS_FAULT: Severity.CRITICAL,
+    Condition.CHARGER_FAILED: Severity.MAJOR,
+    Condition.MAINS_PHASE_LOST: Severity.WARNING,
+    Condition.INPUT_OUT_OF_RANGE: Severity.WARNING,
+    Condition.ROOM_TEMPERATURE_HIGH: Severity.MAJOR,
+    Condition.DOOR_OPEN: Severity.WARNING,
+    Condition.SMOKE: Severity.CRITICAL,
 }
 
 
@@ -155,6 +176,9 @@ Param = str | int | float
 _C = Condition
 _POWER = frozenset({_C.MAINS_LOST, _C.ON_BATTERY, _C.GENERATOR_FAILED})
 _BATTERY = frozenset({_C.ON_BATTERY, _C.BATTERY_LOW, _C.BATTERY_DEPLETED})
+_PHASES = frozenset({_C.MAINS_LOST, _C.MAINS_PHASE_LOST, _C.INPUT_OUT_OF_RANGE})
+#: conditions read off the UPS's alarms (``alarm_active``)
+_UPS_ALARMS = frozenset({_C.BATTERY_BAD, _C.UPS_ON_BYPASS, _C.UPS_OVERLOAD, _C.UPS_FAULT, _C.CHARGER_FAILED})
 
 
 class Phrase(enum.Enum):
@@ -170,8 +194,8 @@ class Phrase(enum.Enum):
         member.params = params
         return member
 
-    MAINS_ONE_PHASE = ("mains_one_phase", {_C.MAINS_LOST}, ("volts",))
-    MAINS_PHASES = ("mains_phases", {_C.MAINS_LOST}, ("volts", "phases"))  #: volts "230/229/0"
+    MAINS_ONE_PHASE = ("mains_one_phase", _PHASES, ("volts",))
+    MAINS_PHASES = ("mains_phases", _PHASES, ("volts", "phases"))  #: volts "230/229/0"
     MAINS_LOST = ("mains_lost", _POWER)
     MAINS_PRESENT = ("mains_present", _POWER)
     MAINS_LOST_ON_BATTERY = ("mains_lost_on_battery", {_C.MAINS_LOST})  #: derived: on battery, no mains reading
@@ -179,7 +203,7 @@ class Phrase(enum.Enum):
     ON_BATTERY = ("on_battery", {_C.ON_BATTERY})
     ON_BATTERY_FOR = ("on_battery_for", {_C.ON_BATTERY}, ("seconds",))
     ON_MAINS = ("on_mains", {_C.ON_BATTERY, _C.BATTERY_RUNTIME_LOW})
-    OUTPUT_SOURCE = ("output_source", {_C.ON_BATTERY}, ("source",))
+    OUTPUT_SOURCE = ("output_source", {_C.ON_BATTERY, _C.UPS_ON_BYPASS}, ("source",))
     CHARGE = ("charge", _BATTERY, ("ratio",))
     BATTERY_STATUS_LOW = ("battery_status_low", {_C.BATTERY_LOW, _C.BATTERY_DEPLETED})
     BATTERY_STATUS_DEPLETED = ("battery_status_depleted", {_C.BATTERY_LOW, _C.BATTERY_DEPLETED})
@@ -197,6 +221,17 @@ class Phrase(enum.Enum):
     FUEL_UNKNOWN = ("fuel_unknown", {_C.FUEL_LOW})
     RECTIFIER_FAILED = ("rectifier_failed", {_C.RECTIFIER_FAILED})
     RECTIFIERS_OK = ("rectifiers_ok", {_C.RECTIFIER_FAILED})
+    UPS_ALARM = ("ups_alarm", _UPS_ALARMS, ("alarm",))  #: alarm: the ``alarm_active`` label (battery_bad)
+    UPS_ALARMS_CLEAR = ("ups_alarms_clear", _UPS_ALARMS)
+    OUTPUT_LOAD = ("output_load", {_C.UPS_OVERLOAD}, ("ratio",))
+    INPUT_FREQUENCY = ("input_frequency", {_C.INPUT_OUT_OF_RANGE}, ("hertz",))
+    INPUT_UNKNOWN = ("input_unknown", {_C.MAINS_PHASE_LOST, _C.INPUT_OUT_OF_RANGE})
+    ROOM_TEMPERATURE = ("room_temperature", {_C.ROOM_TEMPERATURE_HIGH}, ("celsius",))
+    ROOM_TEMPERATURE_UNKNOWN = ("room_temperature_unknown", {_C.ROOM_TEMPERATURE_HIGH})
+    DOOR_OPEN = ("door_open", {_C.DOOR_OPEN})
+    DOOR_CLOSED = ("door_closed", {_C.DOOR_OPEN})
+    SMOKE_DETECTED = ("smoke_detected", {_C.SMOKE})
+    SMOKE_CLEAR = ("smoke_clear", {_C.SMOKE})
     LINK_DOWN = ("link_down", {_C.LINK_DOWN}, ("interface",))
     LINK_DOWN_ADMIN_UP = ("link_down_admin_up", {_C.LINK_DOWN}, ("interface",))
     LINK_DOWN_ADMIN_DOWN = ("link_down_admin_down", {_C.LINK_DOWN}, ("interface",))

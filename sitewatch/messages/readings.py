@@ -4,7 +4,8 @@ Each language's ``Vocabulary.readings`` holds one template per ``Phrase``, fille
 ``str.format`` with the phrase's parameters. Beyond the standard format specs (``{volts:.1f}``),
 a template may ask for ``{x:duration}`` (seconds, as ``timefmt.duration`` says them), ``{x:pct}``
 (a 0..1 ratio as a percentage), ``{x:method}`` (how a battery runtime was estimated),
-``{x:error}`` (why a poll failed) and ``{x:output}`` (what feeds a UPS's output). A summary stored
+``{x:error}`` (why a poll failed), ``{x:output}`` (what feeds a UPS's output) and ``{x:alarm}`` (a
+device alarm, ``alarm_active``'s label). A summary stored
 by an older version is English text and is shown as it is.
 """
 
@@ -36,6 +37,8 @@ class _Formatter(string.Formatter):
             return v.poll_errors.get(str(value), str(value))
         if format_spec == "output":
             return v.output_sources.get(str(value), str(value))
+        if format_spec == "alarm":
+            return v.alarms.get(str(value), str(value))
         return str(super().format_field(value, format_spec))
 
 

@@ -21,6 +21,8 @@ PLAUSIBLE: Final[Mapping[str, tuple[float, float]]] = {
     "battery_current_amperes": (-5000, 5000),
     "battery_temperature_celsius": (-40, 100),
     "input_voltage_volts": (0, 500),
+    "input_frequency_hertz": (0, 100),
+    "ambient_temperature_celsius": (-40, 100),
     "fuel_level_ratio": (0, 1),
     "alarms_present": (0, 10000),
     "uptime_seconds": (0, 2**32 / 100),  # TimeTicks wrap at 2^32 hundredths

@@ -41,6 +41,10 @@ CASES: dict[str, list[tuple[str, int | None, str, str]]] = {
     "bad-duration.yaml": [
         ("bad-duration.yaml", 4, "daemon.poll_interval", "expected a duration such as 60, '30s', '5m'"),
     ],
+    "room-temperature-hysteresis.yaml": [
+        ("room-temperature-hysteresis.yaml", 7, "sites[0] (GL-BTS-0001).thresholds",
+         "room_temperature_clear must be on the safe side of room_temperature_high (hysteresis)"),
+    ],
     "bad-listen.yaml": [
         ("bad-listen.yaml", 4, "daemon.listen", "expected HOST:PORT"),
     ],

@@ -30,9 +30,15 @@ def readings(**values: float | str | None) -> tuple[Reading, ...]:
     return tuple(Reading(name=k, value=v) for k, v in values.items())
 
 
-def phases(*volts: float) -> tuple[Reading, ...]:
+def phases(*volts: float | None) -> tuple[Reading, ...]:
     return tuple(Reading(name="input_voltage_volts", value=v, labels=(("phase", str(i)),))
                  for i, v in enumerate(volts, 1))
+
+
+def alarms(*active: str, **values: float | None) -> tuple[Reading, ...]:
+    """``alarm_active`` rows: an alarm table's active rows (1.0), or alarms given as 1/0/None."""
+    return tuple(Reading(name="alarm_active", value=v, labels=(("alarm", a),))
+                 for a, v in (*((a, 1.0) for a in active), *values.items()))
 
 
 def interface(name: str, up: float | None, admin: float | None = 1.0, alias: str = "") -> tuple[Reading, ...]:

@@ -66,3 +66,15 @@ def test_back_on_mains_resolves_and_forgets_the_window() -> None:
     assert set(resolved) == {Condition.MAINS_LOST, Condition.ON_BATTERY}
     s = feed.state
     assert (s.battery, s.on_battery_since, s.runtime) == ((), None, None)
+
+
+def test_a_second_poll_at_the_same_instant_does_not_weigh_the_battery_twice() -> None:
+    # two answers at one instant (a trap's confirmation poll next to the scheduled one): the charge
+    # trend is one sample there, not two, so the estimate and the runtime incident do not move
+    feed = Feed(context(hold={"battery_runtime_low": 0}))
+    battery = {"on_battery": 1.0, "battery_status": "normal", "battery_runtime_seconds": 0.0}
+    feed.poll(0, **battery, battery_charge_ratio=0.0, battery_voltage_volts=49.0)
+    feed.poll(300, **battery, battery_charge_ratio=0.2, battery_voltage_volts=46.5, lvd_open=0.0)
+    before = feed.kinds(Condition.BATTERY_RUNTIME_LOW)
+    assert feed.poll(300, **battery, battery_charge_ratio=0.2, battery_voltage_volts=46.5) == ()
+    assert feed.kinds(Condition.BATTERY_RUNTIME_LOW) == before

@@ -49,6 +49,8 @@ def test_a_combined_condition_clears_on_the_readings_a_device_has() -> None:
 
 # --- every condition: a poll that only loses readings changes nothing -----------------------
 
+_ALARMS = ["battery_bad", "diagnostic_test_failed", "on_bypass", "output_overload", "general_fault",
+           "shutdown_imminent", "charger_failed", "on_battery"]
 _RATIO = st.one_of(st.sampled_from([0.0, 0.05, 0.2, 0.3, 0.5, 0.9]), st.floats(0.0, 1.0))
 
 
@@ -69,6 +71,22 @@ def _poll(draw: st.DrawFn) -> dict[str, float | str]:
     values["lvd_open"] = draw(st.sampled_from([0.0, 1.0]))
     values["rectifier_failed"] = draw(st.sampled_from([0.0, 1.0]))
     values["eth1_up"] = draw(st.sampled_from([0.0, 1.0]))
+    if not on_battery:
+        values["output_source"] = draw(st.sampled_from(["normal", "bypass"]))
+    values["output_load_ratio"] = draw(st.sampled_from([0.4, 0.92, 1.1]))
+    for phase in ("phase1", "phase2", "phase3"):
+        values[phase] = 0.0 if on_battery else draw(st.sampled_from([0.0, 150.0, 175.0, 230.0, 265.0]))
+    values["input_frequency_hertz"] = draw(st.sampled_from([0.0, 46.0, 47.2, 50.0, 53.5]))
+    values["ambient_temperature_celsius"] = draw(st.sampled_from([28.0, 38.0, 42.0]))
+    values["door_open"] = draw(st.sampled_from([0.0, 1.0]))
+    values["smoke_detected"] = draw(st.sampled_from([0.0, 1.0]))
+    # an alarm table (rows of the active alarms, counted by alarms_present) or alarms as 1/0 flags
+    active = draw(st.sets(st.sampled_from(_ALARMS)))
+    if draw(st.booleans()):
+        values.update({f"alarm:{a}": 1.0 for a in active})
+        values["alarms_present"] = float(len(active))
+    else:
+        values.update({f"alarm:{a}": 1.0 if a in active else 0.0 for a in _ALARMS})
     return values
 
 
@@ -76,9 +94,14 @@ Values = dict[str, float | str | None]
 
 
 def _readings(values: Values) -> tuple[tuple[tuple[Reading, ...], ...], Values]:
-    plain = {k: v for k, v in values.items() if k != "eth1_up"}
+    """(labelled readings, plain readings): ``eth1_up``, ``phaseN`` and ``alarm:NAME`` carry labels."""
+    plain = {k: v for k, v in values.items() if k != "eth1_up" and not k.startswith(("phase", "alarm:"))}
     up = values.get("eth1_up")
-    return (interface("eth1", up if isinstance(up, float) else None),), plain
+    labelled = tuple(
+        Reading(name="input_voltage_volts", value=v, labels=(("phase", k[-1]),)) if k.startswith("phase") else
+        Reading(name="alarm_active", value=v, labels=(("alarm", k.removeprefix("alarm:")),))
+        for k, v in values.items() if k.startswith(("phase", "alarm:")) and not isinstance(v, str))
+    return (interface("eth1", up if isinstance(up, float) else None), labelled), plain
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -147,6 +147,9 @@ async def test_every_dashboard_query_against_prometheus_scraping_a_simulated_fle
             for title in ("Sites on battery", "Mains lost", "Battery low", "Links down", "Unreachable"):
                 assert await every.stat(title) == 0, title
             assert await every.rows("Sites on battery — least runtime first") == []
+            # a healthy fleet: no device reports an equipment alarm, no such incident is open
+            assert await every.rows("Equipment alarms by site") == []
+            assert await every.rows("Equipment alarms") == []
             status = await every.by_site("Site map")
             assert {s: num(r) for s, r in status.items()} == {"GL-TS-PLK": 0, "GL-BTS-001": 0, "KT-BTS-001": 0}
 

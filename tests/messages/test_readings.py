@@ -6,6 +6,7 @@ import string
 
 import pytest
 
+from sitewatch.evaluation.conditions import ALARMS
 from sitewatch.incidents.model import Condition, Part, Phrase, Summary, part
 from sitewatch.messages.readings import summary_text
 from sitewatch.messages.vocabulary import EN, LANGUAGES, VI, Vocabulary
@@ -14,7 +15,8 @@ from sitewatch.messages.vocabulary import EN, LANGUAGES, VI, Vocabulary
 SAMPLES: dict[str, str | int | float] = {
     "volts": 44.0, "phases": 3, "seconds": 4500, "source": "battery", "ratio": 0.82, "cell_volts": 1.834,
     "method": "charge_trend", "threshold": 1800, "celsius": 41.5, "interface": "eth1", "polls": 3,
-    "error": "timeout", "name": "upsTrapOnBattery", "subject": "eth1", "to": "GL-BTS-0042",
+    "error": "timeout", "name": "upsTrapOnBattery", "subject": "eth1", "to": "GL-BTS-0042", "alarm": "battery_bad",
+    "hertz": 46.2,
 }
 #: words that give English away in a Vietnamese text
 ENGLISH = ("mains", "battery", "charge", "left", "runtime", "threshold", "generator", "fuel", "unknown", "down",
@@ -53,6 +55,19 @@ def test_every_summary_of_every_condition_renders_in_both_languages(condition: C
         assert vi != en, key
         plain = vi.replace("upsTrapOnBattery", "").replace("eth1", "").replace("charge_trend", "")
         assert not [w for w in ENGLISH if w in plain.lower()], (key, vi)
+
+
+@pytest.mark.parametrize("condition", sorted(ALARMS, key=lambda c: c.value), ids=lambda c: c.value)
+def test_every_alarm_a_condition_is_read_from_has_words_in_both_languages(condition: Condition) -> None:
+    for alarm in ALARMS[condition]:
+        vi, en = (summary_text(Summary.of(part(Phrase.UPS_ALARM, alarm=alarm)), v) for v in (VI, EN))
+        assert alarm in VI.alarms and alarm in EN.alarms and alarm not in vi and vi != en, alarm
+        assert not [w for w in ENGLISH if w in vi.lower()], (alarm, vi)
+
+
+def test_an_alarm_without_words_shows_as_the_device_named_it() -> None:
+    summary = Summary.of(part(Phrase.UPS_ALARM, alarm="1.3.6.1.4.1.534.1.7.99"))
+    assert summary_text(summary, EN) == "device reports 1.3.6.1.4.1.534.1.7.99"
 
 
 def test_numbers_are_formatted_per_language() -> None:

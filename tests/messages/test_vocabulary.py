@@ -68,6 +68,7 @@ def test_every_condition_is_said_in_every_language(condition: Condition, languag
     ctx = MessageContext(now=T0 + 600, ack_url="https://sw.example/ack/1",
                          incidents=(SiteIncident(site=BTS2, incident=incident(1, BTS2, condition)),))
     m = render(ctx, language, MessageKind.PAGE)
-    assert words in m.text and condition.value not in m.text
+    # the condition's name is never shown as the identifier (a one-word name like smoke may be a word)
+    assert words in m.text and condition.value not in m.text.replace(words, "").replace(words.capitalize(), "")
     assert to_gsm7(words).lower() in m.short.lower() and sms_encoding(m.short) == "gsm7"
     assert {severity_for(condition, c) for c in Criticality} <= set(Severity)

@@ -94,6 +94,7 @@ EXPECTED: Final[Mapping[str, Mapping[Key, object]]] = {
         key("seconds_on_battery"): 0.0,
         key("output_source"): "normal",
         key("input_voltage_volts", phase="1"): 121.0,
+        key("input_frequency_hertz"): 59.9,  # upsInputFrequency.1 599 x 0.1 Hz (a 60 Hz grid)
         key("mains_ok"): 1.0,
         key("on_battery"): 0.0,
         key("alarms_present"): None,  # the card has no upsAlarm group
@@ -109,6 +110,7 @@ EXPECTED: Final[Mapping[str, Mapping[Key, object]]] = {
         key("input_voltage_volts", phase="1"): 239.0,
         key("input_voltage_volts", phase="2"): 239.0,
         key("input_voltage_volts", phase="3"): 238.0,
+        key("input_frequency_hertz"): 50.0,
         key("mains_ok"): 1.0,
         key("uptime_seconds"): None,  # the walk has no sysUpTime
     },
@@ -119,6 +121,7 @@ EXPECTED: Final[Mapping[str, Mapping[Key, object]]] = {
         key("battery_status"): "normal",
         key("battery_charge_ratio"): 1.0,
         key("input_voltage_volts", phase="1"): 233.0,
+        key("input_frequency_hertz"): 50.0,
         key("mains_ok"): 1.0,
         key("on_battery"): 0.0,
     },
@@ -159,6 +162,7 @@ EXPECTED: Final[Mapping[str, Mapping[Key, object]]] = {
     },
     "sitemonitor": {
         key("battery_voltage_volts"): 46.9,
+        key("ambient_temperature_celsius"): 31.6,  # analog input 0, 316 tenths
         key("mains_ok"): 1.0,  # switch input 3 closed (mains-present relay)
         key("on_battery"): 0.0,
     },
@@ -362,6 +366,8 @@ EXPECTED: Final[Mapping[str, Mapping[Key, object]]] = {
         key("output_source"): "battery",
         key("on_battery"): 1.0,
         key("mains_ok"): 0.0,  # xupsInputStatus inputBad(1)
+        key("input_frequency_hertz"): 0.0,  # xupsInputFrequency 0: no input
+        key("ambient_temperature_celsius"): None,  # no environment sensor: noSuchInstance, unknown
         key("battery_runtime_seconds"): 1260.0,
         key("battery_voltage_volts"): 216.0,
         key("battery_current_amperes"): -18.0,  # +18 A "positive when discharging"
@@ -612,6 +618,7 @@ EXPECTED: Final[Mapping[str, Mapping[Key, object]]] = {
     },
     "packetflux-sitemonitor-sentinels": {
         key("battery_voltage_volts"): None,  # 1000 tenths: full scale, nothing connected
+        key("ambient_temperature_celsius"): 25.0,
         key("mains_ok"): None,  # switch input 3 not answered
         key("on_battery"): None,
     },

@@ -35,6 +35,14 @@ CASES: list[tuple[str, str, list[tuple[str, SnmpValue]], tuple[tuple[Condition, 
      [("1.3.6.1.2.1.33.1.6.2.1.2.9", "1.3.6.1.2.1.33.1.6.3.6")], ((C.MAINS_LOST, "", True),)),
     ("upsTrapAlarmEntryRemoved", "1.3.6.1.2.1.33.2.4",
      [("1.3.6.1.2.1.33.1.6.2.1.2.9", "1.3.6.1.2.1.33.1.6.3.4")], ((C.BATTERY_DEPLETED, "", False),)),
+    ("upsTrapAlarmEntryAdded", "1.3.6.1.2.1.33.2.3",  # upsAlarmOnBypass: the load is unprotected
+     [("1.3.6.1.2.1.33.1.6.2.1.2.9", "1.3.6.1.2.1.33.1.6.3.9")], ((C.UPS_ON_BYPASS, "", True),)),
+    ("upsTrapAlarmEntryAdded", "1.3.6.1.2.1.33.2.3",  # upsAlarmBatteryBad: replace the battery
+     [("1.3.6.1.2.1.33.1.6.2.1.2.9", "1.3.6.1.2.1.33.1.6.3.1")], ((C.BATTERY_BAD, "", True),)),
+    ("upsTrapAlarmEntryAdded", "1.3.6.1.2.1.33.2.3",  # upsAlarmShutdownImminent
+     [("1.3.6.1.2.1.33.1.6.2.1.2.9", "1.3.6.1.2.1.33.1.6.3.23")], ((C.UPS_FAULT, "", True),)),
+    ("upsTrapAlarmEntryRemoved", "1.3.6.1.2.1.33.2.4",  # upsAlarmChargerFailed
+     [("1.3.6.1.2.1.33.1.6.2.1.2.9", "1.3.6.1.2.1.33.1.6.3.13")], ((C.CHARGER_FAILED, "", False),)),
     ("upsTrapAlarmEntryAdded", "1.3.6.1.2.1.33.2.3",  # upsAlarmFanFailure: known trap, no condition
      [("1.3.6.1.2.1.33.1.6.2.1.2.9", "1.3.6.1.2.1.33.1.6.3.16")], ()),
     ("linkDown", "1.3.6.1.6.3.1.1.5.3", [("1.3.6.1.2.1.2.2.1.1.5", 5), ("1.3.6.1.2.1.2.2.1.2.5", b"eth4\x00\x00")],
