@@ -2,8 +2,8 @@
 
 A rule reads every instance of the names it uses (all phases of ``input_voltage_volts``,
 every ``alarm_active``) from ``env`` — the readings produced so far, by name — and returns
-its value with the sources it looked at. Unknown inputs are skipped, never guessed: a rule
-whose inputs are all unknown is unknown.
+its value with the sources it looked at (``max``: the one its value came from). Unknown inputs
+are skipped, never guessed: a rule whose inputs are all unknown is unknown.
 """
 
 from __future__ import annotations
@@ -95,6 +95,19 @@ def compile_rule(spec: DeriveSpec, resolve: Callable[[str], str]) -> Rule:
             return (1.0 if hits else 0.0) if op == "any" else (0.0 if hits else 1.0), sources
 
         return boolean
+    if spec.max is not None:
+        of, want = resolve(spec.max.of), tuple(sorted(spec.max.labels.items()))
+
+        def highest(env: Env) -> tuple[float | str | None, list[str]]:
+            top: float | None = None
+            source = ""
+            for r in env.get(of, ()):
+                x = r.value
+                if type(x) is float and (top is None or x > top) and (not want or all(p in r.labels for p in want)):
+                    top, source = x, r.source
+            return (None, []) if top is None else (top, [source])
+
+        return highest
     if spec.bands is not None:
         of = resolve(spec.bands.of)
         below = spec.bands.below

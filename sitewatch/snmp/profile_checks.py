@@ -15,7 +15,9 @@ from sitewatch.snmp.profile_schema import (
     ABSENT_ROW,
     LOCAL_NAME,
     NUMERIC_TYPES,
+    Condition,
     DeriveSpec,
+    MaxSpec,
     Profile,
     ValueSpec,
     is_local,
@@ -106,11 +108,15 @@ class _Checker:
                 yield (*path, op), f"{name!r} is not a local name defined earlier in this profile"
             elif not is_local(name) and name not in CANONICAL:
                 yield (*path, op), f"unknown reading {name!r}"
-        for k, c in enumerate(d.any or d.none or d.count or ()):
+        tests: list[tuple[FieldPath, Condition | MaxSpec]] = [
+            ((*path, op, k), c) for k, c in enumerate(d.any or d.none or d.count or ())]
+        if d.max is not None:
+            tests.append(((*path, op), d.max))
+        for where, c in tests:
             canon = CANONICAL.get(c.of)
             extra = set(c.labels) - set(canon.labels if canon else ())
             if extra:
-                yield (*path, op, k, "labels"), f"{c.of} has no label {sorted(extra)[0]!r}"
+                yield (*where, "labels"), f"{c.of} has no label {sorted(extra)[0]!r}"
         if is_local(d.reading):
             if not LOCAL_NAME.match(d.reading):
                 yield (*path, "reading"), "local names are '_' then lower case letters, digits and '_'"
@@ -121,7 +127,7 @@ class _Checker:
         if canon is None:
             return
         want = {"any": ReadingKind.BOOL, "none": ReadingKind.BOOL, "count": ReadingKind.NUMBER,
-                "bands": ReadingKind.STATE, "ratio": ReadingKind.NUMBER}[op]
+                "max": ReadingKind.NUMBER, "bands": ReadingKind.STATE, "ratio": ReadingKind.NUMBER}[op]
         if canon.kind is not want:
             yield (*path, op), f"{op} makes a {want.value}, but {d.reading} is a {canon.kind.value} reading"
         if d.bands is not None:

@@ -27,6 +27,7 @@ __all__ = [
     "EntityScaleSpec",
     "InfoSpec",
     "LabelSpec",
+    "MaxSpec",
     "Profile",
     "RatioSpec",
     "ScalarSpec",
@@ -313,12 +314,21 @@ class RatioSpec(_Spec):
     range: tuple[Number, Number] = (0.0, 1.0)
 
 
+class MaxSpec(_Spec):
+    """The highest known value among every instance of ``of`` (e.g. the probes of a table),
+    optionally only the instances with these ``labels``."""
+
+    of: str
+    labels: dict[str, Text] = {}
+
+
 class DeriveSpec(_Spec):
     """A reading computed from others. Exactly one of:
 
     ``any``   1 if some condition holds for some instance, 0 if none does (unknown if nothing known)
     ``none``  the opposite of ``any``
     ``count`` how many instances satisfy the conditions (unknown if nothing known)
+    ``max``   the highest known value (unknown if nothing known)
     ``bands`` a state from thresholds;  ``ratio`` a quotient
     """
 
@@ -327,11 +337,12 @@ class DeriveSpec(_Spec):
     any: tuple[Condition, ...] | None = None
     none: tuple[Condition, ...] | None = None
     count: tuple[Condition, ...] | None = None
+    max: MaxSpec | None = None
     bands: BandsSpec | None = None
     ratio: RatioSpec | None = None
 
     def op(self) -> str:
-        return _exactly_one(self, ("any", "none", "count", "bands", "ratio"), "a derive rule")[0]
+        return _exactly_one(self, ("any", "none", "count", "max", "bands", "ratio"), "a derive rule")[0]
 
     def inputs(self) -> tuple[str, ...]:
         """The names this rule reads."""
@@ -339,6 +350,8 @@ class DeriveSpec(_Spec):
             return (self.bands.of,)
         if self.ratio is not None:
             return (self.ratio.of, self.ratio.per)
+        if self.max is not None:
+            return (self.max.of,)
         conds = self.any or self.none or self.count or ()
         return tuple(c.of for c in conds)
 

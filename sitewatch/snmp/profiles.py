@@ -43,6 +43,7 @@ Format (one file per profile, named ``<name>.yaml``; see ``sitewatch/profiles/RE
       - {reading: on_battery, any: [{of: output_source, in: [battery]}, {of: seconds_on_battery, gt: 0}]}
       - {reading: mains_ok, none: [{of: alarm_active, labels: {alarm: input_bad}, eq: true}]}
       - {reading: alarms_present, count: [{of: alarm_active, eq: true}]}
+      - {reading: battery_temperature_celsius, max: {of: _probe}}   # the highest known instance
       - {reading: battery_status, bands: {of: battery_charge_ratio, below: [[0.1, depleted], [0.3, low]],
                                           otherwise: normal}}
       - {reading: battery_charge_ratio, ratio: {of: _left, per: _total}}

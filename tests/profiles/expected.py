@@ -73,6 +73,9 @@ DETECTED: Final[Mapping[str, tuple[str, ...]]] = {
     "entity-sensor-sentinels": ("entity-sensor",),
     "eltek-smartpack-sentinels": ("eltek-smartpack",),
     "eltek-sp2-sentinels": ("eltek-sp2",),
+    # summary monitors disabled or not answered: the plant's tables stand in
+    "eltek-sp2-disabled-summaries": ("eltek-sp2",),
+    "eltek-sp2-rectifier-failed": ("eltek-sp2",),
     "vertiv-ees-sentinels": ("vertiv-ees",),
     "vertiv-netsure-sentinels": ("vertiv-netsure",),
     "huawei-site-monitor-sentinels": ("huawei-site-monitor",),
@@ -543,6 +546,28 @@ EXPECTED: Final[Mapping[str, Mapping[Key, object]]] = {
         key("fuel_level_ratio"): ABSENT,  # tank 1 notPresent(6), reads 0
         key("generator_running"): 0.0,
         key("rectifier_failed"): 0.0,
+    },
+    "eltek-sp2-disabled-summaries": {
+        key("battery_temperature_celsius"): 19.0,  # summary disabled(4) reads 0: the hotter probe
+        key("rectifier_failed"): 0.0,  # error monitor disabled(4): six rectifiers normal
+        key("alarm_active", alarm="rectifiers"): 0.0,
+        key("alarm_active", alarm="generator"): None,  # generatorStatus disabled(4)
+        key("battery_voltage_volts"): 54.1,
+        key("battery_current_amperes"): 12.0,
+        key("battery_charge_ratio"): 1.0,
+        key("input_voltage_volts", phase="3"): 230.0,
+        key("mains_ok"): 1.0,
+        key("on_battery"): 0.0,
+        key("generator_running"): 0.0,
+        key("lvd_open"): 0.0,
+        key("alarms_present"): 0.0,
+    },
+    "eltek-sp2-rectifier-failed": {
+        key("rectifier_failed"): 1.0,  # no error monitor: rectifier 4 majorAlarm(3)
+        key("alarm_active", alarm="rectifiers"): 1.0,
+        key("battery_temperature_celsius"): 20.0,  # probe 1 at 68 F; probe 2 disconnected(5) reads 212
+        key("mains_ok"): 1.0,
+        key("alarms_present"): 1.0,
     },
     "vertiv-ees-sentinels": {
         key("battery_voltage_volts"): None,  # psBatteryVoltage and systemVoltage 2147483647

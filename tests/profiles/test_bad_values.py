@@ -250,6 +250,62 @@ def test_sp2_value_with_a_status_saying_no_sensor_is_unknown(status: int | None,
     assert value(compiled("eltek-sp2"), raw, "battery_temperature_celsius") == pytest.approx(want)
 
 
+SP2_PROBE_STATUS, SP2_PROBE = "1.3.6.1.4.1.12148.10.10.18.3.1.2", "1.3.6.1.4.1.12148.10.10.18.3.1.6"
+
+
+@pytest.mark.parametrize(("summary_status", "probe_status", "want"), [
+    (1, 1, 25.0), (None, 1, 25.0),  # the summary while its monitor reports it (77 F)
+    (4, 1, 30.0), (0, 10, 30.0), (5, None, 30.0), (6, 2, 30.0),  # else the hotter probe (86 F)
+    (4, 0, 20.0), (4, 5, 20.0),  # a probe in error or disconnected is not a measurement
+    (4, 4, 20.0), (4, 6, 20.0),  # a disabled or notPresent probe is no probe
+])
+def test_sp2_battery_temperature_falls_back_to_the_hottest_probe(summary_status: int | None,
+                                                                 probe_status: int | None, want: float) -> None:
+    raw: dict[str, SnmpValue] = {SP2_TEMP: 77, SP2_TEMP_SCALE: 1, f"{SP2_PROBE}.1.1": 68, f"{SP2_PROBE}.1.2": 86}
+    if summary_status is not None:
+        raw[SP2_TEMP_STATUS] = summary_status
+    if probe_status is not None:
+        raw[f"{SP2_PROBE_STATUS}.1.2"] = probe_status
+    assert value(compiled("eltek-sp2"), raw, "battery_temperature_celsius") == pytest.approx(want)
+
+
+def test_sp2_battery_temperature_without_summary_or_probe_is_unknown() -> None:
+    raw: dict[str, SnmpValue] = {SP2_TEMP: 0, SP2_TEMP_STATUS: 4, SP2_TEMP_SCALE: 0,
+                                 f"{SP2_PROBE}.1.1": 0, f"{SP2_PROBE_STATUS}.1.1": 4}
+    assert value(compiled("eltek-sp2"), raw, "battery_temperature_celsius") is None
+
+
+SP2_FAILED_STATUS, SP2_FAILED, SP2_RECTIFIER = ("1.3.6.1.4.1.12148.10.5.4.1.0", "1.3.6.1.4.1.12148.10.5.4.5.0",
+                                                "1.3.6.1.4.1.12148.10.5.6.1.2")
+
+
+@pytest.mark.parametrize(("rows", "want"), [
+    ([1, 1, 1, 1, 1, 1], 0.0),  # all normal
+    ([1, 1, 1, 3, 1, 1], 1.0),  # majorAlarm
+    ([1, 18], 1.0), ([7, 1], 1.0), ([8], 1.0), ([10], 1.0),  # critical, minorAndMajor, majorLow/High
+    ([1, 5], 1.0),  # disconnected: the controller lost the rectifier
+    ([1, 2, 9, 11, 19], 0.0),  # minor levels and warning: still delivering
+    ([1, 0], 0.0),  # a row in error says nothing; the known row is normal
+    ([0, 0], None),  # no row known
+    ([1, 4, 6], 0.0), ([4, 6], None),  # disabled and notPresent slots are no rectifier
+    ([], None),
+])
+def test_sp2_rectifier_failed_from_the_rectifier_rows_without_the_error_monitor(rows: list[int],
+                                                                                want: float | None) -> None:
+    raw: dict[str, SnmpValue] = {f"{SP2_RECTIFIER}.{i}": s for i, s in enumerate(rows, 1)}
+    for summary in ({}, {SP2_FAILED_STATUS: 4, SP2_FAILED: 0}, {SP2_FAILED_STATUS: 0, SP2_FAILED: 0}):
+        assert value(compiled("eltek-sp2"), raw | summary, "rectifier_failed") == want, summary
+
+
+@pytest.mark.parametrize(("count", "rows", "want"), [(0, [1, 3], 0.0), (2, [1, 1], 1.0), (1, [], 1.0)])
+def test_sp2_rectifier_error_monitor_wins_while_it_reports(count: int, rows: list[int], want: float) -> None:
+    raw: dict[str, SnmpValue] = {SP2_FAILED_STATUS: 1, SP2_FAILED: count}
+    raw |= {f"{SP2_RECTIFIER}.{i}": s for i, s in enumerate(rows, 1)}
+    r = read(compiled("eltek-sp2"), raw)[key("rectifier_failed")]
+    assert r.value == want
+    assert r.source.startswith(f"{SP2_FAILED}={count}")
+
+
 @pytest.mark.parametrize(("profile", "left", "total", "extra"), [
     ("eltek-smartpack", "1.3.6.1.4.1.12148.9.3.20.2.0", "1.3.6.1.4.1.12148.9.3.20.4.0", {}),
     ("eltek-sp2", "1.3.6.1.4.1.12148.10.10.9.5.0", "1.3.6.1.4.1.12148.10.10.11.5.0",

@@ -97,6 +97,13 @@ def test_missing_directory(tmp_path: Path) -> None:
      "bad.yaml:5: derive[0].count", "count makes a number, but lvd_open is a bool reading"),
     ("name: bad\ndescription: x\nderive:\n  - reading: mains_ok\n    any: [{of: on_battery, eq: true, gt: 1}]\n",
      "bad.yaml:5: derive[0].any[0]", "exactly one of eq, ne, in, gt, ge, lt, le"),
+    ("name: bad\ndescription: x\nderive:\n  - reading: lvd_open\n    max: {of: battery_temperature_celsius}\n",
+     "bad.yaml:5: derive[0].max", "max makes a number, but lvd_open is a bool reading"),
+    ("name: bad\ndescription: x\nderive:\n  - reading: battery_temperature_celsius\n"
+     "    max: {of: input_voltage_volts, labels: {probe: '1'}}\n", "bad.yaml:5: derive[0].max.labels",
+     "input_voltage_volts has no label 'probe'"),
+    ("name: bad\ndescription: x\nderive:\n  - reading: battery_temperature_celsius\n    max: {of: _probe}\n"
+     "    count: [{of: alarm_active, eq: true}]\n", "bad.yaml:4: derive[0]", "exactly one of any, none, count, max"),
     (GOOD.format(name="other"), "bad.yaml:1: name", "must be in a file named other.yaml"),
     (GOOD.format(name="bad") + "    unknown_when: [{in: [4]}]\n", "bad.yaml:8: scalars[0].unknown_when[0]",
      "exactly one of oid (a scalar) or column"),
