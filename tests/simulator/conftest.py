@@ -124,7 +124,7 @@ async def _net_snmp(tool: str, fleet: Fleet, site: str, *oids: str, within: floa
     values = {}
     for line in out.decode().splitlines():
         oid, _, value = line.partition(" ")
-        if tool != "snmpget" and value.startswith(("No more variables", "No Such Object")):
+        if tool != "snmpget" and value.startswith(("No more variables", "No Such Object", "No Such Instance")):
             continue  # how net-snmp reports a walk that found nothing under its root
         values[oid.lstrip(".")] = value.strip('"')
     return values
