@@ -3,7 +3,7 @@ environment condition is injected on a simulated agent (the simulator's fault in
 over real SNMP), and an incident opens, the on-call is paged by SMS naming the condition in
 Vietnamese, the fault is cleared, the incident resolves and the resolution is sent.
 
-One fleet and one daemon serve every case: each condition has a site of its own (and a page
+One fleet and one daemon serve every case: each case has a site of its own (and a page
 group of its own, ``group_by: [site]``), so the cases cannot see each other's incidents."""
 
 from __future__ import annotations
@@ -37,6 +37,11 @@ class Case:
     device: str  #: the generated device the fault is injected on
     inject: Callable[[Fleet, str], object]
     clear: Callable[[Fleet, str], object]
+    how: str = ""  #: which way, where a condition is injected more than one way
+
+    @property
+    def id(self) -> str:
+        return f"{self.condition.value}-{self.how}" if self.how else self.condition.value
 
 
 CASES = [
@@ -51,7 +56,9 @@ CASES = [
          lambda f, s: f.set_alarm(s, "charger_failed", False)),
     Case(Condition.MAINS_PHASE_LOST, "ups", lambda f, s: f.set_phase(s, 2, 0), lambda f, s: f.set_phase(s, 2, None)),
     Case(Condition.INPUT_OUT_OF_RANGE, "ups", lambda f, s: f.set_voltage(s, 170),
-         lambda f, s: f.set_voltage(s, None)),
+         lambda f, s: f.set_voltage(s, None), how="voltage"),
+    Case(Condition.INPUT_OUT_OF_RANGE, "ups", lambda f, s: f.set_frequency(s, 45.5),
+         lambda f, s: f.set_frequency(s, None), how="frequency"),
     Case(Condition.ROOM_TEMPERATURE_HIGH, "dc_plant", lambda f, s: f.set_temperature(s, 45),
          lambda f, s: f.set_temperature(s, None)),
     Case(Condition.DOOR_OPEN, "dc_plant", lambda f, s: f.set_door(s, True), lambda f, s: f.set_door(s, False)),
@@ -69,7 +76,7 @@ async def setup(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple
     sites = [_bts(i) for i in range(1, len(CASES) + 1)]
     # a three-phase UPS where the case is a UPS's (one phase lost, input out of range, alarms)
     fleet_file = FleetFile(sites={_site(c): SiteChoice(generated="ups", phases=3) for c in CASES if c.device == "ups"})
-    holds = {c.condition.value: 1.0 for c in CASES}  # short holds: the path through the hold, quickly
+    holds = dict.fromkeys((c.condition.value for c in CASES), 1.0)  # short holds: the path through the hold, quickly
     async with paging_setup(tmp, sites, interval=1.5, group_wait=1.0, group_interval=6.0, holds=holds,
                             group_by=("site",), fleet_file=fleet_file) as (fleet, d, sms, _):
         await d.wait_for(lambda m: len(m.get("sitewatch_mains_ok", [])) == len(sites), within=30)
@@ -94,7 +101,7 @@ def _folded(text: str) -> str:
     return to_gsm7(text).lower()
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.condition.value for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 async def test_injected_fault_opens_pages_and_resolves(case: Case, setup: tuple[Fleet, Running, CaptureServer]
                                                        ) -> None:
     fleet, d, sms = setup
