@@ -7,6 +7,9 @@
     sitewatch simulate ctl GL-BTS-001 link eth0 down
     sitewatch simulate ctl GL-BTS-001 generator on
     sitewatch simulate ctl GL-BTS-001 agent off
+    sitewatch simulate ctl GL-NOC-01 alarm battery_bad on
+    sitewatch simulate ctl GL-BTS-001 phase 2 0
+    sitewatch simulate ctl GL-BTS-001 door open
     sitewatch simulate ctl status [SITE]
 
 ``--write-config`` is written only once every agent answers, so a waiting process may poll for
@@ -51,6 +54,16 @@ _CTL_USAGE = """\
   ctl SITE link IFNAME down|up      an interface goes down / up (ifOperStatus)
   ctl SITE generator on|off         the site's generator starts / stops
   ctl SITE agent off|on             the site's agent stops answering / answers again
+  ctl SITE alarm NAME on|off        a UPS-MIB well-known alarm in upsAlarmTable (battery_bad,
+                                    output_overload, charger_failed, general_fault,
+                                    ups_output_off, shutdown_imminent, ...)
+  ctl SITE bypass on|off            the UPS output goes onto its bypass / back to the inverter
+  ctl SITE phase N VOLTS|normal     one AC input phase's voltage (0: the phase is lost)
+  ctl SITE volts VOLTS|normal       every AC input phase's voltage
+  ctl SITE frequency HZ|normal      the AC input frequency (UPS)
+  ctl SITE temperature C|normal     the room temperature on the site monitor
+  ctl SITE door open|closed         the door contact on the site monitor
+  ctl SITE smoke on|off             the smoke detector on the site monitor
   ctl advance SECONDS               move the simulated clock ahead
 """
 
@@ -59,7 +72,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser("simulate", help="serve a configuration's sites from simulated SNMP agents (no hardware)",
                        description="Serve every site of CONFIG as a simulated SNMP agent on its own 127.0.0.1 "
                                    "port (one snmpsim process behind them), with a control API to fail mains, "
-                                   "drain batteries, start generators, drop links and silence agents.")
+                                   "drain batteries, start generators, drop links, silence agents and inject "
+                                   "faults (UPS alarms, bypass, a lost phase, room temperature, door, smoke).")
     p.add_argument("--config", "-c", help="configuration whose sites are simulated (file or directory)")
     p.add_argument("--fleet", help="fleet file choosing a recording or generated device per site")
     p.add_argument("--control", default=DEFAULT_CONTROL, help=f"control API address (default {DEFAULT_CONTROL})")
@@ -77,7 +91,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     c.add_argument("--drain", type=float,
                    help="fast-forward the discharge while on battery: charge ratio lost per minute")
     c.add_argument("--charge", type=float, help="battery charge now, 0..1")
-    c.add_argument("words", nargs="+", help="status [SITE] | SITE mains|battery|link|generator|agent ...")
+    c.add_argument("words", nargs="+", help="status [SITE] | SITE mains|battery|link|generator|agent|alarm|bypass|"
+                                            "phase|volts|frequency|temperature|door|smoke ...")
     c.set_defaults(func=run_ctl)
 
 
@@ -153,6 +168,16 @@ def _switch(word: str) -> bool:
         raise _Usage(f"expected on/off (or up/down), got {word!r}") from None
 
 
+def _value(word: str) -> float | None:
+    """A number, or ``normal`` (as the device has it)."""
+    if word.lower() == "normal":
+        return None
+    try:
+        return float(word)
+    except ValueError:
+        raise _Usage(f"expected a number or 'normal', got {word!r}") from None
+
+
 def _request(words: list[str], drain: float | None, charge: float | None) -> tuple[str, str, dict[str, Any] | None]:
     """(method, path, body) for the words after ``ctl``."""
     if words[0] == "status" and len(words) <= 2:
@@ -169,7 +194,17 @@ def _request(words: list[str], drain: float | None, charge: float | None) -> tup
         return "POST", f"/sites/{site}/battery", body
     if action == "link" and len(rest) == 2:
         return "POST", f"/sites/{site}/links/{urllib.parse.quote(rest[0], safe='')}", {"up": _switch(rest[1])}
-    keys = {"mains": "ok", "generator": "running", "agent": "answering"}
+    if action == "alarm" and len(rest) == 2:
+        return "POST", f"/sites/{site}/alarms/{urllib.parse.quote(rest[0], safe='')}", {"active": _switch(rest[1])}
+    if action == "phase" and len(rest) == 2 and rest[0].isdigit():
+        return "POST", f"/sites/{site}/input", {"phase": int(rest[0]), "volts": _value(rest[1])}
+    numbers = {"volts": ("input", "volts"), "frequency": ("input", "hz"), "temperature": ("temperature", "celsius")}
+    if action in numbers and len(rest) == 1:
+        path, key = numbers[action]
+        return "POST", f"/sites/{site}/{path}", {key: _value(rest[0])}
+    if action == "door" and len(rest) == 1 and rest[0].lower() in ("open", "closed"):
+        return "POST", f"/sites/{site}/door", {"open": rest[0].lower() == "open"}
+    keys = {"mains": "ok", "generator": "running", "agent": "answering", "bypass": "on", "smoke": "detected"}
     if action in keys and len(rest) == 1:
         return "POST", f"/sites/{site}/{action}", {keys[action]: _switch(rest[0])}
     raise _Usage(f"cannot understand {' '.join(words)!r}")
@@ -195,7 +230,28 @@ def _line(st: dict[str, Any]) -> str:
             f"runtime {_duration(b['runtime_seconds'])}"
             + (f" (empty in {_duration(b['empty_in_seconds'])} at the set drain)"
                if st["on_battery"] and b["empty_in_seconds"] != b["runtime_seconds"] else "")
-            + (f"; links down: {', '.join(down)}" if down else ""))
+            + (f"; links down: {', '.join(down)}" if down else "") + _faults(st))
+
+
+def _faults(st: dict[str, Any]) -> str:
+    """What was injected by hand, as the line's tail."""
+    parts = []
+    if st.get("bypass"):
+        parts.append("UPS ON BYPASS")
+    volts, hz = st.get("input", {}).get("volts"), st.get("input", {}).get("hz")
+    if volts:
+        parts.append("input " + ", ".join(f"phase {p} {v:g} V" for p, v in volts.items()))
+    if hz is not None:
+        parts.append(f"input {hz:g} Hz")
+    if st.get("room_celsius") is not None:
+        parts.append(f"room {st['room_celsius']:g} °C")
+    if st.get("door_open"):
+        parts.append("DOOR OPEN")
+    if st.get("smoke"):
+        parts.append("SMOKE")
+    if st.get("alarms"):
+        parts.append("UPS alarms: " + ", ".join(st["alarms"]))
+    return "".join(f"; {p}" for p in parts)
 
 
 def run_ctl(args: argparse.Namespace) -> int:

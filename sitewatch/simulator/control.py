@@ -8,10 +8,18 @@
     POST /sites/{id}/links/{ifname}      {"up": false}
     POST /sites/{id}/generator           {"running": true}
     POST /sites/{id}/agent               {"answering": false}
+    POST /sites/{id}/alarms/{name}       {"active": true}   a UPS-MIB well-known alarm (battery_bad, ...)
+    POST /sites/{id}/bypass              {"on": true}       UPS output on bypass
+    POST /sites/{id}/input               {"volts": 170} every phase, {"phase": 2, "volts": 0} one,
+                                         {"hz": 45.5}; null = as the device has it
+    POST /sites/{id}/temperature         {"celsius": 45}    room temperature (null: as the device has it)
+    POST /sites/{id}/door                {"open": true}
+    POST /sites/{id}/smoke               {"detected": true}
     POST /clock/advance                  {"seconds": 600}
 
-Every POST answers with the site's new state (``Fleet.status``). Errors: 400 bad body,
-404 unknown site or interface, 409 a change the site cannot make (no generator).
+Every POST answers with the site's new state (``Fleet.status``). Errors: 400 bad body or value
+(out of range, unknown alarm name), 404 unknown site or interface, 409 a change the site's
+device cannot show (no generator, no UPS alarm table on a DC plant).
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from sitewatch.httpserver import EmbeddedServer
-from sitewatch.simulator.fleet import Fleet
+from sitewatch.simulator.fleet import Fleet, InvalidValue
 
 __all__ = ["ControlServer", "build_control_app"]
 
@@ -74,12 +82,44 @@ def _battery(fleet: Fleet, site: str, body: dict[str, Any], _: dict[str, str]) -
                              follow_load="drain_per_minute" in body and body["drain_per_minute"] is None)
 
 
+def _number(body: dict[str, Any], key: str) -> float | None:
+    """A number, or null (as the device has it); the key must be there."""
+    if key not in body:
+        raise _BadRequest(f'expected {{"{key}": N}} (null: as the device has it)')
+    return _ratio(body, key)
+
+
+def _input(fleet: Fleet, site: str, body: dict[str, Any], _: dict[str, str]) -> dict[str, Any]:
+    unknown = body.keys() - {"volts", "phase", "hz"}
+    if unknown or not body.keys() & {"volts", "hz"} or ("phase" in body and "volts" not in body):
+        raise _BadRequest('expected {"volts": V} (every phase), {"phase": N, "volts": V} and/or {"hz": F}; '
+                          "null: as the device has it")
+    result: dict[str, Any] = {}
+    if "volts" in body:
+        phase = body.get("phase")
+        if phase is None:
+            result = fleet.set_voltage(site, _number(body, "volts"))
+        elif isinstance(phase, int) and not isinstance(phase, bool):
+            result = fleet.set_phase(site, phase, _number(body, "volts"))
+        else:
+            raise _BadRequest("phase must be a whole number (1, 2, 3)")
+    if "hz" in body:
+        result = fleet.set_frequency(site, _number(body, "hz"))
+    return result
+
+
 _CHANGES: dict[str, Handler] = {
     "mains": lambda f, s, b, _: f.set_mains(s, _flag(b, "ok")),
     "generator": lambda f, s, b, _: f.set_generator(s, _flag(b, "running")),
     "agent": lambda f, s, b, _: f.set_agent(s, _flag(b, "answering")),
     "link": lambda f, s, b, p: f.set_link(s, p["ifname"], _flag(b, "up")),
     "battery": _battery,
+    "alarm": lambda f, s, b, p: f.set_alarm(s, p["name"], _flag(b, "active")),
+    "bypass": lambda f, s, b, _: f.set_bypass(s, _flag(b, "on")),
+    "input": _input,
+    "temperature": lambda f, s, b, _: f.set_temperature(s, _number(b, "celsius")),
+    "door": lambda f, s, b, _: f.set_door(s, _flag(b, "open")),
+    "smoke": lambda f, s, b, _: f.set_smoke(s, _flag(b, "detected")),
 }
 
 
@@ -90,7 +130,7 @@ def build_control_app(fleet: Fleet) -> Starlette:
         async def endpoint(request: Request) -> JSONResponse:
             try:
                 return JSONResponse(await work(request))
-            except _BadRequest as e:
+            except (_BadRequest, InvalidValue) as e:
                 return JSONResponse({"error": str(e)}, status_code=400)
             except LookupError as e:
                 return JSONResponse({"error": str(e.args[0] if e.args else e)}, status_code=404)
@@ -121,8 +161,9 @@ def build_control_app(fleet: Fleet) -> Starlette:
         Route("/sites", guarded(sites)),
         Route("/sites/{site}", guarded(site)),
         Route("/sites/{site}/links/{ifname:path}", guarded(change("link")), methods=["POST"]),
+        Route("/sites/{site}/alarms/{name}", guarded(change("alarm")), methods=["POST"]),
         *(Route(f"/sites/{{site}}/{kind}", guarded(change(kind)), methods=["POST"])
-          for kind in ("mains", "battery", "generator", "agent")),
+          for kind in ("mains", "battery", "generator", "agent", "bypass", "input", "temperature", "door", "smoke")),
         Route("/clock/advance", guarded(advance), methods=["POST"]),
     ]
     return Starlette(routes=routes)

@@ -7,8 +7,17 @@
         fleet.advance(600)                             # ten simulated minutes later
         fleet.set_link("BTS-001", "eth0", up=False)
         fleet.set_agent("BTS-001", answering=False)    # the site times out; others answer
+        fleet.set_alarm("NOC-01", "battery_bad", True)  # a row in upsAlarmTable
+        fleet.set_bypass("NOC-01", True)               # upsOutputSource bypass(4)
+        fleet.set_phase("BTS-001", 2, 0)               # one AC phase lost; set_voltage: every phase
+        fleet.set_frequency("NOC-01", 45.5)
+        fleet.set_temperature("BTS-001", 45)           # the room, on the site monitor
+        fleet.set_door("BTS-001", True)                # door contact open
+        fleet.set_smoke("BTS-001", True)               # smoke detector contact open
 
-Every change is written to the site's table at once; a background tick (``tick_seconds``) moves
+A change a site's device cannot show (a UPS alarm on a DC plant) raises ``ValueError`` saying
+so; a value out of range or an unknown alarm name raises ``InvalidValue``. Every change is
+written to the site's table at once; a background tick (``tick_seconds``) moves
 time-driven values (battery, seconds on battery, uptime). Time comes from ``SimClock``.
 """
 
@@ -23,14 +32,22 @@ from types import TracebackType
 from typing import Any
 
 from sitewatch.config.schema import Config
-from sitewatch.simulator.mibs import SYS_UPTIME, Table, interface_names
+from sitewatch.simulator.mibs import (
+    ELTEK,
+    SITEMONITOR,
+    SYS_UPTIME,
+    UPS,
+    UPS_ALARMS,
+    Table,
+    interface_names,
+)
 from sitewatch.simulator.overlay import render
 from sitewatch.simulator.plan import FleetFile, SimulatedSite, plan_fleet
 from sitewatch.simulator.proxy import SiteProxy, open_proxy
 from sitewatch.simulator.responder import SnmpsimResponder
 from sitewatch.simulator.state import SimClock, SiteState, settle
 
-__all__ = ["Fleet", "probe_packet"]
+__all__ = ["Fleet", "InvalidValue", "probe_packet"]
 
 log = logging.getLogger("sitewatch.simulator")
 
@@ -56,6 +73,25 @@ class _Probe(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         self.answered.add((addr[0], addr[1]))
+
+
+class InvalidValue(ValueError):
+    """A change asked with a value no device could show (out of range, an unknown name)."""
+
+
+def _within(name: str, value: float | None, low: float, high: float, unit: str) -> float | None:
+    if value is not None and not low <= value <= high:
+        raise InvalidValue(f"{name} must be within {low:g}..{high:g} {unit}, got {value:g}")
+    return value
+
+
+def input_phases(table: Table) -> tuple[int, ...]:
+    """The AC input phases a device shows: UPS-MIB input lines, or Eltek acVoltage1-3."""
+    column = f"{UPS}.3.3.1.3."
+    lines = sorted(int(oid[len(column):]) for oid in table if oid.startswith(column) and oid[len(column):].isdigit())
+    if lines:
+        return tuple(lines)
+    return tuple(p for p in (1, 2, 3) if f"{ELTEK}.6.{p}.0" in table)
 
 
 class _PortTaken(Exception):
@@ -260,6 +296,67 @@ class Fleet:
             fields["charge"] = charge
         return self._change(site_id, **fields)
 
+    def _needs(self, site_id: str, oid: str, what: str) -> None:
+        sim = self._site(site_id)
+        if oid not in sim.table:
+            raise ValueError(f"site {site_id} ({sim.source}) has no {what}")
+
+    def set_alarm(self, site_id: str, alarm: str, active: bool) -> dict[str, Any]:
+        """Raise or clear a UPS-MIB well-known alarm (a name of ``UPS_ALARMS``: ``battery_bad``,
+        ``output_overload``, ``general_fault``...) in the site's upsAlarmTable. Alarms the power
+        state raises (on_battery...) stay while it lasts."""
+        if alarm not in UPS_ALARMS:
+            raise InvalidValue(f"unknown UPS alarm {alarm!r}: one of {', '.join(UPS_ALARMS)}")
+        self._needs(site_id, f"{UPS}.6.1.0", "UPS-MIB alarm table (upsAlarmsPresent)")
+        injected = self._states[site_id].injected_alarms
+        return self._change(site_id, injected_alarms=injected | {alarm} if active else injected - {alarm})
+
+    def set_bypass(self, site_id: str, on: bool) -> dict[str, Any]:
+        """The UPS feeds its output through its bypass (upsOutputSource bypass(4), upsAlarmOnBypass)
+        while AC is present, or through the inverter again."""
+        self._needs(site_id, f"{UPS}.4.1.0", "UPS-MIB output source (upsOutputSource)")
+        return self._change(site_id, bypass=on)
+
+    def set_phase(self, site_id: str, phase: int, volts: float | None) -> dict[str, Any]:
+        """One AC input phase at ``volts`` while mains is present (None: as the device has it)."""
+        phases = input_phases(self._site(site_id).table)
+        if not phases:
+            raise ValueError(f"site {site_id} ({self._site(site_id).source}) shows no AC input voltage")
+        if phase not in phases:
+            raise InvalidValue(f"site {site_id} has input phases {', '.join(map(str, phases))}, not {phase}")
+        _within("volts", volts, 0, 500, "V")
+        kept = tuple((p, v) for p, v in self._states[site_id].phase_volts if p != phase)
+        return self._change(site_id, phase_volts=tuple(sorted(kept + (((phase, volts),) if volts is not None
+                                                                       else ()))))
+
+    def set_voltage(self, site_id: str, volts: float | None) -> dict[str, Any]:
+        """Every AC input phase at ``volts`` while mains is present (None: as the device has it)."""
+        phases = input_phases(self._site(site_id).table)
+        if not phases:
+            raise ValueError(f"site {site_id} ({self._site(site_id).source}) shows no AC input voltage")
+        _within("volts", volts, 0, 500, "V")
+        return self._change(site_id, phase_volts=() if volts is None else tuple((p, volts) for p in phases))
+
+    def set_frequency(self, site_id: str, hz: float | None) -> dict[str, Any]:
+        """The AC input frequency while mains is present (None: as the device has it)."""
+        self._needs(site_id, f"{UPS}.3.3.1.2.1", "AC input frequency (upsInputFrequency)")
+        return self._change(site_id, input_hz=_within("hz", hz, 0, 100, "Hz"))
+
+    def set_temperature(self, site_id: str, celsius: float | None) -> dict[str, Any]:
+        """The room (ambient) temperature the site monitor measures (None: as the device has it)."""
+        self._needs(site_id, f"{SITEMONITOR}.27.5.0", "room temperature sensor (site monitor analog input 0)")
+        return self._change(site_id, room_celsius=_within("celsius", celsius, -40, 100, "°C"))
+
+    def set_door(self, site_id: str, open_: bool) -> dict[str, Any]:
+        """The door contact on the site monitor (switch input 1) opens or closes."""
+        self._needs(site_id, f"{SITEMONITOR}.26.5.1", "door contact (site monitor switch input 1)")
+        return self._change(site_id, door_open=open_)
+
+    def set_smoke(self, site_id: str, detected: bool) -> dict[str, Any]:
+        """The smoke detector on the site monitor (switch input 2) trips or resets."""
+        self._needs(site_id, f"{SITEMONITOR}.26.5.2", "smoke detector (site monitor switch input 2)")
+        return self._change(site_id, smoke=detected)
+
     def advance(self, seconds: float) -> None:
         """Move the simulated clock ahead and serve the result at once."""
         self.clock.advance(seconds)
@@ -303,6 +400,9 @@ class Fleet:
             },
             "links": {name: name not in state.links_down for name in interface_names(sim.table)},
             "alarms": [a.name for a in state.alarms],
+            "bypass": state.on_bypass,
+            "input": {"volts": {str(p): v for p, v in state.phase_volts}, "hz": state.input_hz},
+            "room_celsius": state.room_celsius, "door_open": state.door_open, "smoke": state.smoke,
         }
 
     def statuses(self) -> list[dict[str, Any]]:

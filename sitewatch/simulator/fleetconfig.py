@@ -2,9 +2,10 @@
 
 The same sites with all their fields, each with one SNMP target: 127.0.0.1, the site's port,
 credential ``simulator`` (v2c) with the site's own community as an inline ``SecretRef`` value,
-and the profile names of what is served. The daemon section is the input's with ``state_dir``
-under the simulator's state directory; every other section is kept as given. The file is
-written atomically (a waiting process never reads half of it).
+the profile names of what is served, and the ``inputs:`` its site monitor is wired with. The
+daemon section is the input's with ``state_dir`` under the simulator's state directory; every
+other section is kept as given. The file is written atomically (a waiting process never reads
+half of it).
 """
 
 from __future__ import annotations
@@ -65,8 +66,9 @@ def fleet_config(config: Config, sites: Sequence[SimulatedSite], ports: Mapping[
     for site in config.sites:
         sim = by_id[site.id]
         entry = _plain(site)
-        entry["snmp"] = [{"host": "127.0.0.1", "port": ports[site.id], "credential": CREDENTIAL,
-                          "community": {"value": sim.community}, "profiles": list(sim.profiles)}]
+        target = {"host": "127.0.0.1", "port": ports[site.id], "credential": CREDENTIAL,
+                  "community": {"value": sim.community}, "profiles": list(sim.profiles)}
+        entry["snmp"] = [target | ({"inputs": dict(sim.inputs)} if sim.inputs else {})]
         written.append(entry)
     out["sites"] = written
     return out

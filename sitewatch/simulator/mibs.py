@@ -4,17 +4,19 @@ A ``Table`` maps a dotted OID to an snmprec ``(tag, value)`` pair (``2`` INTEGER
 STRING, ``4x`` hex OCTET STRING, ``6`` OID, ``65`` Counter32, ``66`` Gauge32, ``67`` TimeTicks,
 ``70`` Counter64), exactly what snmpsim serves. Generated devices:
 
-- ``ups``: RFC 1628 UPS-MIB (ident, battery, one input and one output line, alarms) + IF-MIB + system
+- ``ups``: RFC 1628 UPS-MIB (ident, battery, one or three input lines, one output line, alarms)
+  + IF-MIB + system
 - ``dc_plant``: Eltek SmartPack, ELTEK-DISTRIBUTED-MIB (1.3.6.1.4.1.12148.9) with the OIDs and scales
   of the real ``eltek-webpower.snmprec`` recording (AC phase volts, battery 0.01 V, battery A, °C,
   alarm group, programmable inputs) + IF-MIB + system
 - ``router``: IF-MIB + system only
 
-A site with ``backup.generator`` also gets the two objects of a PacketFlux SiteMonitor wired the
-way profile ``packetflux-sitemonitor-generator`` reads it: switch input 3 = the generator's
-running contact (1.3.6.1.4.1.32050.2.1.26.5.3, 1 closed = running) and "Power 1" = the DC bus
-(…27.5.2, 0.1 V). Real sites have that monitor as a box of its own; here it answers with the
-site's agent.
+Every generated device also answers for the site's PacketFlux SiteMonitor (real sites have it
+as a box of its own; here it answers with the site's agent), wired as ``SITEMONITOR_INPUTS``
+says (the written daemon configuration gives the same ``inputs:``): switch input 1 the door
+contact, 2 the smoke detector (both fail-safe: closed(1) while all is well), 3 the generator's
+running contact on a site with ``backup.generator`` (1 closed = running), else a mains-present
+relay; analog input 0 the room temperature (0.1 °C), 2 ("Power 1") the DC bus (0.1 V).
 
 Values that move (uptime, battery, mains, links, alarms) are written by ``overlay``.
 """
@@ -34,11 +36,15 @@ __all__ = [
     "GENERATED_KINDS",
     "IF",
     "IFX",
+    "ROOM_CELSIUS",
     "SITEMONITOR",
+    "SITEMONITOR_GENERATOR_INPUT",
+    "SITEMONITOR_INPUTS",
     "SNR_ERD_INPUTS",
     "SYS_UPTIME",
     "UPS",
     "UPS_ALARM",
+    "UPS_ALARMS",
     "Row",
     "Table",
     "counter32",
@@ -68,6 +74,19 @@ SITEMONITOR = "1.3.6.1.4.1.32050.2.1"  #: PacketFlux SiteMonitor: .26.5.N switch
 #: SNR-ERD-4 erd4diEntry (recordings only): .2.1.N diAlarmName, .3.1.N diState low(0)/high(1)
 SNR_ERD_INPUTS = "1.3.6.1.4.1.40418.2.6.2.1.1"
 GENERATED_KINDS = ("ups", "dc_plant", "router")
+#: upsWellKnownAlarms in RFC 1628 order: the alarm named ``UPS_ALARMS[x - 1]`` is ``UPS_ALARM.x``
+UPS_ALARMS = (
+    "battery_bad", "on_battery", "low_battery", "depleted_battery", "temperature_bad", "input_bad",
+    "output_bad", "output_overload", "on_bypass", "bypass_bad", "output_off_as_requested",
+    "ups_off_as_requested", "charger_failed", "ups_output_off", "ups_system_off", "fan_failure",
+    "fuse_failure", "general_fault", "diagnostic_test_failed", "communications_lost", "awaiting_power",
+    "shutdown_pending", "shutdown_imminent", "test_in_progress",
+)
+#: what the generated SiteMonitor's switch inputs are wired to, as a daemon target's ``inputs:``
+SITEMONITOR_INPUTS = {1: "door", 2: "smoke"}
+#: the generated SiteMonitor's switch input wired to the generator's running contact
+SITEMONITOR_GENERATOR_INPUT = 3
+ROOM_CELSIUS = 27.0
 
 #: Eltek low battery voltage alarm limits per cell (46.3 V / 47.0 V on 24 cells, as recorded)
 ELTEK_LOW_MAJOR_VPC = 1.93
@@ -164,20 +183,23 @@ def _interfaces(site: Site, names: Sequence[str]) -> Table:
     return t
 
 
-def _ups(site: Site, battery: BatterySpec) -> Table:
+def _ups(site: Site, battery: BatterySpec, phases: int) -> Table:
     rating = max(3000, math.ceil(battery.load_watts * 1.5 / 1000) * 1000)
     amps = battery.load_watts / NOMINAL_AC_VOLTS
-    return {
+    line_amps, line_watts = amps / phases, battery.load_watts / phases
+    lines: Table = {}
+    for n in range(1, phases + 1):
+        lines |= {f"{UPS}.3.3.1.1.{n}": integer(n), f"{UPS}.3.3.1.2.{n}": integer(AC_HZ_TENTHS),
+                  f"{UPS}.3.3.1.3.{n}": integer(NOMINAL_AC_VOLTS), f"{UPS}.3.3.1.4.{n}": integer(round(line_amps * 10)),
+                  f"{UPS}.3.3.1.5.{n}": integer(round(line_watts))}
+    return lines | {
         f"{UPS}.1.1.0": text("sitewatch"), f"{UPS}.1.2.0": text(f"SIM-UPS {rating // 1000} kVA"),
         f"{UPS}.1.3.0": text("1.0"), f"{UPS}.1.4.0": text("sitewatch simulator"),
         f"{UPS}.1.5.0": text(site.name), f"{UPS}.1.6.0": text(""),
         f"{UPS}.2.1.0": integer(2), f"{UPS}.2.2.0": integer(0), f"{UPS}.2.3.0": integer(0),
         f"{UPS}.2.4.0": integer(100), f"{UPS}.2.5.0": integer(round(battery.float_volts * 10)),
         f"{UPS}.2.6.0": integer(0), f"{UPS}.2.7.0": integer(25),
-        f"{UPS}.3.1.0": counter32(0), f"{UPS}.3.2.0": integer(1),
-        f"{UPS}.3.3.1.1.1": integer(1), f"{UPS}.3.3.1.2.1": integer(AC_HZ_TENTHS),
-        f"{UPS}.3.3.1.3.1": integer(NOMINAL_AC_VOLTS), f"{UPS}.3.3.1.4.1": integer(round(amps * 10)),
-        f"{UPS}.3.3.1.5.1": integer(round(battery.load_watts)),
+        f"{UPS}.3.1.0": counter32(0), f"{UPS}.3.2.0": integer(phases),
         f"{UPS}.4.1.0": integer(3), f"{UPS}.4.2.0": integer(AC_HZ_TENTHS), f"{UPS}.4.3.0": integer(1),
         f"{UPS}.4.4.1.1.1": integer(1), f"{UPS}.4.4.1.2.1": integer(NOMINAL_AC_VOLTS),
         f"{UPS}.4.4.1.3.1": integer(round(amps * 10)), f"{UPS}.4.4.1.4.1": integer(round(battery.load_watts)),
@@ -227,15 +249,20 @@ _DEVICES = {
 }
 
 
-def generate(kind: str, site: Site, battery: BatterySpec) -> Table:
-    """The full table of a generated device. Interfaces are named after ``site.uplinks``."""
+def _sitemonitor(battery: BatterySpec) -> Table:
+    t = {f"{SITEMONITOR}.26.5.{n}": integer(1) for n in (1, 2, 3)}  # contacts closed: all is well
+    return t | {f"{SITEMONITOR}.26.5.4": integer(0),  # not wired
+                f"{SITEMONITOR}.27.5.0": integer(round(ROOM_CELSIUS * 10)),  # room temperature, 0.1 °C
+                f"{SITEMONITOR}.27.5.2": integer(round(battery.float_volts * 10))}  # "Power 1": DC bus
+
+
+def generate(kind: str, site: Site, battery: BatterySpec, *, phases: int = 1) -> Table:
+    """The full table of a generated device. Interfaces are named after ``site.uplinks``;
+    ``phases``: the input lines of a generated UPS (1 or 3)."""
     descr, object_id, default_ifs = _DEVICES[kind]
     table = _system(site, descr, object_id) | _interfaces(site, site.uplinks or default_ifs)
     if kind == "ups":
-        table |= _ups(site, battery)
+        table |= _ups(site, battery, phases)
     elif kind == "dc_plant":
         table |= _dc_plant(site, battery)
-    if site.backup.generator:
-        table |= {f"{SITEMONITOR}.26.5.3": integer(0),  # switch input 3: generator running contact
-                  f"{SITEMONITOR}.27.5.2": integer(round(battery.float_volts * 10))}  # "Power 1": DC bus
-    return table
+    return table | _sitemonitor(battery)

@@ -4,13 +4,17 @@ The same overlay serves generated devices and real recordings: it changes only o
 device already has (keeping the device's own types, e.g. Gauge32 where a UPS-MIB object should
 be INTEGER) and adds only UPS-MIB alarm table rows, where the device has ``upsAlarmsPresent``.
 
-- **UPS-MIB**: ``upsOutputSource`` normal(3) / battery(5) / none(2) once depleted;
-  ``upsSecondsOnBattery`` counting; ``upsInputVoltage``/frequency/current/power 0 without AC;
+- **UPS-MIB**: ``upsOutputSource`` normal(3) / bypass(4) / battery(5) / none(2) once depleted;
+  ``upsSecondsOnBattery`` counting; ``upsInputVoltage``/frequency/current/power 0 without AC,
+  else the voltage set per phase and the frequency set (0.1 Hz), as recorded where not set;
   ``upsInputLineBads`` counts mains failures; battery status, charge, minutes remaining, voltage
   (0.1 V) and current (0.1 A) from ``battery``; ``upsAlarmsPresent`` and ``upsAlarmTable`` rows
   for upsAlarmInputBad, upsAlarmOnBattery, upsAlarmLowBattery, upsAlarmDepletedBattery,
-  upsAlarmUpsOutputOff (ids and times as raised).
-- **ELTEK-DISTRIBUTED-MIB**: acVoltage1-3 → 0 without AC; batteryVoltage (0.01 V) and
+  upsAlarmUpsOutputOff, upsAlarmOnBypass as the state raises them, and any well-known alarm
+  raised by hand (ids and times as raised).
+- **ELTEK-DISTRIBUTED-MIB**: acVoltage1-3 → 0 without AC, else the voltage set per phase;
+  alarmACmains also while a phase is below 100 V (the MIB: "AC below critical level or a phase
+  lost"); batteryVoltage (0.01 V) and
   batteryCurrent (A); total rectifier current 0 without AC; alarmACmains, and the low battery
   voltage alarms against the device's own limits (batteryLowMajor/MinorAlarmVoltageConfig).
   batteryTimeToDisconnect (minutes) and batteryCapacityLeft (charge x batteryCapacityTotal);
@@ -22,9 +26,10 @@ be INTEGER) and adds only UPS-MIB alarm table rows, where the device has ``upsAl
   (1.3.6.1.4.1.12148.9.1.7.1.2.0) reads alarm(1) while the generator runs and its description
   ``inputUserConfigurableText1`` (…1.15.1.2.0) reads "Generator running". A running generator
   brings AC back to the UPS input / rectifiers, so mains-loss values return to normal.
-- **PacketFlux SiteMonitor** (generated beside a generator, or a recording): "Power 1" (DC bus,
-  0.1 V) follows the battery; switch input 3 is the generator contact on a site with a
-  generator, else the mains-present relay (the wiring profile ``packetflux-sitemonitor`` reads).
+- **PacketFlux SiteMonitor** (beside every generated device, or a recording): "Power 1" (DC
+  bus, 0.1 V) follows the battery; analog input 0 the room temperature (0.1 °C); switch input 3
+  is the generator contact on a site with a generator, else the mains-present relay; inputs 1
+  and 2 the door contact and the smoke detector, closed(1) while all is well (fail-safe).
 - **ALGcom DC UPS** (1.3.6.1.4.1.49136.1, recordings): acFail, alarmOnBattery,
   batteryCharging/Discharging, chargerStatus (float 5 / discharging 2 / critical low 6 below
   the low charge), battery and output voltage (0.1 V), battery current (mA).
@@ -47,6 +52,7 @@ from sitewatch.simulator.mibs import (
     SYS_UPTIME,
     UPS,
     UPS_ALARM,
+    UPS_ALARMS,
     Row,
     Table,
     integer,
@@ -59,14 +65,10 @@ from sitewatch.simulator.state import SiteState
 
 __all__ = ["GENERATOR_INPUT", "UPS_ALARM_OIDS", "render"]
 
-#: simulator alarm name → UPS-MIB well-known alarm
-UPS_ALARM_OIDS = {
-    "input_bad": f"{UPS_ALARM}.6",
-    "on_battery": f"{UPS_ALARM}.2",
-    "low_battery": f"{UPS_ALARM}.3",
-    "depleted_battery": f"{UPS_ALARM}.4",
-    "output_off": f"{UPS_ALARM}.14",
-}
+#: alarm name → UPS-MIB well-known alarm OID
+UPS_ALARM_OIDS = {name: f"{UPS_ALARM}.{x}" for x, name in enumerate(UPS_ALARMS, start=1)}
+#: below this an AC phase is lost
+PHASE_LOST_VOLTS = 100
 GENERATOR_INPUT = f"{ELTEK}.1.7.1.2.0"
 _GENERATOR_LABEL = f"{ELTEK}.1.15.1.2.0"
 _UNSIGNED = {"65", "66", "67", "70"}
@@ -105,12 +107,19 @@ class _Overlay:
     def ticks_at(self, t: float) -> int:
         return max(0, self.uptime - round((self.state.at - t) * 100))
 
+    def phase_volts(self, phase: int, recorded: Row | None) -> int:
+        """An AC input phase's volts: 0 without AC, else as set, else as recorded."""
+        if not self.state.ac_present:
+            return 0
+        volts = dict(self.state.phase_volts).get(phase)
+        return round(volts) if volts is not None else _number(recorded or ("2", "0"))
+
 
 def _ups(o: _Overlay) -> None:
     s, b = o.state, o.battery
     ac, charge = s.ac_present, s.charge
     output_on = ac or charge > 0
-    o.set(f"{UPS}.4.1.0", 3 if ac else 5 if output_on else 2)
+    o.set(f"{UPS}.4.1.0", (4 if s.on_bypass else 3) if ac else 5 if output_on else 2)
     o.set(f"{UPS}.2.1.0", b.status(charge).value)
     o.set(f"{UPS}.2.2.0", round(s.seconds_on_battery()) if s.on_battery else 0)
     o.set(f"{UPS}.2.3.0", round(b.runtime_seconds(charge) / 60))
@@ -119,8 +128,13 @@ def _ups(o: _Overlay) -> None:
     o.set(f"{UPS}.2.6.0", round(b.amperes(charge, ac_present=ac) * 10))
     if f"{UPS}.3.1.0" in o.base:
         o.set(f"{UPS}.3.1.0", _number(o.base[f"{UPS}.3.1.0"]) + s.mains_failures)
-    for column in (2, 3, 4, 5):  # input frequency, voltage, current, true power
+    for column in (4, 5):  # input current, true power
         o.column(f"{UPS}.3.3.1.{column}.", None if ac else 0)
+    o.column(f"{UPS}.3.3.1.2.", (None if s.input_hz is None else round(s.input_hz * 10)) if ac else 0)
+    volts = f"{UPS}.3.3.1.3."
+    for oid, row in o.base.items():
+        if oid.startswith(volts) and oid[len(volts):].isdigit():
+            o.out[oid] = _like(row, o.phase_volts(int(oid[len(volts):]), row))
     o.set(f"{UPS}.4.2.0", _number(o.base.get(f"{UPS}.4.2.0", ("2", "0"))) if output_on else 0)
     for column in (2, 3, 4, 5):  # output voltage, current, power, percent load
         o.column(f"{UPS}.4.4.1.{column}.", None if output_on else 0)
@@ -135,16 +149,17 @@ def _ups(o: _Overlay) -> None:
 def _eltek(o: _Overlay, generator_installed: bool) -> None:
     s, b = o.state, o.battery
     ac, charge = s.ac_present, s.charge
-    for phase in (1, 2, 3):
-        oid = f"{ELTEK}.6.{phase}.0"
-        o.set(oid, _number(o.base.get(oid, ("2", "0"))) if ac else 0)
+    phases = [o.phase_volts(phase, o.base.get(f"{ELTEK}.6.{phase}.0")) for phase in (1, 2, 3)]
+    for phase, volts_ac in enumerate(phases, start=1):
+        o.set(f"{ELTEK}.6.{phase}.0", volts_ac)
+    lost = any(dict(s.phase_volts).get(phase, PHASE_LOST_VOLTS) < PHASE_LOST_VOLTS for phase in (1, 2, 3))
     volts = b.volts(charge, ac_present=ac)
     amps = b.amperes(charge, ac_present=ac)
     o.set(f"{ELTEK}.3.2.0", round(volts * 100))
     o.set(f"{ELTEK}.3.3.0", round(amps))
     load_amps = _number(o.base.get(f"{ELTEK}.4.1.0", ("2", "0")))
     o.set(f"{ELTEK}.5.3.0", load_amps + max(0, round(amps)) if ac else 0)
-    o.set(f"{ELTEK}.7.1.11.0", 0 if ac else 1)  # alarmACmains
+    o.set(f"{ELTEK}.7.1.11.0", 0 if ac and not lost else 1)  # alarmACmains
     o.set(f"{ELTEK}.3.17.1.0", 1 if charge <= 0 else 0)  # batteryLVDStatus: disconnected when empty
     o.set(f"{ELTEK}.3.20.1.0", round(b.runtime_seconds(charge) / 60))
     total = o.base.get(f"{ELTEK}.3.20.4.0")
@@ -178,6 +193,10 @@ def _sitemonitor(o: _Overlay, generator_installed: bool) -> None:
     s = o.state
     o.set(f"{SITEMONITOR}.27.5.2", round(o.battery.volts(s.charge, ac_present=s.ac_present) * 10))
     o.set(f"{SITEMONITOR}.26.5.3", int(s.generator_running if generator_installed else s.mains_ok))
+    if s.room_celsius is not None:
+        o.set(f"{SITEMONITOR}.27.5.0", round(s.room_celsius * 10))
+    o.set(f"{SITEMONITOR}.26.5.1", 0 if s.door_open else 1)  # fail-safe: the contact opens
+    o.set(f"{SITEMONITOR}.26.5.2", 0 if s.smoke else 1)
 
 
 def _snr_erd(o: _Overlay) -> None:
@@ -197,7 +216,7 @@ def render(base: Table, state: SiteState, battery: BatterySpec, *, uptime_ticks:
         _eltek(o, generator_installed)
     if f"{ALGCOM}.3.2.0" in base:
         _algcom(o)
-    if f"{SITEMONITOR}.26.5.3" in base or f"{SITEMONITOR}.27.5.2" in base:
+    if any(f"{SITEMONITOR}.{n}" in base for n in ("26.5.3", "27.5.2", "27.5.0")):
         _sitemonitor(o, generator_installed)
     if any(oid.startswith(f"{SNR_ERD_INPUTS}.2.") for oid in base):
         _snr_erd(o)

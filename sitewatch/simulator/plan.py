@@ -8,6 +8,12 @@ noc_building and post_office → ``ups``. A fleet file overrides it per site::
       BTS-001: {generated: router}
       NOC-01: {recording: recordings/deltaups.snmprec}
       PO-07: {generated: ups, profiles: [ups-mib, if-mib]}
+    NOC-02: {generated: ups, phases: 3}        # a three-phase UPS (default: one input line)
+
+A generated device is read with its own profiles and ``packetflux-sitemonitor`` for the site
+monitor answering beside it (see ``mibs``), whose switch inputs the written daemon
+configuration wires (``inputs:``): door, smoke, and the generator's contact on a site with
+``backup.generator``.
 
 Recording paths are relative to the fleet file. A recording gets ``profiles: []`` in the
 written daemon config (the poller detects them) unless the fleet file names them.
@@ -24,7 +30,8 @@ nominal_volts)``), else the generated default of the same kind.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -33,13 +40,21 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from sitewatch.config.schema import Config, Site, SiteKind
 from sitewatch.simulator.battery import FLOAT_VOLTS_PER_CELL, BatterySpec
-from sitewatch.simulator.mibs import ALGCOM, ELTEK, UPS, Table, generate
+from sitewatch.simulator.mibs import (
+    ALGCOM,
+    ELTEK,
+    SITEMONITOR_GENERATOR_INPUT,
+    SITEMONITOR_INPUTS,
+    UPS,
+    Table,
+    generate,
+)
 
 __all__ = [
     "DEFAULT_DEVICE",
     "GENERATED_BATTERY",
     "GENERATED_PROFILES",
-    "GENERATOR_PROFILE",
+    "MONITOR_PROFILE",
     "FleetFile",
     "SimulatedSite",
     "SiteChoice",
@@ -60,8 +75,8 @@ GENERATED_PROFILES = {
     "dc_plant": ("eltek-smartpack", "if-mib"),
     "router": ("if-mib",),
 }
-#: what reads the generator contact of a generated site with ``backup.generator`` (see ``mibs``)
-GENERATOR_PROFILE = "packetflux-sitemonitor-generator"
+#: what reads the site monitor of a generated device (door, smoke, generator contacts; see ``mibs``)
+MONITOR_PROFILE = "packetflux-sitemonitor"
 #: (capacity Ah, nominal V, load W) of generated devices without a ``backup`` section
 GENERATED_BATTERY = {
     "ups": (100.0, 48.0, 1000.0),
@@ -78,11 +93,15 @@ class SiteChoice(BaseModel):
     recording: Path | None = None
     generated: Literal["ups", "dc_plant", "router"] | None = None
     profiles: tuple[str, ...] | None = None
+    #: input lines of a generated UPS: 1 (default) or 3
+    phases: Literal[1, 3] | None = None
 
     @model_validator(mode="after")
     def _one(self) -> SiteChoice:
         if (self.recording is None) == (self.generated is None):
             raise ValueError("give exactly one of recording or generated")
+        if self.phases is not None and self.generated != "ups":
+            raise ValueError("phases is for a generated ups (a dc_plant has three, a recording its own)")
         return self
 
 
@@ -125,6 +144,8 @@ class SimulatedSite:
     profiles: tuple[str, ...]
     battery: BatterySpec
     table: Table  #: the base table, before any state is applied
+    #: the ``inputs:`` of the site's target in the written daemon configuration (input → meaning)
+    inputs: Mapping[int, str] = field(default_factory=dict)
 
     @property
     def source(self) -> str:
@@ -203,7 +224,10 @@ def plan_fleet(config: Config, fleet: FleetFile | None = None) -> list[Simulated
         battery = BatterySpec.of(b.battery_capacity_ah or capacity, b.nominal_voltage or nominal,
                                  b.typical_load_watts or load)
         profiles = (choice.profiles if choice is not None and choice.profiles is not None
-                    else GENERATED_PROFILES[device] + ((GENERATOR_PROFILE,) if site.backup.generator else ()))
+                    else (*GENERATED_PROFILES[device], MONITOR_PROFILE))
+        inputs = SITEMONITOR_INPUTS | ({SITEMONITOR_GENERATOR_INPUT: "generator"} if site.backup.generator else {})
+        table = generate(device, site, battery, phases=(choice.phases or 1) if choice is not None else 1)
         plans.append(SimulatedSite(site=site, device=device, recording=None, community=community,
-                                   profiles=profiles, battery=battery, table=generate(device, site, battery)))
+                                   profiles=profiles, battery=battery, table=table,
+                                   inputs=inputs if MONITOR_PROFILE in profiles else {}))
     return plans

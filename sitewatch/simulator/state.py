@@ -1,6 +1,8 @@
 """What can be changed on a simulated site, and the clock the simulation runs on.
 
-``SiteState`` is immutable: every change (mains, generator, link, agent, battery) and every
+``SiteState`` is immutable: every change (mains, generator, link, agent, battery, and the faults
+a test or a demo injects: UPS alarms, bypass, input voltage and frequency, room temperature,
+door and smoke contacts) and every
 tick of the clock produces a new one through ``settle`` first, so the battery is integrated
 exactly over each interval in which nothing changed, whatever the tick rate.
 """
@@ -13,11 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sitewatch.simulator.battery import LOW_CHARGE, BatterySpec
+from sitewatch.simulator.mibs import UPS_ALARMS
 
 __all__ = ["ALARMS", "Alarm", "SimClock", "SiteState", "settle"]
 
-#: The alarms a simulated power device raises, in the order they get ids.
-ALARMS = ("input_bad", "on_battery", "low_battery", "depleted_battery", "output_off")
+#: The alarms a simulated UPS raises by itself, in the order they get ids when raised together
+#: (cause before effect), then the other well-known alarms, raised only by hand.
+ALARMS = ("input_bad", "on_battery", "low_battery", "depleted_battery", "ups_output_off", "on_bypass")
+_ORDER = ALARMS + tuple(a for a in UPS_ALARMS if a not in ALARMS)
 
 
 class SimClock:
@@ -76,6 +81,19 @@ class SiteState:
     mains_failures: int = 0
     alarms: tuple[Alarm, ...] = ()
     next_alarm_id: int = 1
+    #: UPS-MIB well-known alarms raised by hand (``UPS_ALARMS`` names), beside those the power
+    #: state raises by itself
+    injected_alarms: frozenset[str] = frozenset()
+    #: the UPS feeds its output through the bypass (while AC is present)
+    bypass: bool = False
+    #: input volts per phase set by hand (phase → volts, while AC is present); others nominal
+    phase_volts: tuple[tuple[int, float], ...] = ()
+    #: input frequency set by hand, Hz (None: nominal)
+    input_hz: float | None = None
+    #: room (ambient) temperature set by hand, °C (None: as the device shows it)
+    room_celsius: float | None = None
+    door_open: bool = False
+    smoke: bool = False
 
     @property
     def ac_present(self) -> bool:
@@ -89,16 +107,21 @@ class SiteState:
     def seconds_on_battery(self) -> float:
         return self.at - self.on_battery_since if self.on_battery_since is not None else 0.0
 
+    @property
+    def on_bypass(self) -> bool:
+        return self.bypass and self.ac_present
+
     def active_alarms(self) -> tuple[str, ...]:
-        """Names (from ``ALARMS``) of the conditions present now."""
+        """Names (from ``UPS_ALARMS``, in ``ALARMS`` order first) of the alarms present now."""
         present = {
             "input_bad": not self.ac_present,
             "on_battery": self.on_battery,
             "low_battery": self.charge < LOW_CHARGE,
             "depleted_battery": self.charge <= 0.0,
-            "output_off": not self.ac_present and self.charge <= 0.0,
+            "ups_output_off": not self.ac_present and self.charge <= 0.0,
+            "on_bypass": self.on_bypass,
         }
-        return tuple(name for name in ALARMS if present[name])
+        return tuple(name for name in _ORDER if present.get(name) or name in self.injected_alarms)
 
     def change(self, battery: BatterySpec, now: float, **fields: Any) -> SiteState:
         """Settle to ``now``, then apply ``fields`` (mains_ok, generator_running, ...)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from sitewatch.config.schema import Config
 from sitewatch.escalation.state import Status
 from sitewatch.simulator import Fleet
 from sitewatch.simulator.fleetconfig import fleet_config, write_fleet_config
+from sitewatch.simulator.plan import FleetFile
 from tests.agents import free_udp_port
 from tests.daemon.conftest import API_TOKENS, Running, free_tcp_port, running_daemon
 from tests.notify.receivers import CaptureServer, SmtpCapture
@@ -36,7 +37,10 @@ def _bts(i: int, district: str = "Chư Sê") -> dict[str, Any]:
 
 
 def _config(tmp: Path, sms: CaptureServer, smtp: SmtpCapture, sites: list[dict[str, Any]], listen: str,
-            interval: float, group_wait: float, group_interval: float) -> Config:
+            interval: float, group_wait: float, group_interval: float, holds: Mapping[str, float] | None = None,
+            group_by: tuple[str, ...] = ("district",)) -> Config:
+    """``holds``: hold and clear hold (seconds) of more conditions than mains_lost and on_battery."""
+    hold = {"mains_lost": 1, "on_battery": 1, **(holds or {})}
     # snmpsim is pure Python (~300 requests/s): a big simulated fleet gets a longer interval
     return Config.model_validate({
         "daemon": {"poll_interval": interval, "snmp_timeout": min(2.0, interval / 2), "snmp_retries": 1,
@@ -44,8 +48,7 @@ def _config(tmp: Path, sms: CaptureServer, smtp: SmtpCapture, sites: list[dict[s
                    "state_dir": str(tmp / "state")},
         "traps": {"listen": f"127.0.0.1:{free_udp_port()}"},
         "api": {"tokens": API_TOKENS},
-        "thresholds": {"default": {"hold": {"mains_lost": 1, "on_battery": 1},
-                                   "clear_hold": {"mains_lost": 1, "on_battery": 1}}},
+        "thresholds": {"default": {"hold": hold, "clear_hold": hold}},
         "teams": {"ut-chu-se": {"name": "Tổ ứng cứu Chư Sê", "province": "Gia Lai", "district": "Chư Sê"}},
         "channels": {
             "sms": {"type": "sms_gateway", "settings": {"url": f"{sms.url}/sms", "method": "POST",
@@ -65,7 +68,7 @@ def _config(tmp: Path, sms: CaptureServer, smtp: SmtpCapture, sites: list[dict[s
             {"name": "all", "members": ["an"], "shift": "7d", "start": "2026-01-05"}]}},
         "policies": {"bts-power": {"levels": [{"notify": [{"roster": "chu-se"}], "wait": LEVEL_WAIT},
                                               {"notify": [{"people": ["binh"]}], "wait": 600}]}},
-        "routes": [{"policy": "bts-power", "group_by": ["district"], "group_wait": group_wait,
+        "routes": [{"policy": "bts-power", "group_by": list(group_by), "group_wait": group_wait,
                     "group_interval": group_interval}],
         "notifications": {"ack_links": {"base_url": f"http://{listen}",
                                         "secret": {"value": "a-long-enough-ack-link-secret"}}},
@@ -75,11 +78,13 @@ def _config(tmp: Path, sms: CaptureServer, smtp: SmtpCapture, sites: list[dict[s
 
 @asynccontextmanager
 async def paging_setup(tmp: Path, sites: list[dict[str, Any]], interval: float = 1.0, group_wait: float = 1.5,
-                       group_interval: float = 6.0) -> AsyncIterator[tuple[Fleet, Running, CaptureServer, SmtpCapture]]:
+                       group_interval: float = 6.0, *, holds: Mapping[str, float] | None = None,
+                       group_by: tuple[str, ...] = ("district",), fleet_file: FleetFile | None = None,
+                       ) -> AsyncIterator[tuple[Fleet, Running, CaptureServer, SmtpCapture]]:
     async with CaptureServer() as sms, SmtpCapture() as smtp:
         listen = f"127.0.0.1:{free_tcp_port()}"
-        config = _config(tmp, sms, smtp, sites, listen, interval, group_wait, group_interval)
-        async with Fleet(config, workdir=tmp / "sim") as fleet:
+        config = _config(tmp, sms, smtp, sites, listen, interval, group_wait, group_interval, holds, group_by)
+        async with Fleet(config, workdir=tmp / "sim", fleet_file=fleet_file) as fleet:
             path = tmp / "fleet.yaml"
             write_fleet_config(path, fleet_config(config, list(fleet.sites.values()), fleet.ports(),
                                                   state_dir=tmp / "state"))

@@ -1,7 +1,7 @@
 """A small simulated fleet for the simulator tests, and net-snmp's snmpget/snmpwalk to read it.
 
-Sites: two BTS served as generated Eltek DC plants (one with a generator), a NOC building and a
-post office as generated UPSs, a fixed station as a generated router, and three sites served
+Sites: two BTS served as generated Eltek DC plants (one with a generator), a NOC building (three
+phases) and a post office (one) as generated UPSs, a fixed station as a generated router, and three sites served
 from real recordings (``deltaups``, ``eltek-webpower``, ``algcom-dc-ups``).
 """
 
@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from sitewatch.cli import build_parser
 from sitewatch.config.loader import load_config
 from sitewatch.config.schema import Config
 from sitewatch.simulator import Fleet, load_fleet_file
+from sitewatch.simulator.control import ControlServer
 from tests.agents import FIXTURES
 
 CONFIG = """\
@@ -78,6 +80,7 @@ sites:
 FLEET = f"""\
 sites:
   RTR-1: {{generated: router}}
+  NOC-1: {{generated: ups, phases: 3}}
   REC-UPS: {{recording: {FIXTURES / "deltaups.snmprec"}}}
   REC-ELTEK: {{recording: {FIXTURES / "eltek-webpower.snmprec"}}}
   REC-ALGCOM: {{recording: {FIXTURES / "algcom-dc-ups.snmprec"}, profiles: [algcom-dc-ups]}}
@@ -124,7 +127,7 @@ async def _net_snmp(tool: str, fleet: Fleet, site: str, *oids: str, within: floa
     values = {}
     for line in out.decode().splitlines():
         oid, _, value = line.partition(" ")
-        if tool != "snmpget" and value.startswith(("No more variables", "No Such Object")):
+        if tool != "snmpget" and value.startswith(("No more variables", "No Such Object", "No Such Instance")):
             continue  # how net-snmp reports a walk that found nothing under its root
         values[oid.lstrip(".")] = value.strip('"')
     return values
@@ -142,3 +145,22 @@ async def snmpwalk(fleet: Fleet, site: str, root: str) -> dict[str, str]:
 
 async def value(fleet: Fleet, site: str, oid: str) -> str:
     return (await snmpget(fleet, site, oid))[oid]
+
+
+@pytest.fixture
+async def control(fleet: Fleet) -> AsyncIterator[ControlServer]:
+    server = ControlServer(fleet, "127.0.0.1", 0)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+async def ctl(capsys: pytest.CaptureFixture[str], control: ControlServer, *words: str) -> tuple[int, str, str]:
+    """The same command line run in this process (in a thread: it blocks on HTTP while the
+    control API runs in this event loop)."""
+    args = build_parser().parse_args(["simulate", "ctl", "--control", control.url, *words])
+    code = await asyncio.to_thread(args.func, args)
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -59,11 +59,15 @@ async def test_serves_writes_config_when_ready_and_stops_on_sigterm(
             (target,) = after.snmp
             assert target.host == "127.0.0.1" and target.community is not None
             assert isinstance(written.credentials[target.credential], SnmpV1V2Credential)
+        monitor = "packetflux-sitemonitor"  # the site monitor beside every generated device
         assert {s.id: s.snmp[0].profiles for s in written.sites} == {
-            "BTS-A": ("eltek-smartpack", "if-mib", "packetflux-sitemonitor-generator"),
-            "BTS-B": ("eltek-smartpack", "if-mib"),
-            "NOC-1": ("ups-mib", "if-mib"), "PO-1": ("ups-mib", "if-mib"), "RTR-1": ("if-mib",), "REC-UPS": (),
-            "REC-ELTEK": (), "REC-ALGCOM": ("algcom-dc-ups",)}
+            "BTS-A": ("eltek-smartpack", "if-mib", monitor), "BTS-B": ("eltek-smartpack", "if-mib", monitor),
+            "NOC-1": ("ups-mib", "if-mib", monitor), "PO-1": ("ups-mib", "if-mib", monitor),
+            "RTR-1": ("if-mib", monitor), "REC-UPS": (), "REC-ELTEK": (), "REC-ALGCOM": ("algcom-dc-ups",)}
+        # its inputs wired as the simulator serves them: door, smoke, and the generator's contact
+        assert {s.id: {n: x.means for n, x in s.snmp[0].inputs.items()} for s in written.sites
+                if s.id in ("BTS-A", "BTS-B")} == {"BTS-A": {1: "door", 2: "smoke", 3: "generator"},
+                                                    "BTS-B": {1: "door", 2: "smoke"}}
         assert len({s.snmp[0].port for s in written.sites}) == len(written.sites)
         assert written.daemon.state_dir == str(tmp_path / "state" / "daemon")
         assert written.daemon.poll_interval == source.daemon.poll_interval == 30

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -13,18 +12,8 @@ import pytest
 from sitewatch.cli import build_parser
 from sitewatch.simulator import Fleet
 from sitewatch.simulator.control import ControlServer
-from tests.simulator.conftest import NoAnswer, snmpget, value
+from tests.simulator.conftest import NoAnswer, ctl, snmpget, value
 from tests.simulator.test_fleet import ELTEK_AC, IF_OPER_STATUS, SYS_NAME, UPS_OUTPUT_SOURCE
-
-
-@pytest.fixture
-async def control(fleet: Fleet) -> AsyncIterator[ControlServer]:
-    server = ControlServer(fleet, "127.0.0.1", 0)
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def ctl_command(control: ControlServer, *words: str) -> tuple[int, str, str]:
@@ -35,15 +24,6 @@ async def ctl_command(control: ControlServer, *words: str) -> tuple[int, str, st
     out, err = await proc.communicate()
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
-
-
-async def ctl(capsys: pytest.CaptureFixture[str], control: ControlServer, *words: str) -> tuple[int, str, str]:
-    """The same command line run in this process (in a thread: it blocks on HTTP while the
-    control API runs in this event loop)."""
-    args = build_parser().parse_args(["simulate", "ctl", "--control", control.url, *words])
-    code = await asyncio.to_thread(args.func, args)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 async def test_api_changes_sites(fleet: Fleet, control: ControlServer) -> None:
