@@ -190,7 +190,7 @@ def _closing(m: RequestMessage, w: Words, link: str) -> list[str]:
         lines.append(w.say("callback_email", email=m.callback.email))
     if link:
         lines.append(w.say("details", link=link))
-    lines.append(f"({utc_offset(m.at, m.tz)})")
+    lines.append(w.say("zone", offset=utc_offset(m.at, m.tz)))
     return lines
 
 

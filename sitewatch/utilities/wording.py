@@ -31,6 +31,7 @@ _VI: Mapping[str, str] = {
     "callback": "Liên hệ lại: {name}, điện thoại {phone}",
     "callback_email": "Email: {email}",
     "details": "Chi tiết: {link}",
+    "zone": "Giờ theo {offset}",
     "reference": "Số đề nghị",
     "site": "Trạm",
     "id": "Mã trạm",
@@ -54,7 +55,7 @@ _VI: Mapping[str, str] = {
     "unknown": "chưa rõ",
     "depleted": "đã cạn",
     "in": "{at} (còn {left})",
-    "sms": "{reference} De nghi uu tien cap {supply}: {count} tram. Gap nhat: {site} can acquy luc {at}. "
+    "sms": "{reference} De nghi uu tien cap {supply}: {count} tram. Gap nhat: {site} can ac quy luc {at}. "
            "Goi lai {phone}. {link}",
     "sms_no_depletion": "{reference} De nghi uu tien cap {supply}: {count} tram. Gap nhat: {site}. "
                         "Goi lai {phone}. {link}",
@@ -79,6 +80,7 @@ _EN: Mapping[str, str] = {
     "callback": "Call back: {name}, phone {phone}",
     "callback_email": "Email: {email}",
     "details": "Details: {link}",
+    "zone": "Times in {offset}",
     "reference": "Request number",
     "site": "Site",
     "id": "Site id",

@@ -60,8 +60,8 @@ def test_all_documented_columns(tmp_path: Path) -> None:
         "parent": "GL-NOC", "host": "127.0.0.1", "port": "1161", "credential": "lab",
         "profiles": "ups-mib;if-mib", "uplinks": "Gi0/1;Gi0/2", "power_utility": "pc",
         "power_customer_id": "PC13", "power_meter": "M1", "power_feeder": "471", "power_transformer": "T1",
-        "water_utility": "w", "water_account": "A1", "water_needed": "yes", "battery_capacity_ah": "200", "nominal_voltage": "48",
-        "typical_load_watts": "1500", "generator": "yes", "team": "ut-pleiku",
+        "water_utility": "w", "water_account": "A1", "water_needed": "yes", "battery_capacity_ah": "200",
+        "nominal_voltage": "48", "typical_load_watts": "1500", "generator": "yes", "team": "ut-pleiku",
     }  # fmt: skip
     assert set(row) == set(COLUMNS)
     path = write_csv(tmp_path / "s.csv", ",".join(row) + "\n" + ",".join(row.values()) + "\n")

@@ -9,7 +9,8 @@ from sitewatch.utilities.model import DueReason, GeneratorState, SiteState, Supp
 from sitewatch.utilities.rules import power_request_due, water_request_due
 from tests.utilities.fleet import MIN, NIGHT, site
 
-RULES = PowerRequestRules()  # defaults: normal 1 h, high 30 min, critical 10 min; 1 h of battery; 30 min without generator
+#: defaults: normal 1 h, high 30 min, critical 10 min; 1 h of battery left; 30 min without a generator
+RULES = PowerRequestRules()
 
 
 def lost(since: float = NIGHT, **kw: object) -> SiteState:
