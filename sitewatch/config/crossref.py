@@ -2,7 +2,9 @@
 
 Every name a site uses must exist: its parent site (and parents must not loop), the
 credential and profiles of each SNMP target, the power and water utilities (of the right
-kind) and the team; site ids are unique. Each issue points at the referring field.
+kind, with an area serving the site when the utility lists areas) and the team; site ids are
+unique. Utilities' areas and contacts name existing contacts and sites; the request sender's
+callback roster exists. Each issue points at the referring field.
 
 Names defined by items that failed validation still count as defined (``Known``), so a typo
 in one credential yields one issue, not one more per site that uses it.
@@ -49,6 +51,7 @@ def check_references(
     checker.profile_inputs = profile_inputs
     issues = list(checker.duplicates())
     issues += checker.cycles()
+    issues += checker.directory()
     for k, site in enumerate(config.sites):
         issues += checker.site(site, site_index[k], known_profiles)
     return issues
@@ -109,6 +112,33 @@ class _Checker:
             done.update(chain)
         return issues
 
+    def directory(self) -> Iterator[ConfigIssue]:
+        """Utilities' areas and contacts name each other and sites; the sender's roster exists."""
+        for uid, utility in self.config.utilities.items():
+            contacts = utility.contacts.keys()
+            for cid, contact in utility.contacts.items():
+                for key in ("after_hours", "escalate_to"):
+                    name = getattr(contact, key)
+                    if name is not None and name not in contacts:
+                        yield self.locate(("utilities", uid, "contacts", cid, key)).issue(
+                            f"unknown contact {name!r} of utility {uid!r}{did_you_mean(name, contacts)}")
+                    elif name == cid:
+                        yield self.locate(("utilities", uid, "contacts", cid, key)).issue(
+                            f"a contact cannot be its own {key.replace('_', ' ')}")
+            for n, area in enumerate(utility.areas):
+                if area.contact not in contacts:
+                    yield self.locate(("utilities", uid, "areas", n, "contact")).issue(
+                        f"unknown contact {area.contact!r} of utility {uid!r}{did_you_mean(area.contact, contacts)}")
+                for m, site_id in enumerate(area.sites):
+                    if site_id not in self.site_ids:
+                        yield self.locate(("utilities", uid, "areas", n, "sites", m)).issue(
+                            f"unknown site {site_id!r}{did_you_mean(site_id, self.site_ids)}")
+        sender = self.config.utility_requests.sender
+        roster = sender.callback_roster if sender is not None else None
+        if roster is not None and roster not in self.config.rosters:
+            yield self.locate(("utility_requests", "sender", "callback_roster")).issue(
+                f"unknown roster {roster!r}{did_you_mean(roster, self.config.rosters.keys())}")
+
     def site(self, site: Site, i: int, known_profiles: Collection[str] | None) -> Iterator[ConfigIssue]:
         if site.parent is not None and site.parent not in self.site_ids:
             hint = did_you_mean(site.parent, self.site_ids)
@@ -135,9 +165,9 @@ class _Checker:
                         yield self.at(i, "snmp", j, "inputs", str(number)).issue(
                             f"no input {number} on {', '.join(target.profiles)} (inputs: {listed})")
         if site.power is not None:
-            yield from self._utility(i, "power", site.power.utility, UtilityKind.POWER)
+            yield from self._utility(site, i, "power", site.power.utility, UtilityKind.POWER)
         if site.water is not None:
-            yield from self._utility(i, "water", site.water.utility, UtilityKind.WATER)
+            yield from self._utility(site, i, "water", site.water.utility, UtilityKind.WATER)
         if site.team is not None and site.team not in self.teams:
             yield self.at(i, "team").issue(f"unknown team {site.team!r}{did_you_mean(site.team, self.teams)}")
         try:  # a site's own thresholds must still make sense on top of the layers below them
@@ -146,10 +176,14 @@ class _Checker:
             reason = "; ".join(err["msg"].removeprefix("Value error, ") for err in e.errors())
             yield self.at(i, "thresholds").issue(f"with the defaults for its kind: {reason}")
 
-    def _utility(self, i: int, section: str, name: str, kind: UtilityKind) -> Iterator[ConfigIssue]:
+    def _utility(self, site: Site, i: int, section: str, name: str, kind: UtilityKind) -> Iterator[ConfigIssue]:
         where = self.at(i, section, "utility")
         utility = self.config.utilities.get(name)
         if name not in self.utilities:
             yield where.issue(f"unknown utility {name!r}{did_you_mean(name, self.utilities)}")
         elif utility is not None and utility.kind is not kind:
             yield where.issue(f"utility {name!r} supplies {utility.kind.value}, not {kind.value}")
+        elif utility is not None and utility.areas and utility.area_for(site.id, site.district) is None:
+            yield where.issue(
+                f"utility {name!r} has no area for this site (district {site.district or 'not given'!r}): "
+                "add an area for its district, list the site in one, or add an area without district for the province")

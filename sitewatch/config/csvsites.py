@@ -4,13 +4,13 @@ One row per site, one SNMP target per row. Columns (header row required, any ord
 ``id``, ``name``, ``kind`` and ``province`` are required, empty cells take the defaults):
 
     id, name, kind, level, province, district, commune, address, latitude, longitude,
-    criticality, criticality_reasons, restricted_area, parent,
+    criticality, criticality_reasons, restricted_area, subscribers, serves, parent,
     host, port, credential, profiles, uplinks,
     power_utility, power_customer_id, power_meter, power_feeder, power_transformer,
-    water_utility, water_account,
+    water_utility, water_account, water_needed,
     battery_capacity_ah, nominal_voltage, typical_load_watts, generator, team
 
-``criticality_reasons``, ``profiles`` and ``uplinks`` hold several values separated by ``;``.
+``criticality_reasons``, ``serves``, ``profiles`` and ``uplinks`` hold several values separated by ``;``.
 The file is UTF-8 (a byte-order mark, as Excel writes, is fine), so Vietnamese names work.
 Issues name ``file.csv:LINE`` (the line the row starts on; the header is line 1) and the
 column. A YAML config pulls tables in with ``sites_csv: [file.csv]``; ``csv_to_yaml`` turns a
@@ -45,25 +45,25 @@ __all__ = [
 
 COLUMNS = (
     "id", "name", "kind", "level", "province", "district", "commune", "address",
-    "latitude", "longitude", "criticality", "criticality_reasons", "restricted_area", "parent",
-    "host", "port", "credential", "profiles", "uplinks",
+    "latitude", "longitude", "criticality", "criticality_reasons", "restricted_area", "subscribers", "serves",
+    "parent", "host", "port", "credential", "profiles", "uplinks",
     "power_utility", "power_customer_id", "power_meter", "power_feeder", "power_transformer",
-    "water_utility", "water_account",
+    "water_utility", "water_account", "water_needed",
     "battery_capacity_ah", "nominal_voltage", "typical_load_watts", "generator", "team",
 )  # fmt: skip
 REQUIRED_COLUMNS = ("id", "name", "kind", "province")
 
 _PLAIN = (
     "id", "name", "kind", "level", "province", "district", "commune", "address", "latitude",
-    "longitude", "criticality", "restricted_area", "parent", "team",
+    "longitude", "criticality", "restricted_area", "subscribers", "parent", "team",
 )  # fmt: skip
-_LISTS = ("criticality_reasons", "uplinks")
+_LISTS = ("criticality_reasons", "serves", "uplinks")
 #: nested sections: ``power_utility`` → ``power.utility``
 _SNMP = ("host", "port", "credential", "profiles")
 _BACKUP = ("battery_capacity_ah", "nominal_voltage", "typical_load_watts", "generator")
 _PREFIXED = {
     "power": ("utility", "customer_id", "meter", "feeder", "transformer"),
-    "water": ("utility", "account"),
+    "water": ("utility", "account", "needed"),
 }
 
 

@@ -5,7 +5,8 @@ Top-level sections (each may come from a different file, see ``loader``):
 - ``daemon``       listen address, poll interval, SNMP timeout/retries, concurrency, state dir, time zone
 - ``credentials``  SNMP credentials by name (v1/v2c community, v3 USM); secrets by reference
 - ``profile_dirs`` extra directories of device profiles (the shipped ones are always loaded)
-- ``utilities``    power and water utilities by id
+- ``utilities``    power and water utilities by id, with their contacts and areas
+- ``utility_requests`` the operator as sender, and when a priority-restoration request is due
 - ``teams``        operations teams by id
 - ``sites``        the monitored sites
 
@@ -44,6 +45,7 @@ from sitewatch.config.incident_schema import (
     TrapsConfig,
 )
 from sitewatch.config.oncall_schema import ChannelConfig, NotificationsConfig, Person, Policy, RosterSpec, Route
+from sitewatch.config.utility_schema import RequestLanguage, UtilityArea, UtilityContact, UtilityRequestsConfig
 from sitewatch.snmp.contacts import MEANINGS
 
 __all__ = [
@@ -259,10 +261,37 @@ class Utility(Strict):
     kind: UtilityKind
     #: province it serves
     province: str = ""
-    #: dispatch phone / email, for messages (contact directory grows in later issues)
+    #: main switchboard phone, for messages (requests go to the ``contacts`` of each area)
     phone: str = ""
-    #: dispatch email, for messages
+    #: main email, for messages
     email: str = ""
+    #: language its requests are written in
+    language: RequestLanguage = RequestLanguage.VI
+    #: request numbers start with this (e.g. ``PCGL``): prefix-YYYYMMDD-sequence
+    request_prefix: Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{0,15}$")] | None = None
+    #: how long a restoration usually takes, the forecast's estimate before the utility answers
+    typical_restoration: Annotated[float, Field(gt=0)] = 14400.0
+    #: its dispatch centres and people who take requests, by id
+    contacts: dict[str, UtilityContact] = {}
+    #: which contact serves which sites: by district, by site list, or the whole province
+    areas: tuple[UtilityArea, ...] = ()
+
+    _d = field_validator("typical_restoration", mode="before")(optional_duration)
+
+    @model_validator(mode="after")
+    def _directory(self) -> Utility:
+        if self.areas and not self.contacts:
+            raise ValueError("areas name contacts: give contacts")
+        if self.contacts and not self.areas:
+            raise ValueError("contacts serve areas: give areas (an area without district or sites is the province)")
+        return self
+
+    def area_for(self, site_id: str, district: str) -> UtilityArea | None:
+        """The area serving a site: one listing it, else its district's, else the province's."""
+        listed = next((a for a in self.areas if site_id in a.sites), None)
+        by_district = next((a for a in self.areas if a.district is not None and a.district == district), None)
+        whole = next((a for a in self.areas if a.district is None and not a.sites), None)
+        return listed or by_district or whole
 
 
 class Team(Strict):
@@ -368,6 +397,8 @@ class WaterSupply(Strict):
     utility: str
     #: account number
     account: str = ""
+    #: the site needs water (cooling, the building's supply): water requests may be sent for it
+    needed: bool = False
 
 
 class BackupSpec(Strict):
@@ -408,6 +439,10 @@ class Site(Strict):
     criticality_reasons: tuple[str, ...] = ()
     #: restricted / quarantine area: what responders must know to get in
     restricted_area: str | None = None
+    #: about how many people it serves (subscribers), for the utility's order of restoration
+    subscribers: Annotated[int, Field(ge=0)] | None = None
+    #: what depends on it (e.g. provincial hospital, government video-conference), told to the utility
+    serves: tuple[str, ...] = ()
     #: the site it depends on (an id): its outage explains this one's, which is then not paged
     parent: str | None = None
     #: SNMP agents to poll at this site
@@ -458,6 +493,8 @@ class Config(Strict):
     profile_dirs: tuple[str, ...] = ()
     #: power and water utilities by id, referenced by sites
     utilities: dict[str, Utility] = {}
+    #: the operator as sender and the rules of requests to the utilities for priority restoration
+    utility_requests: UtilityRequestsConfig = UtilityRequestsConfig()
     #: operations teams by id, referenced by sites, people, rosters and routes
     teams: dict[str, Team] = {}
     #: the monitored sites

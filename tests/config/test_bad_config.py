@@ -187,6 +187,21 @@ CASES: dict[str, list[tuple[str, int | None, str, str]]] = {
             "nobody is in this roster (no layer lists a member, no override), but policy 'default' level 2 pages it",
         ),
     ],
+    "utility-contact-unreachable.yaml": [
+        ("utility-contact-unreachable.yaml", 7, "utilities.pc-gialai.contacts.dieu-do",
+         "give at least one of phone, email, sms or webhook"),
+    ],
+    "utility-areas.yaml": [
+        ("utility-areas.yaml", 15, "utilities.pc-gialai.contacts.dl-pleiku.after_hours",
+         "unknown contact 'dieudo' of utility 'pc-gialai' (did you mean 'dieu-do'?)"),
+        ("utility-areas.yaml", 18, "utilities.pc-gialai.areas[1].contact", "unknown contact 'dl-chuse'"),
+        ("utility-areas.yaml", 26, "sites[0] (GL-BTS-0001).power.utility",
+         "utility 'pc-gialai' has no area for this site (district 'Ia Grai')"),
+    ],
+    "unknown-callback-roster.yaml": [
+        ("unknown-callback-roster.yaml", 5, "utility_requests.sender.callback_roster",
+         "unknown roster 'truc-dieu-hanhh'"),
+    ],
     "csv-references": [
         ("post-offices.csv", 3, "parent", "unknown parent site 'GL-TTVT-AKE'"),
         ("post-offices.csv", 3, "credential", "unknown credential 'labb' (did you mean 'lab'?)"),
