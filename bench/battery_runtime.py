@@ -31,8 +31,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sitewatch.battery import METHODS, BatteryNow, BatteryParams, estimates
+from sitewatch.core.model import PollResult, Reading
 from sitewatch.evaluate import SiteContext, SiteEvalState, evaluate
-from sitewatch.model import PollResult, Reading
 from sitewatch.simulator.battery import BatterySpec, volts_per_cell
 
 __all__ = ["FRACTIONS", "Discharge", "Point", "discharges", "measure", "peukert_discharge", "simulator_discharge",

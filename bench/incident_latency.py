@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.trap_latency import _percentiles, measure
-from sitewatch.clock import SystemClock
 from sitewatch.config.schema import Config
+from sitewatch.core.clock import SystemClock
+from sitewatch.core.conditions import Condition, TrapEvent
 from sitewatch.daemon import build_clients
-from sitewatch.incidents.model import Condition, TrapEvent
 from sitewatch.incidents.service import IncidentService
 from sitewatch.poller import SitePoller
 from sitewatch.snmp.profiles import load_profiles

@@ -35,10 +35,10 @@ from typing import Any
 
 from bench.agent import site_endpoints
 from sitewatch.config.schema import Config
+from sitewatch.core.errors import PollError
+from sitewatch.core.model import PollResult
 from sitewatch.daemon import Daemon, build_clients
-from sitewatch.errors import PollError
 from sitewatch.gctune import tune_gc
-from sitewatch.model import PollResult
 from sitewatch.snmp.client import FetchPlan, SnmpClient, Target
 from sitewatch.state import SiteStatus
 from sitewatch.targets import site_plans

@@ -23,11 +23,11 @@ from sitewatch.api_history import History
 from sitewatch.api_incidents import incident_json, incident_routes
 from sitewatch.api_lists import list_response
 from sitewatch.config.schema import Config, Site
+from sitewatch.core.model import Reading
 from sitewatch.httpserver import RequestLimits
 from sitewatch.incidents.service import IncidentService
 from sitewatch.messages.timefmt import time_fields
 from sitewatch.metrics import CONTENT_TYPE, Exposition
-from sitewatch.model import Reading
 from sitewatch.state import FleetState, SiteStatus
 
 __all__ = ["MAX_BODY_BYTES", "build_app"]

@@ -25,9 +25,10 @@ from starlette.routing import Route
 from sitewatch.api_history import History, history_json, notifications_route
 from sitewatch.api_lists import list_response
 from sitewatch.config.schema import Site
+from sitewatch.core.conditions import Condition, Severity
 from sitewatch.incidents.errors import IncidentError, IncidentNotFound, MaintenanceNotFound
+from sitewatch.incidents.incident import Incident, IncidentState, TimelineEvent
 from sitewatch.incidents.maintenance import MaintenanceWindow
-from sitewatch.incidents.model import Condition, Incident, IncidentState, Severity, TimelineEvent
 from sitewatch.incidents.service import IncidentService
 from sitewatch.messages.readings import summary_text
 from sitewatch.messages.timefmt import time_fields

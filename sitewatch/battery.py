@@ -41,7 +41,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sitewatch.incidents.model import RuntimeEstimate
+from sitewatch.core.conditions import RuntimeEstimate
 
 __all__ = [
     "FLOAT_VOLTS_PER_CELL",

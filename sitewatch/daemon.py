@@ -20,10 +20,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from sitewatch import logs
 from sitewatch.api import build_app
-from sitewatch.clock import Clock, SystemClock
 from sitewatch.config.loader import load_config
 from sitewatch.config.schema import Config, Site
-from sitewatch.errors import ConfigError
+from sitewatch.core.clock import Clock, SystemClock
+from sitewatch.core.errors import ConfigError
+from sitewatch.core.model import PollResult
+from sitewatch.core.privatefiles import private_dir, private_file
 from sitewatch.escalation.engine import EscalationEngine
 from sitewatch.gctune import tune_gc
 from sitewatch.heartbeat import Heartbeat
@@ -34,14 +36,12 @@ from sitewatch.messages.ackactions import IncidentAcks
 from sitewatch.messages.acklinks import AckSigner
 from sitewatch.messages.ackpage import ack_routes
 from sitewatch.metrics import Exposition, SelfMetrics
-from sitewatch.model import PollResult
 from sitewatch.notify.model import Notifier
 from sitewatch.notify.registry import build_notifiers
 from sitewatch.oncall.api import oncall_routes
 from sitewatch.oncall.checks import oncall_warnings
 from sitewatch.oncall.schedule import shift_starts
 from sitewatch.poller import ClientRouter, SitePlan, SitePoller
-from sitewatch.privatefiles import private_dir, private_file
 from sitewatch.scheduler import PollScheduler
 from sitewatch.sdnotify import ServiceNotifier, keep_watchdog
 from sitewatch.snmp.client import SnmpClient

@@ -24,7 +24,7 @@ from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
 from sitewatch.config.schema import Site
-from sitewatch.model import CANONICAL, Canonical, PollErrorKind, PollResult, ReadingKind
+from sitewatch.core.model import CANONICAL, Canonical, PollErrorKind, PollResult, ReadingKind
 from sitewatch.snmp.coverage import POWER_READINGS
 from sitewatch.state import FleetState, SiteStatus
 

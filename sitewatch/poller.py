@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from sitewatch.clock import Clock
-from sitewatch.errors import PollError
-from sitewatch.model import PollErrorKind, PollResult, Reading, SnmpException, SnmpValue
+from sitewatch.core.clock import Clock
+from sitewatch.core.errors import PollError
+from sitewatch.core.model import PollErrorKind, PollResult, Reading, SnmpException, SnmpValue
 from sitewatch.snmp.client import SnmpClient, Target
 from sitewatch.snmp.contacts import Wiring, wire
 from sitewatch.snmp.profiles import CompiledProfiles, Profile, compile_profiles, detect_profiles, detection_plan

@@ -22,7 +22,7 @@ import heapq
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 
-from sitewatch.clock import Clock
+from sitewatch.core.clock import Clock
 
 __all__ = ["PollScheduler", "site_offset"]
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from sitewatch.model import PollErrorKind, PollResult, Reading
+from sitewatch.core.model import PollErrorKind, PollResult, Reading
 
 __all__ = ["FleetState", "SiteStatus"]
 

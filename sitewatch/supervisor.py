@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from sitewatch.clock import Clock
+from sitewatch.core.clock import Clock
 
 __all__ = ["Backoff", "Supervisor", "TaskStatus"]
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from sitewatch import logs
-from sitewatch.errors import ConfigError
+from sitewatch.core.errors import ConfigError
 
 __all__ = ["add_parser", "run"]
 

@@ -33,7 +33,7 @@ import httpx
 from pydantic import ValidationError
 
 from sitewatch.config.loader import load_config
-from sitewatch.errors import ConfigError
+from sitewatch.core.errors import ConfigError
 from sitewatch.simulator.control import ControlServer
 from sitewatch.simulator.fleet import Fleet
 from sitewatch.simulator.fleetconfig import fleet_config, write_fleet_config

@@ -27,8 +27,8 @@ import random
 from collections.abc import Mapping
 from typing import Protocol
 
-from sitewatch.clock import Clock
 from sitewatch.config.schema import Config
+from sitewatch.core.clock import Clock
 from sitewatch.escalation.compose import AckLinkSigner, Composer, MessageRequest, Renderer, seal
 from sitewatch.escalation.history import IncidentHistory, incident_history
 from sitewatch.escalation.metrics import EscalationCollector, EscalationStats
@@ -38,8 +38,8 @@ from sitewatch.escalation.state import Escalation, EscalationEvent, parse_key
 from sitewatch.escalation.targets import OnCall, contact_plan
 from sitewatch.escalation.worker import OutboxWorker
 from sitewatch.incidents.errors import InvalidTransition
+from sitewatch.incidents.incident import IncidentState
 from sitewatch.incidents.lifecycle import IncidentChange
-from sitewatch.incidents.model import IncidentState
 from sitewatch.messages.render import render
 from sitewatch.notify.model import Contact, MessageKind, Notifier
 from sitewatch.oncall.schedule import who_is_on_call

@@ -39,7 +39,7 @@ from sitewatch.escalation.policy import snapshot
 from sitewatch.escalation.routing import route_incident
 from sitewatch.escalation.state import LIVE, Escalation, Repeat, Status
 from sitewatch.escalation.targets import OnCall, contact_plan, fallback_rules, immediate_contacts, resolve_targets
-from sitewatch.incidents.model import Incident, IncidentState
+from sitewatch.incidents.incident import Incident, IncidentState
 from sitewatch.messages.context import ChannelOutage
 from sitewatch.notify.model import Contact, Message, MessageKind
 from sitewatch.store.escalations import EscalationStore

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sitewatch.core.conditions import Condition, Part, Phrase, RuntimeEstimate, Summary, part
+from sitewatch.core.model import Reading
 from sitewatch.evaluation.context import SiteContext
-from sitewatch.incidents.model import Condition, Part, Phrase, RuntimeEstimate, Summary, part
-from sitewatch.model import Reading
 
 __all__ = ["ALARMS", "CONDITIONS", "PollView", "Signals", "combine", "link_down", "link_summary"]
 

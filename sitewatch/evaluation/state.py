@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sitewatch.battery import BatterySample
-from sitewatch.incidents.model import Condition, RuntimeEstimate
+from sitewatch.core.conditions import Condition, RuntimeEstimate
 
 __all__ = ["ConditionKey", "ConditionState", "SiteEvalState"]
 

@@ -37,8 +37,10 @@ from dataclasses import dataclass, replace
 
 from sitewatch.config.incident_schema import MaintenanceSpec
 from sitewatch.config.schema import Criticality, Site
+from sitewatch.core.conditions import REACHABILITY_CONDITIONS, Condition, Transition, TransitionKind, severity_for
 from sitewatch.incidents.dependencies import SiteTree
 from sitewatch.incidents.errors import IncidentError, InvalidMaintenance, InvalidTransition
+from sitewatch.incidents.incident import EventKind, Incident, IncidentState, TimelineEvent
 from sitewatch.incidents.maintenance import (
     MaintenanceScope,
     MaintenanceSource,
@@ -46,17 +48,6 @@ from sitewatch.incidents.maintenance import (
     covering_window,
     spec_from_config,
     window_spec,
-)
-from sitewatch.incidents.model import (
-    REACHABILITY_CONDITIONS,
-    Condition,
-    EventKind,
-    Incident,
-    IncidentState,
-    TimelineEvent,
-    Transition,
-    TransitionKind,
-    severity_for,
 )
 from sitewatch.store.incidents import IncidentStore
 

@@ -21,23 +21,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 
-from sitewatch.clock import Clock
 from sitewatch.config.schema import Config, Site
+from sitewatch.core.clock import Clock
+from sitewatch.core.conditions import Condition, RuntimeEstimate, Transition, TrapEvent
+from sitewatch.core.model import PollResult
 from sitewatch.evaluate import SiteContext, SiteEvalState, evaluate, evaluate_trap, site_context
 from sitewatch.incidents.errors import StillActive
+from sitewatch.incidents.incident import Incident, IncidentState, TimelineEvent
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentChange, IncidentLifecycle, repoll_sites
 from sitewatch.incidents.maintenance import MaintenanceWindow
 from sitewatch.incidents.metrics import IncidentCounts
-from sitewatch.incidents.model import (
-    Condition,
-    Incident,
-    IncidentState,
-    RuntimeEstimate,
-    TimelineEvent,
-    Transition,
-    TrapEvent,
-)
-from sitewatch.model import PollResult
 from sitewatch.state import SiteStatus
 from sitewatch.store.incidents import IncidentStore
 

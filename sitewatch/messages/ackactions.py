@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sitewatch.config.schema import Site
 from sitewatch.incidents.errors import IncidentNotFound, InvalidTransition
-from sitewatch.incidents.model import Incident, IncidentState
+from sitewatch.incidents.incident import Incident, IncidentState
 from sitewatch.incidents.service import IncidentService
 from sitewatch.messages.acklinks import AckGrant
 from sitewatch.messages.context import SiteIncident

@@ -38,7 +38,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sitewatch.config.oncall_schema import AckLinks
-from sitewatch.errors import SitewatchError
+from sitewatch.core.errors import SitewatchError
 
 __all__ = [
     "AckGrant",

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from sitewatch.incidents.model import Incident, IncidentState
+from sitewatch.incidents.incident import Incident, IncidentState
 from sitewatch.messages.ackactions import AckOutcome, AckResult
 from sitewatch.messages.acklinks import AckGrant, AckLinkError, AckSigner, ExpiredAckLink
 from sitewatch.messages.context import SiteIncident

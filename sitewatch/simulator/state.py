@@ -28,7 +28,7 @@ _ORDER = ALARMS + tuple(a for a in UPS_ALARMS if a not in ALARMS)
 class SimClock:
     """Simulated unix time: real time times ``speed``, plus whatever ``advance`` added.
 
-    ``time()``/``monotonic()`` have the shape of ``sitewatch.clock.Clock``.
+    ``time()``/``monotonic()`` have the shape of ``sitewatch.core.clock.Clock``.
     """
 
     def __init__(self, speed: float = 1.0) -> None:

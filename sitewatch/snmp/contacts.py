@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
-from sitewatch.errors import ProfileError
+from sitewatch.core.errors import ProfileError
 from sitewatch.snmp.profile_schema import ContactSpec, Profile, ScalarSpec
 
 __all__ = ["MEANINGS", "ContactLevel", "InputLike", "Meaning", "Wiring", "wire", "wiring_of"]

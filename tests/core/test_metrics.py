@@ -9,8 +9,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from sitewatch.config.schema import Site
+from sitewatch.core.model import PollErrorKind, PollResult, Reading
 from sitewatch.metrics import Exposition, SelfMetrics
-from sitewatch.model import PollErrorKind, PollResult, Reading
 from sitewatch.state import FleetState
 
 

@@ -14,8 +14,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from sitewatch.clock import SystemClock
-from sitewatch.model import PollErrorKind
+from sitewatch.core.clock import SystemClock
+from sitewatch.core.model import PollErrorKind
 from sitewatch.poller import ClientRouter, SitePlan, SitePoller, TargetPlan
 from sitewatch.snmp.client import Target
 from sitewatch.snmp.lean_client import LeanSnmpClient

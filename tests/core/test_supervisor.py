@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
-from sitewatch.clock import SystemClock
+from sitewatch.core.clock import SystemClock
 from sitewatch.supervisor import Backoff, Supervisor
 
 FAST = Backoff(initial=0.05, maximum=0.2)

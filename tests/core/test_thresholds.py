@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from sitewatch.config.loader import load_config
 from sitewatch.config.schema import Config
-from sitewatch.errors import ConfigError
+from sitewatch.core.errors import ConfigError
 
 
 def _config(**thresholds: object) -> Config:

@@ -14,10 +14,10 @@ import pytest
 from sitewatch.api import build_app
 from sitewatch.commands.incidents import format_incident, format_table
 from sitewatch.config.schema import Config
-from sitewatch.incidents.model import Condition
+from sitewatch.core.conditions import Condition
+from sitewatch.core.model import PollResult
 from sitewatch.incidents.service import IncidentService
 from sitewatch.metrics import Exposition
-from sitewatch.model import PollResult
 from sitewatch.state import FleetState
 from sitewatch.store.incidents import IncidentStore
 from tests.escalation.conftest import FakeClock

@@ -10,8 +10,9 @@ import re
 import httpx
 from starlette.applications import Starlette
 
+from sitewatch.core.conditions import Condition
 from sitewatch.escalation.state import Status
-from sitewatch.incidents.model import Condition, IncidentState
+from sitewatch.incidents.incident import IncidentState
 from sitewatch.messages.ackactions import IncidentAcks
 from sitewatch.messages.acklinks import AckSigner
 from sitewatch.messages.ackpage import ack_routes

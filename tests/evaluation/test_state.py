@@ -8,8 +8,8 @@ import json
 import pytest
 
 from sitewatch.battery import MAX_SAMPLES
+from sitewatch.core.conditions import Condition, TransitionKind
 from sitewatch.evaluate import SiteEvalState
-from sitewatch.incidents.model import Condition, TransitionKind
 from tests.evaluation.helpers import Feed, context, interface
 
 OPEN, R = TransitionKind.OPENED, TransitionKind.RESOLVED

@@ -24,12 +24,13 @@ from starlette.middleware import Middleware
 from sitewatch.api_access import AccessControl
 from sitewatch.api_incidents import incident_routes
 from sitewatch.config.schema import BackupSpec, Config, Site, SiteKind
+from sitewatch.core.conditions import Condition
+from sitewatch.core.model import PollErrorKind, PollResult, Reading
 from sitewatch.httpserver import EmbeddedServer
 from sitewatch.incidents.errors import StillActive
+from sitewatch.incidents.incident import EventKind, IncidentState
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentChange
-from sitewatch.incidents.model import Condition, EventKind, IncidentState
 from sitewatch.incidents.service import IncidentService
-from sitewatch.model import PollErrorKind, PollResult, Reading
 from sitewatch.state import SiteStatus
 from sitewatch.store.database import SqliteDatabase
 from sitewatch.store.incidents import IncidentStore

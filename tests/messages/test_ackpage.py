@@ -13,8 +13,9 @@ import pytest
 from starlette.applications import Starlette
 
 from sitewatch.config.schema import Config
+from sitewatch.core.conditions import Condition, TrapEvent
+from sitewatch.incidents.incident import EventKind, IncidentState
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentChange
-from sitewatch.incidents.model import Condition, EventKind, IncidentState, TrapEvent
 from sitewatch.incidents.service import IncidentService
 from sitewatch.messages.ackactions import IncidentAcks
 from sitewatch.messages.acklinks import AckSigner

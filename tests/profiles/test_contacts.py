@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from sitewatch.config.schema import SnmpTarget
-from sitewatch.errors import ProfileError
+from sitewatch.core.errors import ProfileError
 from sitewatch.snmp.contacts import wire, wiring_of
 from sitewatch.snmp.profiles import Profile, compile_profiles, load_profiles
 from sitewatch.targets import _target

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from sitewatch.config.schema import Site
+from sitewatch.core.model import PollResult
 from sitewatch.metrics import Exposition
-from sitewatch.model import PollResult
 from sitewatch.snmp.contacts import wire, wiring_of
 from sitewatch.snmp.profiles import (
     SYS_OBJECT_ID,

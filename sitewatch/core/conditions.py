@@ -1,12 +1,10 @@
-"""Incidents: what the NOC and the on-call act on. Plain immutable data.
+"""What evaluation finds, as plain immutable data: conditions, severities, summaries, transitions.
 
     PollResult / TrapEvent ──evaluate──▶ Transition ──lifecycle──▶ Incident + TimelineEvent (store)
 
-A transition and its incident carry a ``Summary`` of the readings behind them: phrase keys with
-parameters, put into words per reader by ``sitewatch.messages.readings``.
-
-An incident is identified by its dedup key (site, condition, subject); ``subject`` is the
-interface for ``link_down`` and empty otherwise. Only one incident per key is open at a time.
+A transition and its incident (``sitewatch.incidents.incident``) carry a ``Summary`` of the
+readings behind them: phrase keys with parameters, put into words per reader by
+``sitewatch.messages.readings``.
 """
 
 from __future__ import annotations
@@ -24,16 +22,12 @@ __all__ = [
     "POWER_CONDITIONS",
     "REACHABILITY_CONDITIONS",
     "Condition",
-    "EventKind",
-    "Incident",
-    "IncidentState",
     "Param",
     "Part",
     "Phrase",
     "RuntimeEstimate",
     "Severity",
     "Summary",
-    "TimelineEvent",
     "Transition",
     "TransitionKind",
     "TrapEvent",
@@ -140,12 +134,6 @@ def severity_for(condition: Condition, criticality: Criticality) -> Severity:
     """Severity = condition's base severity raised one step per criticality level."""
     bump = _CRITICALITY_BUMP[criticality.value]
     return Severity(min(Severity.CRITICAL, _BASE_SEVERITY[condition] + bump))
-
-
-class IncidentState(enum.Enum):
-    OPEN = "open"
-    ACKNOWLEDGED = "acknowledged"
-    RESOLVED = "resolved"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -349,58 +337,3 @@ class TrapEvent:
     #: conditions the trap asserts (True) or clears (False); subject for link traps
     asserts: tuple[tuple[Condition, str, bool], ...] = ()
     varbinds: Mapping[str, str] = field(default_factory=dict)
-
-
-class EventKind(enum.Enum):
-    OPENED = "opened"
-    UPDATED = "updated"
-    FLAPPING = "flapping"
-    STEADY = "steady"
-    SUPPRESSED = "suppressed"
-    UNSUPPRESSED = "unsuppressed"
-    MAINTENANCE = "maintenance"
-    ACKNOWLEDGED = "acknowledged"
-    COMMENT = "comment"
-    RESOLVED = "resolved"
-    TRAP = "trap"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TimelineEvent:
-    incident_id: int
-    at: float
-    kind: EventKind
-    actor: str = "sitewatch"  #: "sitewatch", a person's name, "api:<token name>"
-    text: str = ""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Incident:
-    id: int
-    site_id: str
-    condition: Condition
-    subject: str = ""
-    severity: Severity
-    state: IncidentState
-    opened_at: float
-    updated_at: float
-    acknowledged_at: float | None = None
-    acknowledged_by: str | None = None
-    resolved_at: float | None = None
-    resolved_by: str | None = None
-    flapping: bool = False
-    #: id of the ancestor's incident that explains this one (not paged while set)
-    suppressed_by: int | None = None
-    #: id of the maintenance window it opened in (not paged)
-    maintenance_id: int | None = None
-    summary: Summary = Summary()
-    runtime: RuntimeEstimate | None = None
-
-    @property
-    def key(self) -> tuple[str, Condition, str]:
-        return (self.site_id, self.condition, self.subject)
-
-    @property
-    def pages(self) -> bool:
-        """Whether this incident should page anyone now."""
-        return self.state is IncidentState.OPEN and self.suppressed_by is None and self.maintenance_id is None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sitewatch.model import PollErrorKind
+from sitewatch.core.model import PollErrorKind
 
 __all__ = [
     "ConfigError",
