@@ -15,7 +15,7 @@ import timeit
 
 from sitewatch.config.schema import BackupSpec, Config, Site, SiteKind
 from sitewatch.core.model import PollErrorKind, PollResult, Reading
-from sitewatch.evaluate import SiteEvalState, evaluate, site_context
+from sitewatch.evaluation import SiteEvalState, evaluate, site_context
 
 __all__ = ["healthy_ups", "main"]
 

@@ -38,10 +38,10 @@ from sitewatch.config.schema import Config
 from sitewatch.core.errors import PollError
 from sitewatch.core.model import PollResult
 from sitewatch.daemon import Daemon, build_clients
-from sitewatch.gctune import tune_gc
+from sitewatch.polling.fleet_snapshot import SiteStatus
+from sitewatch.polling.site_plans import site_plans
+from sitewatch.runtime.gctune import tune_gc
 from sitewatch.snmp.client import FetchPlan, SnmpClient, Target
-from sitewatch.state import SiteStatus
-from sitewatch.targets import site_plans
 
 __all__ = ["BenchClock", "fleet_config"]
 

@@ -27,8 +27,8 @@ from sitewatch.core.model import Reading
 from sitewatch.httpserver import RequestLimits
 from sitewatch.incidents.service import IncidentService
 from sitewatch.messages.timefmt import time_fields
-from sitewatch.metrics import CONTENT_TYPE, Exposition
-from sitewatch.state import FleetState, SiteStatus
+from sitewatch.metrics.exposition import CONTENT_TYPE, Exposition
+from sitewatch.polling.fleet_snapshot import FleetState, SiteStatus
 
 __all__ = ["MAX_BODY_BYTES", "build_app"]
 

@@ -18,7 +18,6 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from sitewatch import logs
 from sitewatch.api import build_app
 from sitewatch.config.loader import load_config
 from sitewatch.config.schema import Config, Site
@@ -27,30 +26,32 @@ from sitewatch.core.errors import ConfigError
 from sitewatch.core.model import PollResult
 from sitewatch.core.privatefiles import private_dir, private_file
 from sitewatch.escalation.engine import EscalationEngine
-from sitewatch.gctune import tune_gc
-from sitewatch.heartbeat import Heartbeat
 from sitewatch.httpserver import EmbeddedServer, server_config
 from sitewatch.incidents.metrics import IncidentCollector
 from sitewatch.incidents.service import IncidentService
 from sitewatch.messages.ackactions import IncidentAcks
 from sitewatch.messages.acklinks import AckSigner
 from sitewatch.messages.ackpage import ack_routes
-from sitewatch.metrics import Exposition, SelfMetrics
+from sitewatch.metrics.exposition import Exposition
+from sitewatch.metrics.self_metrics import SelfMetrics
 from sitewatch.notify.model import Notifier
 from sitewatch.notify.registry import build_notifiers
 from sitewatch.oncall.api import oncall_routes
 from sitewatch.oncall.checks import oncall_warnings
 from sitewatch.oncall.schedule import shift_starts
-from sitewatch.poller import ClientRouter, SitePlan, SitePoller
-from sitewatch.scheduler import PollScheduler
-from sitewatch.sdnotify import ServiceNotifier, keep_watchdog
+from sitewatch.polling.fleet_snapshot import FleetState, SiteStatus
+from sitewatch.polling.poller import ClientRouter, SitePlan, SitePoller
+from sitewatch.polling.scheduler import PollScheduler
+from sitewatch.polling.site_plans import site_plans
+from sitewatch.runtime import logs
+from sitewatch.runtime.gctune import tune_gc
+from sitewatch.runtime.heartbeat import Heartbeat
+from sitewatch.runtime.sdnotify import ServiceNotifier, keep_watchdog
+from sitewatch.runtime.supervisor import Supervisor
 from sitewatch.snmp.client import SnmpClient
 from sitewatch.snmp.profiles import load_profiles
-from sitewatch.state import FleetState, SiteStatus
 from sitewatch.store.database import SqliteDatabase, database_path
 from sitewatch.store.incidents import IncidentStore
-from sitewatch.supervisor import Supervisor
-from sitewatch.targets import site_plans
 from sitewatch.traps import TrapReceiver, TrapSources
 
 __all__ = ["RESTART_NEEDED", "Daemon", "build_clients", "keep_fixed", "parse_listen", "with_overrides"]

@@ -101,10 +101,10 @@ async def _poll(args: argparse.Namespace) -> tuple[PollResult, str]:
     from sitewatch.config.schema import Config
     from sitewatch.core.clock import SystemClock
     from sitewatch.daemon import build_clients
-    from sitewatch.poller import SitePlan, SitePoller, TargetPlan
+    from sitewatch.polling.poller import SitePlan, SitePoller, TargetPlan
+    from sitewatch.polling.site_plans import site_plan
     from sitewatch.snmp.client import Target
     from sitewatch.snmp.profiles import load_profiles
-    from sitewatch.targets import site_plan
 
     if args.host:
         config = load_config(args.config) if args.config else Config()

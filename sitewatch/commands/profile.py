@@ -64,7 +64,7 @@ async def _poll(args: argparse.Namespace, names: list[str]) -> PollResult:
     from sitewatch.config.schema import Config
     from sitewatch.core.clock import SystemClock
     from sitewatch.daemon import build_clients
-    from sitewatch.poller import SitePlan, SitePoller, TargetPlan
+    from sitewatch.polling.poller import SitePlan, SitePoller, TargetPlan
     from sitewatch.simulator.recording import COMMUNITY, serve_recording
     from sitewatch.snmp.client import Target
     from sitewatch.snmp.profiles import load_profiles

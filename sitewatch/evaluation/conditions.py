@@ -10,7 +10,7 @@ Where a profile gives no ``mains_ok``, mains is derived: on battery (``on_batter
 ``output_source`` battery) means mains is lost; not on battery means mains is present, unless
 the site has a generator that may be carrying the load (then it is unknown). Per-cell voltage is
 the battery voltage over the cells of the string: nominal voltage / 2, or as read off the float
-voltage on mains (``sitewatch.battery.cells_from_float_voltage``) when no nominal voltage is set.
+voltage on mains (``sitewatch.evaluation.battery.cells_from_float_voltage``) when no nominal voltage is set.
 """
 
 from __future__ import annotations

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sitewatch.battery import BatteryParams
 from sitewatch.config.incident_schema import Thresholds
 from sitewatch.config.schema import Config, Criticality, Site, SiteKind
 from sitewatch.core.conditions import Condition, Severity, severity_for
+from sitewatch.evaluation.battery import BatteryParams
 from sitewatch.evaluation.machine import Timing
 
 __all__ = ["SiteContext", "site_context"]

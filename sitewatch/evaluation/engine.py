@@ -19,7 +19,6 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from functools import partial
 
-from sitewatch.battery import BatteryNow, BatterySample, add_sample, cells_from_float_voltage, estimate_runtime
 from sitewatch.core.conditions import (
     Condition,
     Phrase,
@@ -31,6 +30,13 @@ from sitewatch.core.conditions import (
     part,
 )
 from sitewatch.core.model import PollErrorKind, PollResult
+from sitewatch.evaluation.battery import (
+    BatteryNow,
+    BatterySample,
+    add_sample,
+    cells_from_float_voltage,
+    estimate_runtime,
+)
 from sitewatch.evaluation.conditions import CONDITIONS, PollView, combine, link_down, link_summary
 from sitewatch.evaluation.context import SiteContext
 from sitewatch.evaluation.machine import step

@@ -3,7 +3,7 @@
 The store persists it after a change (``changed_from``) and hands it back after a restart, so a
 ``kill -9`` loses no timer: a condition half-way through its hold opens when it would have.
 It stays small: a healthy site's state is empty, flap history is trimmed to the flap window
-and the battery window is bounded (``sitewatch.battery.add_sample``).
+and the battery window is bounded (``sitewatch.evaluation.battery.add_sample``).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sitewatch.battery import BatterySample
 from sitewatch.core.conditions import Condition, RuntimeEstimate
+from sitewatch.evaluation.battery import BatterySample
 
 __all__ = ["ConditionKey", "ConditionState", "SiteEvalState"]
 

@@ -25,13 +25,13 @@ from sitewatch.config.schema import Config, Site
 from sitewatch.core.clock import Clock
 from sitewatch.core.conditions import Condition, RuntimeEstimate, Transition, TrapEvent
 from sitewatch.core.model import PollResult
-from sitewatch.evaluate import SiteContext, SiteEvalState, evaluate, evaluate_trap, site_context
+from sitewatch.evaluation import SiteContext, SiteEvalState, evaluate, evaluate_trap, site_context
 from sitewatch.incidents.errors import StillActive
 from sitewatch.incidents.incident import Incident, IncidentState, TimelineEvent
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentChange, IncidentLifecycle, repoll_sites
 from sitewatch.incidents.maintenance import MaintenanceWindow
 from sitewatch.incidents.metrics import IncidentCounts
-from sitewatch.state import SiteStatus
+from sitewatch.polling.fleet_snapshot import SiteStatus
 from sitewatch.store.incidents import IncidentStore
 
 __all__ = ["ChangeListener", "IncidentService"]

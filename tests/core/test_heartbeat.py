@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from sitewatch.config.oncall_schema import Heartbeat as HeartbeatConfig
-from sitewatch.heartbeat import Heartbeat
+from sitewatch.runtime.heartbeat import Heartbeat
 from tests.notify.receivers import CaptureServer, closed_port
 
 
@@ -19,7 +19,7 @@ async def test_pings_and_logs_an_outage_once(caplog: pytest.LogCaptureFixture) -
             assert [r.path for r in switch.delivered()] == ["/ping/sitewatch-gialai"]
             assert switch.requests[0].method == "POST"
             switch.fail_with(503, count=3)
-            with caplog.at_level(logging.WARNING, logger="sitewatch.heartbeat"):
+            with caplog.at_level(logging.WARNING, logger="sitewatch.runtime.heartbeat"):
                 assert not await hb.ping()
                 assert not await hb.ping()
                 assert not await hb.ping()

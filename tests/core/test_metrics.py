@@ -10,8 +10,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from sitewatch.config.schema import Site
 from sitewatch.core.model import PollErrorKind, PollResult, Reading
-from sitewatch.metrics import Exposition, SelfMetrics
-from sitewatch.state import FleetState
+from sitewatch.metrics.exposition import Exposition
+from sitewatch.metrics.self_metrics import SelfMetrics
+from sitewatch.polling.fleet_snapshot import FleetState
 
 
 def _site(sid: str, **kw: object) -> Site:

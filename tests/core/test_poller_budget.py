@@ -16,7 +16,7 @@ import pytest
 
 from sitewatch.core.clock import SystemClock
 from sitewatch.core.model import PollErrorKind
-from sitewatch.poller import ClientRouter, SitePlan, SitePoller, TargetPlan
+from sitewatch.polling.poller import ClientRouter, SitePlan, SitePoller, TargetPlan
 from sitewatch.snmp.client import Target
 from sitewatch.snmp.lean_client import LeanSnmpClient
 from sitewatch.snmp.profiles import load_profiles

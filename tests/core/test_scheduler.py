@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sitewatch.scheduler import PollScheduler, site_offset
+from sitewatch.polling.scheduler import PollScheduler, site_offset
 
 
 class FakeClock:

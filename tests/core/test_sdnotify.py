@@ -7,7 +7,7 @@ import os
 import socket
 from pathlib import Path
 
-from sitewatch.sdnotify import ServiceNotifier, keep_watchdog
+from sitewatch.runtime.sdnotify import ServiceNotifier, keep_watchdog
 
 
 def listener(path: Path) -> socket.socket:

@@ -12,7 +12,7 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from sitewatch.core.clock import SystemClock
-from sitewatch.supervisor import Backoff, Supervisor
+from sitewatch.runtime.supervisor import Backoff, Supervisor
 
 FAST = Backoff(initial=0.05, maximum=0.2)
 
@@ -43,7 +43,7 @@ async def test_a_task_that_keeps_failing_is_down_counted_and_logged_once(caplog:
             raise OSError("database is locked")
         await asyncio.Event().wait()
 
-    with caplog.at_level(logging.DEBUG, logger="sitewatch.supervisor"):
+    with caplog.at_level(logging.DEBUG, logger="sitewatch.runtime.supervisor"):
         sup.start("outbox", worker, vital=True)
         await until(lambda: runs >= 4)
         [st] = sup.status()

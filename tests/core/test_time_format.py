@@ -17,8 +17,8 @@ from sitewatch.config.schema import Config
 from sitewatch.core.conditions import Condition
 from sitewatch.core.model import PollResult
 from sitewatch.incidents.service import IncidentService
-from sitewatch.metrics import Exposition
-from sitewatch.state import FleetState
+from sitewatch.metrics.exposition import Exposition
+from sitewatch.polling.fleet_snapshot import FleetState
 from sitewatch.store.incidents import IncidentStore
 from tests.escalation.conftest import FakeClock
 from tests.incidents.conftest import db_path, store, tr  # noqa: F401 (fixtures)

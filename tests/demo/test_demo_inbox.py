@@ -37,7 +37,7 @@ def _wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: float = 3
 def inbox(tmp_path: Path) -> Iterator[tuple[dict[str, int], Path]]:
     ports = {"sms": _free_tcp_port(), "telegram": _free_tcp_port(), "smtp": _free_tcp_port()}
     log = tmp_path / "inbox.log"
-    proc = subprocess.Popen([sys.executable, "-m", "sitewatch.demo_inbox", "--sms", str(ports["sms"]),
+    proc = subprocess.Popen([sys.executable, "-m", "sitewatch.simulator.lab_inbox", "--sms", str(ports["sms"]),
                              "--telegram", str(ports["telegram"]), "--smtp", str(ports["smtp"]), "--log", str(log)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from sitewatch.api import build_app
-from sitewatch.metrics import Exposition
+from sitewatch.metrics.exposition import Exposition
 from sitewatch.oncall.api import oncall_routes
-from sitewatch.state import FleetState
+from sitewatch.polling.fleet_snapshot import FleetState
 from tests.escalation.conftest import MIN, T0, World, WorldFactory
 from tests.escalation.test_history import _night
 

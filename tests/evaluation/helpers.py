@@ -6,7 +6,7 @@ from sitewatch.config.incident_schema import ThresholdOverrides
 from sitewatch.config.schema import BackupSpec, Config, Criticality, Site, SiteKind
 from sitewatch.core.conditions import Condition, Transition, TransitionKind, TrapEvent
 from sitewatch.core.model import PollErrorKind, PollResult, Reading
-from sitewatch.evaluate import SiteContext, SiteEvalState, evaluate, evaluate_trap, site_context
+from sitewatch.evaluation import SiteContext, SiteEvalState, evaluate, evaluate_trap, site_context
 from sitewatch.messages.readings import summary_text
 from sitewatch.messages.vocabulary import EN
 

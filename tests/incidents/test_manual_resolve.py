@@ -31,7 +31,7 @@ from sitewatch.incidents.errors import StillActive
 from sitewatch.incidents.incident import EventKind, IncidentState
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentChange
 from sitewatch.incidents.service import IncidentService
-from sitewatch.state import SiteStatus
+from sitewatch.polling.fleet_snapshot import SiteStatus
 from sitewatch.store.database import SqliteDatabase
 from sitewatch.store.incidents import IncidentStore
 from tests.evaluation.helpers import interface, phases, readings

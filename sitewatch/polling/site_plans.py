@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sitewatch.config.schema import Config, Site, SnmpV1V2Credential, SnmpV3Credential
-from sitewatch.poller import SitePlan, TargetPlan
+from sitewatch.polling.poller import SitePlan, TargetPlan
 from sitewatch.snmp.client import Target, UsmAuth
 from sitewatch.snmp.contacts import wiring_of
 

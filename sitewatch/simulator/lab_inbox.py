@@ -2,7 +2,7 @@
 relay on 127.0.0.1, and prints every message it receives, so a newcomer sees the pages
 sitewatch sends (and can follow their ack links) with no provider accounts.
 
-    python -m sitewatch.demo_inbox --sms 9800 --telegram 9801 --smtp 2525 [--log FILE]
+    python -m sitewatch.simulator.lab_inbox --sms 9800 --telegram 9801 --smtp 2525 [--log FILE]
 
 The example configuration's channels (config/gialai/oncall.yaml) point at these ports.
 """
@@ -126,7 +126,7 @@ async def serve(sms: int, telegram: int, smtp: int, out: TextIO) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sitewatch.demo_inbox", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m sitewatch.simulator.lab_inbox", description=__doc__.split("\n\n")[0])
     ap.add_argument("--sms", type=int, default=9800)
     ap.add_argument("--telegram", type=int, default=9801)
     ap.add_argument("--smtp", type=int, default=2525)
