@@ -18,7 +18,6 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from sitewatch.api import build_app
 from sitewatch.config.loader import load_config
 from sitewatch.config.schema import Config, Site
 from sitewatch.core.clock import Clock, SystemClock
@@ -26,17 +25,14 @@ from sitewatch.core.errors import ConfigError
 from sitewatch.core.model import PollResult
 from sitewatch.core.privatefiles import private_dir, private_file
 from sitewatch.escalation.engine import EscalationEngine
-from sitewatch.httpserver import EmbeddedServer, server_config
 from sitewatch.incidents.metrics import IncidentCollector
 from sitewatch.incidents.service import IncidentService
 from sitewatch.messages.ackactions import IncidentAcks
 from sitewatch.messages.acklinks import AckSigner
-from sitewatch.messages.ackpage import ack_routes
 from sitewatch.metrics.exposition import Exposition
 from sitewatch.metrics.self_metrics import SelfMetrics
 from sitewatch.notify.model import Notifier
 from sitewatch.notify.registry import build_notifiers
-from sitewatch.oncall.api import oncall_routes
 from sitewatch.oncall.checks import oncall_warnings
 from sitewatch.oncall.schedule import shift_starts
 from sitewatch.polling.fleet_snapshot import FleetState, SiteStatus
@@ -53,6 +49,10 @@ from sitewatch.snmp.profiles import load_profiles
 from sitewatch.store.database import SqliteDatabase, database_path
 from sitewatch.store.incidents import IncidentStore
 from sitewatch.traps import TrapReceiver, TrapSources
+from sitewatch.web.ack import ack_routes
+from sitewatch.web.app import build_app
+from sitewatch.web.oncall import oncall_routes
+from sitewatch.web.server import EmbeddedServer, server_config
 
 __all__ = ["RESTART_NEEDED", "Daemon", "build_clients", "keep_fixed", "parse_listen", "with_overrides"]
 

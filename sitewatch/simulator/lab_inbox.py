@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sitewatch.httpserver import EmbeddedServer
+from sitewatch.web.server import EmbeddedServer
 
 __all__ = ["main"]
 

@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from sitewatch.api import build_app
 from sitewatch.commands.incidents import format_incident, format_table
 from sitewatch.config.schema import Config
 from sitewatch.core.conditions import Condition
@@ -20,6 +19,7 @@ from sitewatch.incidents.service import IncidentService
 from sitewatch.metrics.exposition import Exposition
 from sitewatch.polling.fleet_snapshot import FleetState
 from sitewatch.store.incidents import IncidentStore
+from sitewatch.web.app import build_app
 from tests.escalation.conftest import FakeClock
 from tests.incidents.conftest import db_path, store, tr  # noqa: F401 (fixtures)
 

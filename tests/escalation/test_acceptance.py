@@ -15,7 +15,7 @@ from sitewatch.escalation.state import Status
 from sitewatch.incidents.incident import IncidentState
 from sitewatch.messages.ackactions import IncidentAcks
 from sitewatch.messages.acklinks import AckSigner
-from sitewatch.messages.ackpage import ack_routes
+from sitewatch.web.ack import ack_routes
 from tests.escalation.conftest import MIN, T0, World, WorldFactory
 
 AN, BINH, CUONG = "+84901000001", "+84901000002", "+84901000003"

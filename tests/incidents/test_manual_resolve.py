@@ -21,12 +21,9 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from sitewatch.api_access import AccessControl
-from sitewatch.api_incidents import incident_routes
 from sitewatch.config.schema import BackupSpec, Config, Site, SiteKind
 from sitewatch.core.conditions import Condition
 from sitewatch.core.model import PollErrorKind, PollResult, Reading
-from sitewatch.httpserver import EmbeddedServer
 from sitewatch.incidents.errors import StillActive
 from sitewatch.incidents.incident import EventKind, IncidentState
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentChange
@@ -34,6 +31,9 @@ from sitewatch.incidents.service import IncidentService
 from sitewatch.polling.fleet_snapshot import SiteStatus
 from sitewatch.store.database import SqliteDatabase
 from sitewatch.store.incidents import IncidentStore
+from sitewatch.web.access import AccessControl
+from sitewatch.web.incidents import incident_routes
+from sitewatch.web.server import EmbeddedServer
 from tests.evaluation.helpers import interface, phases, readings
 from tests.evaluation.test_conditions import CASES
 from tests.traps.conftest import FixedClock

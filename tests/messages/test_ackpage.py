@@ -19,9 +19,9 @@ from sitewatch.incidents.lifecycle import ChangeKind, IncidentChange
 from sitewatch.incidents.service import IncidentService
 from sitewatch.messages.ackactions import IncidentAcks
 from sitewatch.messages.acklinks import AckSigner
-from sitewatch.messages.ackpage import ack_routes
 from sitewatch.store.database import SqliteDatabase
 from sitewatch.store.incidents import IncidentStore
+from sitewatch.web.ack import ack_routes
 from tests.messages.conftest import BASE_URL, BTS2, HOSP, KEY, PROVINCIAL, SIGNER, T0
 from tests.traps.conftest import FixedClock
 

@@ -15,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sitewatch.api_lists import list_response
 from sitewatch.escalation.history import EscalationSummary, IncidentHistory, Notification, Step
 from sitewatch.incidents.errors import IncidentNotFound
 from sitewatch.notify.model import MessageKind
+from sitewatch.web.lists import list_response
 
 __all__ = ["History", "TimeFields", "history_json", "notification_json", "notifications_route"]
 

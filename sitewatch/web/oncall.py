@@ -17,12 +17,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sitewatch.api_lists import list_response
 from sitewatch.config.schema import Config
 from sitewatch.oncall.ics import person_ics, roster_ics
 from sitewatch.oncall.localtime import day_start, parse_when
 from sitewatch.oncall.schedule import schedule_for
 from sitewatch.oncall.view import duty_json, roster_duty, select_rosters
+from sitewatch.web.lists import list_response
 
 __all__ = ["ICS_MEDIA_TYPE", "calendar_window", "oncall_routes"]
 

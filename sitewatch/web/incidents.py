@@ -22,8 +22,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sitewatch.api_history import History, history_json, notifications_route
-from sitewatch.api_lists import list_response
 from sitewatch.config.schema import Site
 from sitewatch.core.conditions import Condition, Severity
 from sitewatch.incidents.errors import IncidentError, IncidentNotFound, MaintenanceNotFound
@@ -33,6 +31,8 @@ from sitewatch.incidents.service import IncidentService
 from sitewatch.messages.readings import summary_text
 from sitewatch.messages.timefmt import time_fields
 from sitewatch.messages.vocabulary import EN
+from sitewatch.web.history import History, history_json, notifications_route
+from sitewatch.web.lists import list_response
 
 __all__ = ["MAX_LIST", "MAX_NAME", "MAX_TEXT", "incident_json", "incident_routes"]
 

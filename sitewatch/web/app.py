@@ -18,17 +18,17 @@ from starlette.routing import BaseRoute, Route
 from starlette.schemas import SchemaGenerator
 
 from sitewatch import __version__
-from sitewatch.api_access import AccessControl
-from sitewatch.api_history import History
-from sitewatch.api_incidents import incident_json, incident_routes
-from sitewatch.api_lists import list_response
 from sitewatch.config.schema import Config, Site
 from sitewatch.core.model import Reading
-from sitewatch.httpserver import RequestLimits
 from sitewatch.incidents.service import IncidentService
 from sitewatch.messages.timefmt import time_fields
 from sitewatch.metrics.exposition import CONTENT_TYPE, Exposition
 from sitewatch.polling.fleet_snapshot import FleetState, SiteStatus
+from sitewatch.web.access import AccessControl
+from sitewatch.web.history import History
+from sitewatch.web.incidents import incident_json, incident_routes
+from sitewatch.web.lists import list_response
+from sitewatch.web.server import RequestLimits
 
 __all__ = ["MAX_BODY_BYTES", "build_app"]
 
