@@ -1,7 +1,7 @@
 """The messages people read, in Vietnamese and English, and the signed links they answer with.
 
     MessageContext ──render(ctx, language, kind)──▶ Message (short SMS, subject/text/html, data)
-    AckSigner.link(...) ──▶ https://…/ack/<token> ──sitewatch.web.ack: GET describes, POST acknowledges──▶ IncidentService
+    AckSigner.link(...) ──▶ https://…/ack/<token> ──web.ack: GET describes, POST acknowledges──▶ IncidentService
 
 ``render`` is pure; the escalation engine builds one context per recipient. The ack page goes
 through ``IncidentAcks`` into ``IncidentService.acknowledge``: the one command path for acks.
