@@ -25,9 +25,9 @@ from sitewatch.core.errors import ConfigError
 from sitewatch.core.model import PollResult
 from sitewatch.core.privatefiles import private_dir, private_file
 from sitewatch.escalation.engine import EscalationEngine
+from sitewatch.incidents.acks import IncidentAcks
 from sitewatch.incidents.metrics import IncidentCollector
 from sitewatch.incidents.service import IncidentService
-from sitewatch.messages.ackactions import IncidentAcks
 from sitewatch.messages.acklinks import AckSigner
 from sitewatch.metrics.exposition import Exposition
 from sitewatch.metrics.self_metrics import SelfMetrics

@@ -2,7 +2,7 @@
 
     PollResult / TrapEvent ──evaluate──▶ Transition ──lifecycle──▶ Incident + TimelineEvent (store)
 
-A transition and its incident (``sitewatch.incidents.incident``) carry a ``Summary`` of the
+A transition and its incident (``sitewatch.core.incident``) carry a ``Summary`` of the
 readings behind them: phrase keys with parameters, put into words per reader by
 ``sitewatch.messages.readings``.
 """

@@ -29,6 +29,7 @@ from typing import Protocol
 
 from sitewatch.config.schema import Config
 from sitewatch.core.clock import Clock
+from sitewatch.core.incident import IncidentState
 from sitewatch.escalation.compose import AckLinkSigner, Composer, MessageRequest, Renderer, seal
 from sitewatch.escalation.history import IncidentHistory, incident_history
 from sitewatch.escalation.metrics import EscalationCollector, EscalationStats
@@ -38,7 +39,6 @@ from sitewatch.escalation.state import Escalation, EscalationEvent, parse_key
 from sitewatch.escalation.targets import OnCall, contact_plan
 from sitewatch.escalation.worker import OutboxWorker
 from sitewatch.incidents.errors import InvalidTransition
-from sitewatch.incidents.incident import IncidentState
 from sitewatch.incidents.lifecycle import IncidentChange
 from sitewatch.messages.render import render
 from sitewatch.notify.model import Contact, MessageKind, Notifier

@@ -37,10 +37,10 @@ from sitewatch.evaluation.battery import (
     cells_from_float_voltage,
     estimate_runtime,
 )
+from sitewatch.evaluation.condition_state import ConditionKey, ConditionState, SiteEvalState
 from sitewatch.evaluation.conditions import CONDITIONS, PollView, combine, link_down, link_summary
 from sitewatch.evaluation.context import SiteContext
 from sitewatch.evaluation.machine import step
-from sitewatch.evaluation.state import ConditionKey, ConditionState, SiteEvalState
 
 __all__ = ["BATTERY_CONDITIONS", "RUNTIME_HOLD", "evaluate", "evaluate_trap"]
 

@@ -12,7 +12,7 @@ Unknown (None) observations never reach this module.
 from __future__ import annotations
 
 from sitewatch.core.conditions import TransitionKind
-from sitewatch.evaluation.state import ConditionState
+from sitewatch.evaluation.condition_state import ConditionState
 
 __all__ = ["Timing", "step"]
 

@@ -4,10 +4,9 @@
     AckSigner.link(...) ──▶ https://…/ack/<token> ──web.ack: GET describes, POST acknowledges──▶ IncidentService
 
 ``render`` is pure; the escalation engine builds one context per recipient. The ack page goes
-through ``IncidentAcks`` into ``IncidentService.acknowledge``: the one command path for acks.
+through ``sitewatch.incidents.acks.IncidentAcks`` into ``IncidentService.acknowledge``: the one command path for acks.
 """
 
-from sitewatch.messages.ackactions import AckOutcome, AckResult, IncidentAcks
 from sitewatch.messages.acklinks import (
     AckGrant,
     AckLinkError,
@@ -24,12 +23,9 @@ from sitewatch.messages.sms import sms_encoding, sms_segments, to_gsm7
 __all__ = [
     "AckGrant",
     "AckLinkError",
-    "AckOutcome",
-    "AckResult",
     "AckSigner",
     "BadAckSignature",
     "ExpiredAckLink",
-    "IncidentAcks",
     "MalformedAckLink",
     "MessageContext",
     "SiteEntry",

@@ -172,7 +172,7 @@ class AckSigner:
 
     def link(self, base_url: str, *, incident_ids: Iterable[int] = (), person: str, group: str | None = None,
              now: float, language: str | None = None) -> str:
-        """``{base_url}/ack/{token}``: the page behind it asks to confirm (see ``ackpage``)."""
+        """``{base_url}/ack/{token}``: the page behind it asks to confirm (see ``sitewatch.web.ack``)."""
         token = self.token(incident_ids=incident_ids, person=person, group=group, now=now, language=language)
         return f"{base_url.rstrip('/')}/ack/{token}"
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sitewatch.config.schema import Criticality, Site, Utility
 from sitewatch.core.conditions import Severity
-from sitewatch.incidents.incident import Incident, IncidentState
+from sitewatch.core.incident import Incident, IncidentState
 
 __all__ = ["ChannelOutage", "MessageContext", "SiteEntry", "SiteIncident", "by_urgency", "site_entries"]
 

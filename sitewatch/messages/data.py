@@ -13,7 +13,7 @@ from typing import Any
 
 from sitewatch.config.schema import Site
 from sitewatch.core.conditions import Severity
-from sitewatch.incidents.incident import Incident
+from sitewatch.core.incident import Incident
 from sitewatch.messages.context import MessageContext, SiteEntry
 from sitewatch.messages.facts import condition_text, map_url
 from sitewatch.messages.readings import summary_text

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sitewatch.config.schema import Criticality, Site
 from sitewatch.core.conditions import Condition
-from sitewatch.incidents.incident import Incident, IncidentState
+from sitewatch.core.incident import Incident, IncidentState
 from sitewatch.messages.context import MessageContext, SiteEntry
 from sitewatch.messages.layout import Fact
 from sitewatch.messages.readings import summary_text

@@ -46,7 +46,7 @@ class Vocabulary:
     channel_services: Mapping[str, str]
     labels: Mapping[str, str]  #: field labels: site, kind, location, ...
     phrases: Mapping[str, str]  #: sentences with placeholders
-    ack_page: Mapping[str, str]  #: the acknowledge page (``ackpage``)
+    ack_page: Mapping[str, str]  #: the acknowledge page (``sitewatch.web.ack``)
     #: units for durations: day, hour, minute, "under a minute"
     day: str
     hour: str

@@ -11,8 +11,8 @@ from dataclasses import replace
 from typing import Any
 
 from sitewatch.core.conditions import Condition, RuntimeEstimate, Severity, Summary
+from sitewatch.core.incident import EventKind, Incident, IncidentState, TimelineEvent
 from sitewatch.incidents.errors import IncidentNotFound, MaintenanceNotFound
-from sitewatch.incidents.incident import EventKind, Incident, IncidentState, TimelineEvent
 from sitewatch.incidents.maintenance import MaintenanceScope, MaintenanceSource, MaintenanceWindow, WindowSpec
 from sitewatch.store.database import Repository, Row
 

@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from sitewatch.incidents.incident import Incident, IncidentState
-from sitewatch.messages.ackactions import AckOutcome, AckResult
+from sitewatch.core.incident import Incident, IncidentState
+from sitewatch.incidents.acks import AckOutcome, AckResult
 from sitewatch.messages.acklinks import AckGrant, AckLinkError, AckSigner, ExpiredAckLink
 from sitewatch.messages.context import SiteIncident
 from sitewatch.messages.facts import condition_text, site_label

@@ -1,6 +1,6 @@
 """The daemon's HTTP listener: ``/metrics``, ``/healthz``, ``/readyz`` and the read-only site API.
 
-Everything here reads the snapshot; nothing writes it. Who may reach what is ``api_access``'s;
+Everything here reads the snapshot; nothing writes it. Who may reach what is ``sitewatch.web.access``'s;
 request bodies are limited to ``MAX_BODY_BYTES``; every error is JSON ``{"error": ...}``.
 """
 
@@ -28,6 +28,7 @@ from sitewatch.web.access import AccessControl
 from sitewatch.web.history import History
 from sitewatch.web.incidents import incident_json, incident_routes
 from sitewatch.web.lists import list_response
+from sitewatch.web.maintenance import maintenance_routes
 from sitewatch.web.server import RequestLimits
 
 __all__ = ["MAX_BODY_BYTES", "build_app"]
@@ -80,7 +81,7 @@ _SCHEMA = SchemaGenerator({
     "info": {"title": "sitewatch", "version": __version__,
              "description": "Telecom site continuity monitoring: sites, readings, incidents, maintenance."},
     "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-    "security": [{"bearer": []}],  # every /api/v1 route; see api_access for the public ones
+    "security": [{"bearer": []}],  # every /api/v1 route; see web.access for the public ones
 })
 
 
@@ -153,7 +154,7 @@ def build_app(*, state: FleetState, sites: Callable[[], dict[str, Site]], exposi
         tz = config().daemon.timezone
         d = _site_json(site, state.get(site.id), now(), staleness(), detail=True, tz=tz)
         if incidents is not None:
-            d["incidents"] = [incident_json(i, site, tz) for i in incidents.store.open_incidents([site.id])]
+            d["incidents"] = [incident_json(i, site, tz) for i in incidents.open_incidents([site.id])]
         return JSONResponse(d)
 
     routes: list[BaseRoute] = [
@@ -165,6 +166,7 @@ def build_app(*, state: FleetState, sites: Callable[[], dict[str, Site]], exposi
     ]
     if incidents is not None:
         routes += incident_routes(service=incidents, timezone=lambda: config().daemon.timezone, history=history)
+        routes += maintenance_routes(service=incidents, timezone=lambda: config().daemon.timezone)
     routes += extra_routes
 
     async def openapi(request: Request) -> Response:

@@ -11,9 +11,9 @@ import httpx
 from starlette.applications import Starlette
 
 from sitewatch.core.conditions import Condition
+from sitewatch.core.incident import IncidentState
 from sitewatch.escalation.state import Status
-from sitewatch.incidents.incident import IncidentState
-from sitewatch.messages.ackactions import IncidentAcks
+from sitewatch.incidents.acks import IncidentAcks
 from sitewatch.messages.acklinks import AckSigner
 from sitewatch.web.ack import ack_routes
 from tests.escalation.conftest import MIN, T0, World, WorldFactory

@@ -6,8 +6,8 @@ import pytest
 
 from sitewatch.core.conditions import Condition
 from sitewatch.core.errors import SitewatchError
+from sitewatch.core.incident import EventKind, IncidentState
 from sitewatch.incidents.errors import IncidentError, IncidentNotFound, InvalidTransition
-from sitewatch.incidents.incident import EventKind, IncidentState
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentLifecycle
 from tests.incidents.conftest import T0, tr
 

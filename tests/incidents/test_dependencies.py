@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sitewatch.config.schema import Site
 from sitewatch.core.conditions import Condition, TransitionKind
-from sitewatch.incidents.incident import EventKind, Incident
+from sitewatch.core.incident import EventKind, Incident
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentLifecycle, repoll_sites
 from tests.incidents.conftest import SITES, T0, tr
 

@@ -18,7 +18,7 @@ from sitewatch.core.conditions import (
     part,
     severity_for,
 )
-from sitewatch.incidents.incident import EventKind, IncidentState
+from sitewatch.core.incident import EventKind, IncidentState
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentLifecycle
 from tests.incidents.conftest import T0, tr
 from tests.store import incident_store

@@ -9,8 +9,8 @@ import pytest
 
 from sitewatch.config.incident_schema import MaintenanceSpec
 from sitewatch.core.conditions import Condition, TransitionKind
+from sitewatch.core.incident import EventKind
 from sitewatch.incidents.errors import InvalidMaintenance, MaintenanceNotFound
-from sitewatch.incidents.incident import EventKind
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentLifecycle
 from sitewatch.incidents.maintenance import MaintenanceScope, MaintenanceSource
 from sitewatch.store.incidents import IncidentStore

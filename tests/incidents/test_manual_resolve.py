@@ -23,9 +23,9 @@ from starlette.middleware import Middleware
 
 from sitewatch.config.schema import BackupSpec, Config, Site, SiteKind
 from sitewatch.core.conditions import Condition
+from sitewatch.core.incident import EventKind, IncidentState
 from sitewatch.core.model import PollErrorKind, PollResult, Reading
 from sitewatch.incidents.errors import StillActive
-from sitewatch.incidents.incident import EventKind, IncidentState
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentChange
 from sitewatch.incidents.service import IncidentService
 from sitewatch.polling.fleet_snapshot import SiteStatus

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sitewatch.config.schema import Criticality, PowerSupply, Site, SiteKind, StationLevel, Utility, UtilityKind
 from sitewatch.core.conditions import Condition, RuntimeEstimate, Severity, Summary, severity_for
-from sitewatch.incidents.incident import Incident, IncidentState
+from sitewatch.core.incident import Incident, IncidentState
 from sitewatch.messages.acklinks import AckSigner
 
 TZ = "Asia/Ho_Chi_Minh"

@@ -14,10 +14,10 @@ from starlette.applications import Starlette
 
 from sitewatch.config.schema import Config
 from sitewatch.core.conditions import Condition, TrapEvent
-from sitewatch.incidents.incident import EventKind, IncidentState
+from sitewatch.core.incident import EventKind, IncidentState
+from sitewatch.incidents.acks import IncidentAcks
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentChange
 from sitewatch.incidents.service import IncidentService
-from sitewatch.messages.ackactions import IncidentAcks
 from sitewatch.messages.acklinks import AckSigner
 from sitewatch.store.database import SqliteDatabase
 from sitewatch.store.incidents import IncidentStore

@@ -11,7 +11,7 @@ import pytest
 
 from sitewatch.config.schema import Criticality, Site, SiteKind
 from sitewatch.core.conditions import Condition, Phrase, Summary, part
-from sitewatch.incidents.incident import IncidentState
+from sitewatch.core.incident import IncidentState
 from sitewatch.messages.context import ChannelOutage, MessageContext, SiteIncident, site_entries
 from sitewatch.messages.render import render
 from sitewatch.messages.sms import sms_encoding, sms_segments

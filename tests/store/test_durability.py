@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from sitewatch.core.conditions import POWER_CONDITIONS, Condition, Severity, Summary, Transition, TransitionKind
-from sitewatch.incidents.incident import EventKind
+from sitewatch.core.incident import EventKind
 from sitewatch.incidents.lifecycle import IncidentLifecycle
 from sitewatch.store.incidents import IncidentStore
 from tests.incidents.conftest import SITES, T0

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sitewatch.config.schema import Site
+from sitewatch.core.incident import Incident, IncidentState
 from sitewatch.incidents.errors import IncidentNotFound, InvalidTransition
-from sitewatch.incidents.incident import Incident, IncidentState
 from sitewatch.incidents.service import IncidentService
 from sitewatch.messages.acklinks import AckGrant
 from sitewatch.messages.context import SiteIncident
