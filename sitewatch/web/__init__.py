@@ -1,7 +1,10 @@
-"""The one HTTP application: ``/metrics``, health, the JSON API (sites, incidents, maintenance,
-paging history, on-call) and the signed acknowledgement pages.
+"""The one HTTP application: ``/metrics`` and health (``probes``), the JSON API (``sites``,
+``incidents``, ``maintenance``, ``history``, ``oncall``) and the signed acknowledgement pages
+(``ack``).
 
-``app.build_app`` assembles it; each route module is small and calls the services
-(``IncidentService``, the escalation engine's history, the on-call schedule), never the store.
-``access`` checks tokens, scopes and hosts; ``server`` runs it inside the daemon's event loop.
+``app.build_app`` assembles it. Each route module is a small class whose methods are the
+handlers and call the services (fleet snapshot, ``IncidentService``, the escalation engine's
+history, the on-call schedule), never the store. ``requests`` reads requests and answers bad
+input, ``lists`` says how complete a list is, ``access`` checks tokens, scopes and hosts,
+``server`` runs the app inside the daemon's event loop.
 """

@@ -27,7 +27,7 @@ from sitewatch.messages.facts import condition_text, site_label
 from sitewatch.messages.timefmt import clock_time, duration, full_time, utc_offset
 from sitewatch.messages.vocabulary import EN, VI, Vocabulary, vocabulary
 
-__all__ = ["ack_routes"]
+__all__ = ["AckRoutes", "ack_routes"]
 
 _HEADERS = {
     "Cache-Control": "no-store",
@@ -74,37 +74,48 @@ def _item(si: SiteIncident, v: Vocabulary, tz: str, now: float, status: str) -> 
             f"{'<br>' + status if status else ''}</li>")
 
 
-def ack_routes(*, signer_getter: Callable[[], AckSigner | None],
-               acknowledge: Callable[[AckGrant, str], Sequence[AckOutcome]],
-               describe: Callable[[AckGrant], Sequence[SiteIncident]],
-               now: Callable[[], float], timezone: str = "Asia/Ho_Chi_Minh",
-               actor_for: Callable[[AckGrant], str] = lambda grant: f"{grant.person} (ack link)") -> list[Route]:
-    """The ack page routes. ``signer_getter()`` is the current signer (None: links not
-    configured, 503); ``describe`` and ``acknowledge`` are usually ``IncidentAcks``'s;
-    ``actor_for(grant)`` is what the timeline records as the acknowledger."""
+class AckRoutes:
+    """The ack page route. ``signer()`` is the current signer (None: links not configured, 503);
+    ``describe`` and ``acknowledge`` are usually ``IncidentAcks``'s; ``actor_for(grant)`` is what
+    the timeline records as the acknowledger; ``timezone`` the zone times are shown in."""
 
-    def _zone(v: Vocabulary, t: float) -> str:
+    def __init__(self, *, signer: Callable[[], AckSigner | None],
+                 acknowledge: Callable[[AckGrant, str], Sequence[AckOutcome]],
+                 describe: Callable[[AckGrant], Sequence[SiteIncident]], now: Callable[[], float],
+                 timezone: str, actor_for: Callable[[AckGrant], str]) -> None:
+        self.signer = signer
+        self.acknowledge = acknowledge
+        self.describe = describe
+        self.now = now
+        self.timezone = timezone
+        self.actor_for = actor_for
+
+    def routes(self) -> list[Route]:
+        return [Route("/ack/{token}", self.endpoint, methods=["GET", "POST"], name="ack")]
+
+    def zone_line(self, v: Vocabulary, t: float) -> str:
         """The zone of every time on the page, said once (``daemon.timezone``)."""
-        return f"<p>{escape(v.label('time_zone'))}: {utc_offset(t, timezone)}</p>"
+        return f"<p>{escape(v.label('time_zone'))}: {utc_offset(t, self.timezone)}</p>"
 
-    def grant_of(token: str) -> AckGrant | HTMLResponse:
-        signer = signer_getter()
+    def grant_of(self, token: str) -> AckGrant | HTMLResponse:
+        signer = self.signer()
         if signer is None:
             return _error("not_configured", 503, None)
         try:
-            return signer.verify(token, now())
+            return signer.verify(token, self.now())
         except ExpiredAckLink as e:
             v = vocabulary(e.grant.language)
-            return _error("expired", 410, v, at=full_time(e.grant.expires_at, timezone, v))
+            return _error("expired", 410, v, at=full_time(e.grant.expires_at, self.timezone, v))
         except AckLinkError:
             return _error("invalid", 400, None)
 
-    async def show(request: Request, token: str, grant: AckGrant) -> Response:
+    async def show(self, request: Request, token: str, grant: AckGrant) -> Response:
         v = vocabulary(grant.language)
-        t = now()
-        items = list(describe(grant))
-        listed = "".join(_item(si, v, timezone, t, _state(si.incident, v, timezone)) for si in items)
-        body = f"<p>{escape(v.ack_page['intro'].format(person=grant.person))}</p><ul>{listed}</ul>{_zone(v, t)}"
+        t = self.now()
+        items = list(self.describe(grant))
+        listed = "".join(_item(si, v, self.timezone, t, _state(si.incident, v, self.timezone)) for si in items)
+        intro = escape(v.ack_page["intro"].format(person=grant.person))
+        body = f"<p>{intro}</p><ul>{listed}</ul>{self.zone_line(v, t)}"
         if grant.group:
             body += f"<p>{escape(v.ack_page['group'])}</p>"
         if any(si.incident.state is IncidentState.OPEN for si in items):
@@ -116,14 +127,14 @@ def ack_routes(*, signer_getter: Callable[[], AckSigner | None],
             body += f"<p>{escape(v.ack_page['nothing'])}</p>"
         return _page(v.ack_page["title"], body, language=v.language)
 
-    def outcome_html(o: AckOutcome, v: Vocabulary, t: float) -> str:
+    def outcome_html(self, o: AckOutcome, v: Vocabulary, t: float) -> str:
         if o.incident is None or o.site is None:
             return f'<li class="err">{escape(v.ack_page["not_found"].format(id=o.incident_id))}</li>'
         status = (f'<span class="ok">{escape(v.ack_page["acked_now"])}</span>'
-                  if o.result is AckResult.ACKNOWLEDGED else _state(o.incident, v, timezone))
-        return _item(SiteIncident(incident=o.incident, site=o.site), v, timezone, t, status)
+                  if o.result is AckResult.ACKNOWLEDGED else _state(o.incident, v, self.timezone))
+        return _item(SiteIncident(incident=o.incident, site=o.site), v, self.timezone, t, status)
 
-    async def confirm(request: Request, token: str, grant: AckGrant) -> Response:
+    async def confirm(self, request: Request, token: str, grant: AckGrant) -> Response:
         v = vocabulary(grant.language)
         raw = await request.body()
         try:
@@ -133,19 +144,31 @@ def ack_routes(*, signer_getter: Callable[[], AckSigner | None],
         echoed = form.get("token", [""])[0]
         if not hmac.compare_digest(echoed.encode(), token.encode()):
             return _error("form_mismatch", 400, v)
-        outcomes = acknowledge(grant, actor_for(grant))
-        t = now()
-        listed = "".join(outcome_html(o, v, t) for o in outcomes)
-        body = f"<ul>{listed}</ul>{_zone(v, t)}" if outcomes else f"<p>{escape(v.ack_page['nothing'])}</p>"
+        outcomes = self.acknowledge(grant, self.actor_for(grant))
+        t = self.now()
+        listed = "".join(self.outcome_html(o, v, t) for o in outcomes)
+        body = f"<ul>{listed}</ul>{self.zone_line(v, t)}" if outcomes else f"<p>{escape(v.ack_page['nothing'])}</p>"
         return _page(v.ack_page["done_title"], body, language=v.language)
 
-    async def endpoint(request: Request) -> Response:
+    async def endpoint(self, request: Request) -> Response:
         token = request.path_params["token"]
-        grant = grant_of(token)
+        grant = self.grant_of(token)
         if isinstance(grant, HTMLResponse):
             return grant
         if request.method == "POST":
-            return await confirm(request, token, grant)
-        return await show(request, token, grant)
+            return await self.confirm(request, token, grant)
+        return await self.show(request, token, grant)
 
-    return [Route("/ack/{token}", endpoint, methods=["GET", "POST"], name="ack")]
+
+def _acked_by_link(grant: AckGrant) -> str:
+    return f"{grant.person} (ack link)"
+
+
+def ack_routes(*, signer_getter: Callable[[], AckSigner | None],
+               acknowledge: Callable[[AckGrant, str], Sequence[AckOutcome]],
+               describe: Callable[[AckGrant], Sequence[SiteIncident]],
+               now: Callable[[], float], timezone: str = "Asia/Ho_Chi_Minh",
+               actor_for: Callable[[AckGrant], str] = _acked_by_link) -> list[Route]:
+    """The ack page routes (``AckRoutes``) as a list for the daemon's app."""
+    return AckRoutes(signer=signer_getter, acknowledge=acknowledge, describe=describe, now=now, timezone=timezone,
+                     actor_for=actor_for).routes()

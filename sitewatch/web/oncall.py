@@ -14,7 +14,7 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from sitewatch.config.schema import Config
@@ -23,8 +23,9 @@ from sitewatch.oncall.localtime import day_start, parse_when
 from sitewatch.oncall.schedule import schedule_for
 from sitewatch.oncall.view import duty_json, roster_duty, select_rosters
 from sitewatch.web.lists import list_response
+from sitewatch.web.requests import error
 
-__all__ = ["ICS_MEDIA_TYPE", "calendar_window", "oncall_routes"]
+__all__ = ["ICS_MEDIA_TYPE", "OncallRoutes", "calendar_window", "oncall_routes"]
 
 ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
 _MAX_DAYS = 366
@@ -37,10 +38,6 @@ def calendar_window(now: float, zone: ZoneInfo, days: int) -> tuple[float, float
     return day_start(now, zone, days=-7), day_start(now, zone, days=days + 1)
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
-
-
 def _days(request: Request, default: int) -> int:
     text = request.query_params.get("days")
     if text is None:
@@ -50,10 +47,22 @@ def _days(request: Request, default: int) -> int:
     return int(text)
 
 
-def oncall_routes(config_getter: Callable[[], Config], now: Callable[[], float]) -> list[Route]:
-    """The on-call routes for the daemon's app; ``now`` is the clock."""
+class OncallRoutes:
+    """The on-call routes under ``/api/v1``, each a method reading the on-call schedule of the
+    current configuration (``config()``); ``now`` is the clock."""
 
-    async def oncall(request: Request) -> Response:
+    def __init__(self, config: Callable[[], Config], now: Callable[[], float]) -> None:
+        self.config = config
+        self.now = now
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/api/v1/oncall", self.oncall, methods=["GET"]),
+            Route("/api/v1/oncall/{roster}.ics", self.roster_calendar, methods=["GET"]),
+            Route("/api/v1/people/{person}/oncall.ics", self.person_calendar, methods=["GET"]),
+        ]
+
+    async def oncall(self, request: Request) -> Response:
         """
         summary: Who is on call, per roster, now or at a given time
         parameters:
@@ -66,66 +75,65 @@ def oncall_routes(config_getter: Callable[[], Config], now: Callable[[], float])
         responses: {200: {description: "{rosters: [...], total, shown} and X-Total-Count"},
                     400: {description: bad parameter}, 404: {description: unknown team or roster}}
         """
-        config = config_getter()
+        config = self.config()
         q = request.query_params
         try:
             ids = select_rosters(config, roster=q.get("roster"), team=q.get("team"))
         except LookupError as e:
-            return _error(404, str(e.args[0]))
+            return error(404, str(e.args[0]))
         try:
             ahead = _days(request, 1) * 86400.0
             out = []
             for rid in ids:
                 zone = schedule_for(config.rosters[rid], rid).zone
-                at = parse_when(q["at"], zone) if q.get("at") else now()
+                at = parse_when(q["at"], zone) if q.get("at") else self.now()
                 if not 0 <= at < _LATEST:
                     raise ValueError("at: a time from 1970 to 2199")
                 out.append(duty_json(config, roster_duty(config, rid, at, ahead=ahead)))
         except ValueError as e:
-            return _error(400, str(e))
+            return error(400, str(e))
         return list_response("rosters", out)
 
-    async def roster_calendar(request: Request) -> Response:
+    async def roster_calendar(self, request: Request) -> Response:
         """
         summary: A roster's on-call shifts as iCalendar
         parameters:
           - {name: days, in: query, description: "days ahead (default 30)", schema: {type: integer}}
         responses: {200: {description: text/calendar}, 404: {description: unknown roster}}
         """
-        config = config_getter()
+        config = self.config()
         rid = request.path_params["roster"]
         spec = config.rosters.get(rid)
         if spec is None:
-            return _error(404, f"no roster {rid!r}")
+            return error(404, f"no roster {rid!r}")
         try:
             days = _days(request, 30)
         except ValueError as e:
-            return _error(400, str(e))
+            return error(400, str(e))
         schedule = schedule_for(spec, rid)
-        start, end = calendar_window(now(), schedule.zone, days)
+        start, end = calendar_window(self.now(), schedule.zone, days)
         names = {pid: p.name for pid, p in config.people.items()}
         return Response(roster_ics(schedule, start, end, names=names), media_type=ICS_MEDIA_TYPE)
 
-    async def person_calendar(request: Request) -> Response:
+    async def person_calendar(self, request: Request) -> Response:
         """
         summary: One person's on-call shifts on every roster as iCalendar
         parameters:
           - {name: days, in: query, description: "days ahead (default 30)", schema: {type: integer}}
         responses: {200: {description: text/calendar}, 404: {description: unknown person}}
         """
-        config = config_getter()
+        config = self.config()
         pid = request.path_params["person"]
         if pid not in config.people:
-            return _error(404, f"no person {pid!r}")
+            return error(404, f"no person {pid!r}")
         try:
             days = _days(request, 30)
         except ValueError as e:
-            return _error(400, str(e))
-        start, end = calendar_window(now(), ZoneInfo(config.daemon.timezone), days)
+            return error(400, str(e))
+        start, end = calendar_window(self.now(), ZoneInfo(config.daemon.timezone), days)
         return Response(person_ics(config, pid, start, end), media_type=ICS_MEDIA_TYPE)
 
-    return [
-        Route("/api/v1/oncall", oncall, methods=["GET"]),
-        Route("/api/v1/oncall/{roster}.ics", roster_calendar, methods=["GET"]),
-        Route("/api/v1/people/{person}/oncall.ics", person_calendar, methods=["GET"]),
-    ]
+
+def oncall_routes(config_getter: Callable[[], Config], now: Callable[[], float]) -> list[Route]:
+    """The on-call routes (``OncallRoutes``) as a list for the daemon's app."""
+    return OncallRoutes(config_getter, now).routes()
