@@ -2,6 +2,10 @@
 snapshot, metrics and the HTTP listener together.
 
     poll (scheduler → poller → SNMP clients) → FleetState → metrics / HTTP API (read only)
+
+The one module of wiring, at the top of the layers: only the entry points (``cli``, ``commands``)
+import it. The process services it runs on (logs, systemd notify, supervisor, heartbeat) are in
+``sitewatch.runtime``, near the bottom, so nothing below has to load the whole daemon to use them.
 """
 
 from __future__ import annotations
