@@ -2,5 +2,6 @@
 
 ``model`` (readings, poll results), ``conditions`` (what evaluation finds: conditions,
 severities, summaries, transitions), ``incident`` (an incident and its timeline), ``errors``,
-``clock`` (the injected clock), ``devicetext`` and ``privatefiles``.
+``clock`` (the injected clock), ``contacts`` (what a dry contact can mean), ``devicetext``
+and ``privatefiles``.
 """
