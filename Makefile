@@ -24,8 +24,10 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+## lint: ruff, and the layering contracts of sitewatch/ (import-linter, [tool.importlinter] in pyproject.toml)
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check sitewatch tests bench grafana
+	$(VENV)/bin/lint-imports
 
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy sitewatch

@@ -1,5 +1,5 @@
 """How wrong is the battery runtime estimate? Discharge curves from documented battery models,
-fed poll by poll through ``sitewatch.evaluate`` (as the daemon does), compared with the true time left.
+fed poll by poll through ``sitewatch.evaluation`` (as the daemon does), compared with the true time left.
 
 Models (``python3 -m bench.battery_runtime [--json]``):
 
@@ -18,7 +18,7 @@ Models (``python3 -m bench.battery_runtime [--json]``):
 
 Readings are quantized as devices send them: charge in whole percent, 0.1 V, 0.1 A, runtime in
 whole minutes. At 25, 50 and 75 % of the way through each discharge every method's estimate
-(``sitewatch.battery.estimates`` over the evaluation's own window) and the evaluation's choice
+(``sitewatch.evaluation.battery.estimates`` over the evaluation's own window) and the evaluation's choice
 (``best``, ``state.runtime``) are compared with the true time left.
 """
 
@@ -30,9 +30,9 @@ import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sitewatch.battery import METHODS, BatteryNow, BatteryParams, estimates
-from sitewatch.evaluate import SiteContext, SiteEvalState, evaluate
-from sitewatch.model import PollResult, Reading
+from sitewatch.core.model import PollResult, Reading
+from sitewatch.evaluation import SiteContext, SiteEvalState, evaluate
+from sitewatch.evaluation.battery import METHODS, BatteryNow, BatteryParams, estimates
 from sitewatch.simulator.battery import BatterySpec, volts_per_cell
 
 __all__ = ["FRACTIONS", "Discharge", "Point", "discharges", "measure", "peukert_discharge", "simulator_discharge",

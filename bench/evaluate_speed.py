@@ -14,8 +14,8 @@ import json
 import timeit
 
 from sitewatch.config.schema import BackupSpec, Config, Site, SiteKind
-from sitewatch.evaluate import SiteEvalState, evaluate, site_context
-from sitewatch.model import PollErrorKind, PollResult, Reading
+from sitewatch.core.model import PollErrorKind, PollResult, Reading
+from sitewatch.evaluation import SiteEvalState, evaluate, site_context
 
 __all__ = ["healthy_ups", "main"]
 

@@ -23,17 +23,17 @@ from pathlib import Path
 from typing import Any
 
 from bench.trap_latency import _percentiles, measure
-from sitewatch.clock import SystemClock
 from sitewatch.config.schema import Config
+from sitewatch.core.clock import SystemClock
+from sitewatch.core.conditions import Condition, TrapEvent
 from sitewatch.daemon import build_clients
-from sitewatch.incidents.model import Condition, TrapEvent
 from sitewatch.incidents.service import IncidentService
-from sitewatch.poller import SitePoller
+from sitewatch.polling.fleet_snapshot import FleetState
+from sitewatch.polling.poller import SitePoller
+from sitewatch.polling.site_plans import site_plan
 from sitewatch.snmp.profiles import load_profiles
-from sitewatch.state import FleetState
 from sitewatch.store.database import SqliteDatabase
 from sitewatch.store.incidents import IncidentStore
-from sitewatch.targets import site_plan
 from tests.agents import FIXTURES, SnmpsimAgent
 
 

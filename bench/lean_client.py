@@ -33,8 +33,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sitewatch.errors import PollError  # noqa: E402
-from sitewatch.model import PollErrorKind  # noqa: E402
+from sitewatch.core.errors import PollError  # noqa: E402
+from sitewatch.core.model import PollErrorKind  # noqa: E402
 from sitewatch.snmp.client import FetchPlan, Target  # noqa: E402
 from sitewatch.snmp.lean_client import LeanSnmpClient  # noqa: E402
 from tests.agents import SnmpdAgent  # noqa: E402

@@ -40,10 +40,10 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from sitewatch.clock import SystemClock
 from sitewatch.config.schema import Config
+from sitewatch.core.clock import SystemClock
+from sitewatch.core.conditions import Condition, Phrase, Summary, Transition, TransitionKind, part
 from sitewatch.escalation.engine import EscalationEngine
-from sitewatch.incidents.model import Condition, Phrase, Summary, Transition, TransitionKind, part
 from sitewatch.incidents.service import IncidentService
 from sitewatch.notify.registry import build_notifiers
 from sitewatch.store.database import SqliteDatabase

@@ -35,13 +35,13 @@ from typing import Any
 
 from bench.agent import site_endpoints
 from sitewatch.config.schema import Config
+from sitewatch.core.errors import PollError
+from sitewatch.core.model import PollResult
 from sitewatch.daemon import Daemon, build_clients
-from sitewatch.errors import PollError
-from sitewatch.gctune import tune_gc
-from sitewatch.model import PollResult
+from sitewatch.polling.fleet_snapshot import SiteStatus
+from sitewatch.polling.site_plans import site_plans
+from sitewatch.runtime.gctune import tune_gc
 from sitewatch.snmp.client import FetchPlan, SnmpClient, Target
-from sitewatch.state import SiteStatus
-from sitewatch.targets import site_plans
 
 __all__ = ["BenchClock", "fleet_config"]
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sitewatch.model import SnmpValue
+from sitewatch.core.model import SnmpValue
 from sitewatch.snmp.profiles import CompiledProfiles, compile_profiles, load_profiles
 from tests.agents import FIXTURES
 from tests.profiles.snmprec import apply_plan, read_snmprec

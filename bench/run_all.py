@@ -228,7 +228,7 @@ def notes(*, works: Sequence[Work], values: dict[str, tuple[str, str]], readings
         "sitewatch rows are its daemon's poll path: scheduler dispatch, client fetch, profile mapping to "
         "canonical readings, its own metrics, fleet snapshot update and the incident evaluation the daemon "
         "subscribes to it (state kept in its SQLite database); the garbage collector is tuned as the running "
-        "daemon tunes it (`sitewatch.gctune`). Its /metrics exposition is rendered only when Prometheus "
+        "daemon tunes it (`sitewatch.runtime.gctune`). Its /metrics exposition is rendered only when Prometheus "
         "scrapes it and is not in these rows.",
         "snmp_exporter's snmp.yml is written from the same plan (`get:` the scalars, `walk:` the columns, same "
         "max-repetitions, timeout and retries; for get36, which has no walk, max-repetitions 40, as 0.21 also "

@@ -46,7 +46,7 @@ from typing import Any
 from pyasn1.codec.ber import encoder
 from pysnmp.proto import api
 
-from sitewatch.incidents.model import TrapEvent
+from sitewatch.core.conditions import TrapEvent
 from sitewatch.traps.receiver import TrapReceiver
 from sitewatch.traps.sources import SourceEntry, TrapSources
 

@@ -42,8 +42,8 @@ from dashkit import (  # a script beside its helpers, not a package
     timeseries,
 )
 
+from sitewatch.core.conditions import Condition
 from sitewatch.evaluation.conditions import ALARMS
-from sitewatch.incidents.model import Condition
 
 __all__ = ["DASHBOARDS", "fleet_dashboard", "main", "render", "site_dashboard"]
 

@@ -9,7 +9,8 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from sitewatch import __version__, logs
+from sitewatch import __version__
+from sitewatch.runtime import logs
 
 __all__ = ["main"]
 

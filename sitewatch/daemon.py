@@ -2,6 +2,10 @@
 snapshot, metrics and the HTTP listener together.
 
     poll (scheduler → poller → SNMP clients) → FleetState → metrics / HTTP API (read only)
+
+The one module of wiring, at the top of the layers: only the entry points (``cli``, ``commands``)
+import it. The process services it runs on (logs, systemd notify, supervisor, heartbeat) are in
+``sitewatch.runtime``, near the bottom, so nothing below has to load the whole daemon to use them.
 """
 
 from __future__ import annotations
@@ -18,40 +22,41 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from sitewatch import logs
-from sitewatch.api import build_app
-from sitewatch.clock import Clock, SystemClock
 from sitewatch.config.loader import load_config
 from sitewatch.config.schema import Config, Site
-from sitewatch.errors import ConfigError
+from sitewatch.core.clock import Clock, SystemClock
+from sitewatch.core.errors import ConfigError
+from sitewatch.core.model import PollResult
+from sitewatch.core.privatefiles import private_dir, private_file
 from sitewatch.escalation.engine import EscalationEngine
-from sitewatch.gctune import tune_gc
-from sitewatch.heartbeat import Heartbeat
-from sitewatch.httpserver import EmbeddedServer, server_config
+from sitewatch.incidents.acks import IncidentAcks
 from sitewatch.incidents.metrics import IncidentCollector
 from sitewatch.incidents.service import IncidentService
-from sitewatch.messages.ackactions import IncidentAcks
 from sitewatch.messages.acklinks import AckSigner
-from sitewatch.messages.ackpage import ack_routes
-from sitewatch.metrics import Exposition, SelfMetrics
-from sitewatch.model import PollResult
+from sitewatch.metrics.exposition import Exposition
+from sitewatch.metrics.self_metrics import SelfMetrics
 from sitewatch.notify.model import Notifier
 from sitewatch.notify.registry import build_notifiers
-from sitewatch.oncall.api import oncall_routes
 from sitewatch.oncall.checks import oncall_warnings
 from sitewatch.oncall.schedule import shift_starts
-from sitewatch.poller import ClientRouter, SitePlan, SitePoller
-from sitewatch.privatefiles import private_dir, private_file
-from sitewatch.scheduler import PollScheduler
-from sitewatch.sdnotify import ServiceNotifier, keep_watchdog
+from sitewatch.polling.fleet_snapshot import FleetState, SiteStatus
+from sitewatch.polling.poller import ClientRouter, SitePlan, SitePoller
+from sitewatch.polling.scheduler import PollScheduler
+from sitewatch.polling.site_plans import site_plans
+from sitewatch.runtime import logs
+from sitewatch.runtime.gctune import tune_gc
+from sitewatch.runtime.heartbeat import Heartbeat
+from sitewatch.runtime.sdnotify import ServiceNotifier, keep_watchdog
+from sitewatch.runtime.supervisor import Supervisor
 from sitewatch.snmp.client import SnmpClient
 from sitewatch.snmp.profiles import load_profiles
-from sitewatch.state import FleetState, SiteStatus
 from sitewatch.store.database import SqliteDatabase, database_path
 from sitewatch.store.incidents import IncidentStore
-from sitewatch.supervisor import Supervisor
-from sitewatch.targets import site_plans
 from sitewatch.traps import TrapReceiver, TrapSources
+from sitewatch.web.ack import ack_routes
+from sitewatch.web.app import build_app
+from sitewatch.web.oncall import oncall_routes
+from sitewatch.web.server import EmbeddedServer, server_config
 
 __all__ = ["RESTART_NEEDED", "Daemon", "build_clients", "keep_fixed", "parse_listen", "with_overrides"]
 

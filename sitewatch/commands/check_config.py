@@ -16,7 +16,7 @@ import time
 from sitewatch.config.loader import load_config
 from sitewatch.config.schema import Config
 from sitewatch.config.summary import format_summary
-from sitewatch.errors import ConfigError
+from sitewatch.core.errors import ConfigError
 from sitewatch.oncall.checks import oncall_warnings
 
 __all__ = ["add_parser", "run"]

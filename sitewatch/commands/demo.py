@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from sitewatch import logs
+from sitewatch.runtime import logs
 
 __all__ = ["add_parser", "run"]
 
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
                             "--write-config", str(fleet)])
     # stands in for the SMS gateway, Telegram and SMTP the example's channels point at: the
     # pages sitewatch sends are printed here, ack links and all
-    inbox = subprocess.Popen([sys.executable, "-m", "sitewatch.demo_inbox"])
+    inbox = subprocess.Popen([sys.executable, "-m", "sitewatch.simulator.lab_inbox"])
     try:
         deadline = time.monotonic() + 120
         while not fleet.exists():

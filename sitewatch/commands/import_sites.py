@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from sitewatch.config.csvsites import sites_from_csv, sites_to_yaml
-from sitewatch.errors import ConfigError
+from sitewatch.core.errors import ConfigError
 
 __all__ = ["add_parser", "run"]
 

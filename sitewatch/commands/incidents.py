@@ -17,8 +17,8 @@ from typing import Any
 
 import httpx
 
-from sitewatch.api_incidents import MAX_LIST
 from sitewatch.messages.timefmt import readable_iso, short_offset
+from sitewatch.web.incidents import MAX_LIST
 
 __all__ = ["DEFAULT_LIMIT", "DEMO_TOKEN_HINT", "add_parser", "format_footer", "format_history", "format_incident",
            "format_table", "run"]

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sitewatch.commands.incidents import format_footer
 from sitewatch.config.loader import load_config
 from sitewatch.config.schema import Config
-from sitewatch.errors import ConfigError
+from sitewatch.core.errors import ConfigError
 from sitewatch.messages.timefmt import readable_time
 from sitewatch.oncall.ics import person_ics, roster_ics
 from sitewatch.oncall.localtime import parse_when

@@ -9,8 +9,8 @@ import json
 import sys
 from typing import Any
 
-from sitewatch.errors import ConfigError
-from sitewatch.model import PollResult, SnmpException, SnmpValue
+from sitewatch.core.errors import ConfigError
+from sitewatch.core.model import PollResult, SnmpException, SnmpValue
 
 __all__ = ["add_parser", "format_result", "format_value", "run"]
 
@@ -97,14 +97,14 @@ def _json(result: PollResult) -> dict[str, Any]:
 
 
 async def _poll(args: argparse.Namespace) -> tuple[PollResult, str]:
-    from sitewatch.clock import SystemClock
     from sitewatch.config.loader import load_config
     from sitewatch.config.schema import Config
+    from sitewatch.core.clock import SystemClock
     from sitewatch.daemon import build_clients
-    from sitewatch.poller import SitePlan, SitePoller, TargetPlan
+    from sitewatch.polling.poller import SitePlan, SitePoller, TargetPlan
+    from sitewatch.polling.site_plans import site_plan
     from sitewatch.snmp.client import Target
     from sitewatch.snmp.profiles import load_profiles
-    from sitewatch.targets import site_plan
 
     if args.host:
         config = load_config(args.config) if args.config else Config()

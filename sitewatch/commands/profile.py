@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from sitewatch.errors import ProfileError
-from sitewatch.model import PollResult
+from sitewatch.core.errors import ProfileError
+from sitewatch.core.model import PollResult
 
 __all__ = ["add_parser", "run"]
 
@@ -61,10 +61,10 @@ def _target_inputs(args: argparse.Namespace, names: list[str]) -> Any:
 
 
 async def _poll(args: argparse.Namespace, names: list[str]) -> PollResult:
-    from sitewatch.clock import SystemClock
     from sitewatch.config.schema import Config
+    from sitewatch.core.clock import SystemClock
     from sitewatch.daemon import build_clients
-    from sitewatch.poller import SitePlan, SitePoller, TargetPlan
+    from sitewatch.polling.poller import SitePlan, SitePoller, TargetPlan
     from sitewatch.simulator.recording import COMMUNITY, serve_recording
     from sitewatch.snmp.client import Target
     from sitewatch.snmp.profiles import load_profiles

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sitewatch import logs
-from sitewatch.errors import ConfigError
+from sitewatch.core.errors import ConfigError
+from sitewatch.runtime import logs
 
 __all__ = ["add_parser", "run"]
 

@@ -33,12 +33,12 @@ import httpx
 from pydantic import ValidationError
 
 from sitewatch.config.loader import load_config
-from sitewatch.errors import ConfigError
+from sitewatch.core.errors import ConfigError
 from sitewatch.simulator.control import ControlServer
 from sitewatch.simulator.fleet import Fleet
 from sitewatch.simulator.fleetconfig import fleet_config, write_fleet_config
 from sitewatch.simulator.plan import load_fleet_file
-from sitewatch.simulator.state import SimClock
+from sitewatch.simulator.site_state import SimClock
 
 __all__ = ["add_parser", "run", "run_ctl"]
 

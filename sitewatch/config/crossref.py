@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from sitewatch.config.locations import ConfigPath, Where, did_you_mean
 from sitewatch.config.schema import Config, Site, SnmpV3Credential, UtilityKind
-from sitewatch.errors import ConfigIssue
+from sitewatch.core.errors import ConfigIssue
 
 __all__ = ["Known", "check_references"]
 

@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from sitewatch.config.locations import ConfigPath, Where, did_you_mean
 from sitewatch.config.schema import Site
 from sitewatch.config.validation import validation_issues
-from sitewatch.errors import ConfigError, ConfigIssue
+from sitewatch.core.errors import ConfigError, ConfigIssue
 
 __all__ = [
     "COLUMNS",

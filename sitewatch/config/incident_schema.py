@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator, model_validator
 
 from sitewatch.config.base import SecretRef, Strict, parse_duration
-from sitewatch.incidents.model import Condition
+from sitewatch.core.conditions import Condition
 
 __all__ = [
     "ApiConfig",

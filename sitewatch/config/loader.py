@@ -29,7 +29,7 @@ from sitewatch.config.schema import Config, Site
 from sitewatch.config.secrets import resolve_secrets
 from sitewatch.config.sources import DIRECTIVES, Sources, collect
 from sitewatch.config.validation import data_path, validation_issues
-from sitewatch.errors import ConfigError, ConfigIssue, ProfileError
+from sitewatch.core.errors import ConfigError, ConfigIssue, ProfileError
 from sitewatch.oncall.checks import check_oncall
 
 __all__ = ["load_config"]

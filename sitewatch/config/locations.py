@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from sitewatch.errors import ConfigIssue
+from sitewatch.core.errors import ConfigIssue
 
 __all__ = ["ConfigPath", "Origin", "Where", "did_you_mean", "render_path"]
 

@@ -46,7 +46,7 @@ from sitewatch.config.incident_schema import (
 )
 from sitewatch.config.oncall_schema import ChannelConfig, NotificationsConfig, Person, Policy, RosterSpec, Route
 from sitewatch.config.utility_schema import RequestLanguage, UtilityArea, UtilityContact, UtilityRequestsConfig
-from sitewatch.snmp.contacts import MEANINGS
+from sitewatch.core.contacts import MEANINGS
 
 __all__ = [
     "AuthProtocol",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sitewatch.config.locations import ConfigPath, Where
 from sitewatch.config.schema import Config, SecretRef, SnmpV1V2Credential
-from sitewatch.errors import ConfigIssue
+from sitewatch.core.errors import ConfigIssue
 
 __all__ = ["resolve_secrets"]
 

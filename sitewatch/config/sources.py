@@ -28,7 +28,7 @@ from typing import Any
 from sitewatch.config.csvsites import read_sites_csv
 from sitewatch.config.locations import ConfigPath, Origin, Where, render_path
 from sitewatch.config.yamlsource import YamlDoc, YamlOrigin, read_yaml
-from sitewatch.errors import ConfigIssue
+from sitewatch.core.errors import ConfigIssue
 
 __all__ = ["DIRECTIVES", "Locator", "Sources", "collect"]
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from sitewatch.config.locations import ConfigPath, Where, did_you_mean
-from sitewatch.errors import ConfigIssue
+from sitewatch.core.errors import ConfigIssue
 
 __all__ = ["data_path", "validation_issues"]
 

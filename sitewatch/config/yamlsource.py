@@ -23,7 +23,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from sitewatch.config.locations import ConfigPath, Where, render_path
-from sitewatch.errors import ConfigIssue
+from sitewatch.core.errors import ConfigIssue
 
 __all__ = ["ALIAS_FLOOR", "ALIAS_RATIO", "MAX_DEPTH", "YamlDoc", "YamlOrigin", "read_yaml"]
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from sitewatch.config.schema import Config
-from sitewatch.incidents.model import Incident
+from sitewatch.core.incident import Incident
 from sitewatch.messages.acklinks import AckLinkError
 from sitewatch.messages.context import ChannelOutage, MessageContext, SiteIncident
 from sitewatch.messages.render import render

@@ -27,8 +27,9 @@ import random
 from collections.abc import Mapping
 from typing import Protocol
 
-from sitewatch.clock import Clock
 from sitewatch.config.schema import Config
+from sitewatch.core.clock import Clock
+from sitewatch.core.incident import IncidentState
 from sitewatch.escalation.compose import AckLinkSigner, Composer, MessageRequest, Renderer, seal
 from sitewatch.escalation.history import IncidentHistory, incident_history
 from sitewatch.escalation.metrics import EscalationCollector, EscalationStats
@@ -39,7 +40,6 @@ from sitewatch.escalation.targets import OnCall, contact_plan
 from sitewatch.escalation.worker import OutboxWorker
 from sitewatch.incidents.errors import InvalidTransition
 from sitewatch.incidents.lifecycle import IncidentChange
-from sitewatch.incidents.model import IncidentState
 from sitewatch.messages.render import render
 from sitewatch.notify.model import Contact, MessageKind, Notifier
 from sitewatch.oncall.schedule import who_is_on_call

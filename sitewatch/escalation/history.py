@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sitewatch.config.oncall_schema import Person
+from sitewatch.core.incident import Incident
 from sitewatch.escalation.outbox import Outbox
 from sitewatch.escalation.state import EscalationEvent, Membership
-from sitewatch.incidents.model import Incident
 from sitewatch.notify.model import MessageKind
 from sitewatch.store.escalations import EscalationStore
 from sitewatch.store.outbox import OutboxEntry

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-from sitewatch.clock import Clock
+from sitewatch.core.clock import Clock
 from sitewatch.escalation.metrics import EscalationStats
 from sitewatch.notify.model import MessageKind
 from sitewatch.store.database import Database

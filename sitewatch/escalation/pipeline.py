@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from sitewatch.config.schema import Config
+from sitewatch.core.incident import Incident, IncidentState
 from sitewatch.escalation.channel_health import ChannelState
 from sitewatch.escalation.compose import MessageRequest
 from sitewatch.escalation.metrics import EscalationStats
@@ -39,7 +40,6 @@ from sitewatch.escalation.policy import snapshot
 from sitewatch.escalation.routing import route_incident
 from sitewatch.escalation.state import LIVE, Escalation, Repeat, Status
 from sitewatch.escalation.targets import OnCall, contact_plan, fallback_rules, immediate_contacts, resolve_targets
-from sitewatch.incidents.model import Incident, IncidentState
 from sitewatch.messages.context import ChannelOutage
 from sitewatch.notify.model import Contact, Message, MessageKind
 from sitewatch.store.escalations import EscalationStore

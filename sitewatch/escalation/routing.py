@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sitewatch.config.oncall_schema import Route, RouteMatch
 from sitewatch.config.schema import Site
-from sitewatch.incidents.model import Incident
+from sitewatch.core.incident import Incident
 
 __all__ = ["RouteDecision", "incident_attributes", "route_incident"]
 

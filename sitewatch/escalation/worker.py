@@ -24,8 +24,8 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
-from sitewatch.clock import Clock
-from sitewatch.errors import PermanentSendError, RetryableSendError
+from sitewatch.core.clock import Clock
+from sitewatch.core.errors import PermanentSendError, RetryableSendError
 from sitewatch.escalation.channel_health import ChannelHealth
 from sitewatch.escalation.metrics import EscalationStats
 from sitewatch.escalation.outbox import Outbox

@@ -5,9 +5,9 @@ battery window) that the store persists as JSON, and a ``SiteContext`` built onc
 ``site_context(config, site)``.
 """
 
+from sitewatch.evaluation.condition_state import ConditionState, SiteEvalState
 from sitewatch.evaluation.context import SiteContext, site_context
 from sitewatch.evaluation.engine import BATTERY_CONDITIONS, evaluate, evaluate_trap
-from sitewatch.evaluation.state import ConditionState, SiteEvalState
 
 __all__ = ["BATTERY_CONDITIONS", "ConditionState", "SiteContext", "SiteEvalState", "evaluate", "evaluate_trap",
            "site_context"]

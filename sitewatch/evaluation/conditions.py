@@ -10,16 +10,16 @@ Where a profile gives no ``mains_ok``, mains is derived: on battery (``on_batter
 ``output_source`` battery) means mains is lost; not on battery means mains is present, unless
 the site has a generator that may be carrying the load (then it is unknown). Per-cell voltage is
 the battery voltage over the cells of the string: nominal voltage / 2, or as read off the float
-voltage on mains (``sitewatch.battery.cells_from_float_voltage``) when no nominal voltage is set.
+voltage on mains (``sitewatch.evaluation.battery.cells_from_float_voltage``) when no nominal voltage is set.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from sitewatch.core.conditions import Condition, Part, Phrase, RuntimeEstimate, Summary, part
+from sitewatch.core.model import Reading
 from sitewatch.evaluation.context import SiteContext
-from sitewatch.incidents.model import Condition, Part, Phrase, RuntimeEstimate, Summary, part
-from sitewatch.model import Reading
 
 __all__ = ["ALARMS", "CONDITIONS", "PollView", "Signals", "combine", "link_down", "link_summary"]
 

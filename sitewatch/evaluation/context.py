@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sitewatch.battery import BatteryParams
 from sitewatch.config.incident_schema import Thresholds
 from sitewatch.config.schema import Config, Criticality, Site, SiteKind
+from sitewatch.core.conditions import Condition, Severity, severity_for
+from sitewatch.evaluation.battery import BatteryParams
 from sitewatch.evaluation.machine import Timing
-from sitewatch.incidents.model import Condition, Severity, severity_for
 
 __all__ = ["SiteContext", "site_context"]
 

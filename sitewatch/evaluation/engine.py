@@ -19,12 +19,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from functools import partial
 
-from sitewatch.battery import BatteryNow, BatterySample, add_sample, cells_from_float_voltage, estimate_runtime
-from sitewatch.evaluation.conditions import CONDITIONS, PollView, combine, link_down, link_summary
-from sitewatch.evaluation.context import SiteContext
-from sitewatch.evaluation.machine import step
-from sitewatch.evaluation.state import ConditionKey, ConditionState, SiteEvalState
-from sitewatch.incidents.model import (
+from sitewatch.core.conditions import (
     Condition,
     Phrase,
     RuntimeEstimate,
@@ -34,7 +29,18 @@ from sitewatch.incidents.model import (
     TrapEvent,
     part,
 )
-from sitewatch.model import PollErrorKind, PollResult
+from sitewatch.core.model import PollErrorKind, PollResult
+from sitewatch.evaluation.battery import (
+    BatteryNow,
+    BatterySample,
+    add_sample,
+    cells_from_float_voltage,
+    estimate_runtime,
+)
+from sitewatch.evaluation.condition_state import ConditionKey, ConditionState, SiteEvalState
+from sitewatch.evaluation.conditions import CONDITIONS, PollView, combine, link_down, link_summary
+from sitewatch.evaluation.context import SiteContext
+from sitewatch.evaluation.machine import step
 
 __all__ = ["BATTERY_CONDITIONS", "RUNTIME_HOLD", "evaluate", "evaluate_trap"]
 

@@ -11,8 +11,8 @@ Unknown (None) observations never reach this module.
 
 from __future__ import annotations
 
-from sitewatch.evaluation.state import ConditionState
-from sitewatch.incidents.model import TransitionKind
+from sitewatch.core.conditions import TransitionKind
+from sitewatch.evaluation.condition_state import ConditionState
 
 __all__ = ["Timing", "step"]
 

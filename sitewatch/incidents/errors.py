@@ -14,7 +14,7 @@ Messages are written for the operator who typed the command.
 
 from __future__ import annotations
 
-from sitewatch.errors import SitewatchError
+from sitewatch.core.errors import SitewatchError
 
 __all__ = [
     "IncidentError",

@@ -37,6 +37,8 @@ from dataclasses import dataclass, replace
 
 from sitewatch.config.incident_schema import MaintenanceSpec
 from sitewatch.config.schema import Criticality, Site
+from sitewatch.core.conditions import REACHABILITY_CONDITIONS, Condition, Transition, TransitionKind, severity_for
+from sitewatch.core.incident import EventKind, Incident, IncidentState, TimelineEvent
 from sitewatch.incidents.dependencies import SiteTree
 from sitewatch.incidents.errors import IncidentError, InvalidMaintenance, InvalidTransition
 from sitewatch.incidents.maintenance import (
@@ -47,17 +49,8 @@ from sitewatch.incidents.maintenance import (
     spec_from_config,
     window_spec,
 )
-from sitewatch.incidents.model import (
-    REACHABILITY_CONDITIONS,
-    Condition,
-    EventKind,
-    Incident,
-    IncidentState,
-    TimelineEvent,
-    Transition,
-    TransitionKind,
-    severity_for,
-)
+from sitewatch.messages.readings import summary_text
+from sitewatch.messages.vocabulary import EN
 from sitewatch.store.incidents import IncidentStore
 
 __all__ = ["CONFIG_ACTOR", "ChangeKind", "IncidentChange", "IncidentLifecycle", "repoll_sites"]
@@ -316,10 +309,6 @@ class IncidentLifecycle:
 
 
 def _describe(t: Transition) -> str:
-    # imported here: sitewatch.messages acknowledges through IncidentService, which uses this module
-    from sitewatch.messages.readings import summary_text
-    from sitewatch.messages.vocabulary import EN
-
     text = summary_text(t.summary, EN) or t.condition.value
     if t.runtime is not None:
         text += f"; battery runtime ~{t.runtime.seconds / 60:.0f} min ({t.runtime.method})"

@@ -17,9 +17,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.registry import Collector
 
+from sitewatch.core.conditions import Condition, Severity, TransitionKind
 from sitewatch.incidents.lifecycle import ChangeKind
-from sitewatch.incidents.model import Condition, Severity, TransitionKind
-from sitewatch.metrics import site_label_pairs
+from sitewatch.metrics.exposition import site_label_pairs
 
 if TYPE_CHECKING:  # the service counts into ``IncidentCounts``
     from sitewatch.incidents.service import IncidentService

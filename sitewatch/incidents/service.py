@@ -21,24 +21,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 
-from sitewatch.clock import Clock
 from sitewatch.config.schema import Config, Site
-from sitewatch.evaluate import SiteContext, SiteEvalState, evaluate, evaluate_trap, site_context
+from sitewatch.core.clock import Clock
+from sitewatch.core.conditions import Condition, RuntimeEstimate, Transition, TrapEvent
+from sitewatch.core.incident import Incident, IncidentState, TimelineEvent
+from sitewatch.core.model import PollResult
+from sitewatch.evaluation import SiteContext, SiteEvalState, evaluate, evaluate_trap, site_context
 from sitewatch.incidents.errors import StillActive
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentChange, IncidentLifecycle, repoll_sites
 from sitewatch.incidents.maintenance import MaintenanceWindow
 from sitewatch.incidents.metrics import IncidentCounts
-from sitewatch.incidents.model import (
-    Condition,
-    Incident,
-    IncidentState,
-    RuntimeEstimate,
-    TimelineEvent,
-    Transition,
-    TrapEvent,
-)
-from sitewatch.model import PollResult
-from sitewatch.state import SiteStatus
+from sitewatch.polling.fleet_snapshot import SiteStatus
 from sitewatch.store.incidents import IncidentStore
 
 __all__ = ["ChangeListener", "IncidentService"]
@@ -221,6 +214,32 @@ class IncidentService:
     def runtime_estimates(self) -> Mapping[str, RuntimeEstimate]:
         """The latest battery runtime estimate of every site on battery."""
         return {sid: st.runtime for sid, st in self._states.items() if st.runtime is not None}
+
+    def find_incidents(self, *, states: Iterable[IncidentState] | None = None,
+                       site_ids: Iterable[str] | None = None, conditions: Iterable[Condition] | None = None,
+                       since: float | None = None, limit: int) -> tuple[list[Incident], int]:
+        """Incidents matching every filter given, newest first, at most ``limit``; and how many
+        match in all (more than shown when ``limit`` cut the list)."""
+        site_ids = None if site_ids is None else list(site_ids)
+        found = self.store.query_incidents(states=states, site_ids=site_ids, conditions=conditions, since=since,
+                                           limit=limit)
+        total = self.store.count_incidents(states=states, site_ids=site_ids, conditions=conditions, since=since)
+        return found, total
+
+    def open_incidents(self, site_ids: Iterable[str] | None = None) -> list[Incident]:
+        """Incidents not yet resolved (open or acknowledged), oldest first; optionally only at these sites."""
+        return self.store.open_incidents(site_ids)
+
+    def incident_with_timeline(self, incident_id: int) -> tuple[Incident, list[TimelineEvent]]:
+        """One incident and its timeline, read together; ``IncidentNotFound`` if there is none."""
+        return self.store.incident_with_timeline(incident_id)
+
+    def maintenance_windows(self, *, include_past: bool = False) -> list[MaintenanceWindow]:
+        """Maintenance windows by start time: current and future ones, or every one (ended and
+        deleted too) with ``include_past``."""
+        if include_past:
+            return self.store.windows(include_deleted=True)
+        return self.store.windows(ending_after=self.clock.time())
 
     def site(self, site_id: str) -> Site | None:
         return self._sites.get(site_id)

@@ -1,13 +1,12 @@
 """The messages people read, in Vietnamese and English, and the signed links they answer with.
 
     MessageContext ──render(ctx, language, kind)──▶ Message (short SMS, subject/text/html, data)
-    AckSigner.link(...) ──▶ https://…/ack/<token> ──ack_routes: GET describes, POST acknowledges──▶ IncidentService
+    AckSigner.link(...) ──▶ https://…/ack/<token> ──web.ack: GET describes, POST acknowledges──▶ IncidentService
 
 ``render`` is pure; the escalation engine builds one context per recipient. The ack page goes
-through ``IncidentAcks`` into ``IncidentService.acknowledge``: the one command path for acks.
+through ``sitewatch.incidents.acks.IncidentAcks`` into ``IncidentService.acknowledge``: the one command path for acks.
 """
 
-from sitewatch.messages.ackactions import AckOutcome, AckResult, IncidentAcks
 from sitewatch.messages.acklinks import (
     AckGrant,
     AckLinkError,
@@ -17,7 +16,6 @@ from sitewatch.messages.acklinks import (
     MalformedAckLink,
     signer_from_config,
 )
-from sitewatch.messages.ackpage import ack_routes
 from sitewatch.messages.context import MessageContext, SiteEntry, SiteIncident, by_urgency, site_entries
 from sitewatch.messages.render import render
 from sitewatch.messages.sms import sms_encoding, sms_segments, to_gsm7
@@ -25,17 +23,13 @@ from sitewatch.messages.sms import sms_encoding, sms_segments, to_gsm7
 __all__ = [
     "AckGrant",
     "AckLinkError",
-    "AckOutcome",
-    "AckResult",
     "AckSigner",
     "BadAckSignature",
     "ExpiredAckLink",
-    "IncidentAcks",
     "MalformedAckLink",
     "MessageContext",
     "SiteEntry",
     "SiteIncident",
-    "ack_routes",
     "by_urgency",
     "render",
     "signer_from_config",

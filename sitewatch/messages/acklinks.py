@@ -38,7 +38,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sitewatch.config.oncall_schema import AckLinks
-from sitewatch.errors import SitewatchError
+from sitewatch.core.errors import SitewatchError
 
 __all__ = [
     "AckGrant",
@@ -172,7 +172,7 @@ class AckSigner:
 
     def link(self, base_url: str, *, incident_ids: Iterable[int] = (), person: str, group: str | None = None,
              now: float, language: str | None = None) -> str:
-        """``{base_url}/ack/{token}``: the page behind it asks to confirm (see ``ackpage``)."""
+        """``{base_url}/ack/{token}``: the page behind it asks to confirm (see ``sitewatch.web.ack``)."""
         token = self.token(incident_ids=incident_ids, person=person, group=group, now=now, language=language)
         return f"{base_url.rstrip('/')}/ack/{token}"
 

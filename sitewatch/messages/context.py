@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sitewatch.config.schema import Criticality, Site, Utility
-from sitewatch.incidents.model import Incident, IncidentState, Severity
+from sitewatch.core.conditions import Severity
+from sitewatch.core.incident import Incident, IncidentState
 
 __all__ = ["ChannelOutage", "MessageContext", "SiteEntry", "SiteIncident", "by_urgency", "site_entries"]
 

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from sitewatch.config.schema import Site
-from sitewatch.incidents.model import Incident, Severity
+from sitewatch.core.conditions import Severity
+from sitewatch.core.incident import Incident
 from sitewatch.messages.context import MessageContext, SiteEntry
 from sitewatch.messages.facts import condition_text, map_url
 from sitewatch.messages.readings import summary_text

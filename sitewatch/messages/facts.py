@@ -9,7 +9,8 @@ supply (customer id, feeder, transformer, meter); and a map link (OpenStreetMap,
 from __future__ import annotations
 
 from sitewatch.config.schema import Criticality, Site
-from sitewatch.incidents.model import Condition, Incident, IncidentState
+from sitewatch.core.conditions import Condition
+from sitewatch.core.incident import Incident, IncidentState
 from sitewatch.messages.context import MessageContext, SiteEntry
 from sitewatch.messages.layout import Fact
 from sitewatch.messages.readings import summary_text

@@ -14,7 +14,7 @@ from __future__ import annotations
 import string
 from typing import Any
 
-from sitewatch.incidents.model import Part, Summary
+from sitewatch.core.conditions import Part, Summary
 from sitewatch.messages.timefmt import duration
 from sitewatch.messages.vocabulary import Vocabulary
 

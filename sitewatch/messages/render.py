@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sitewatch.incidents.model import IncidentState
+from sitewatch.core.incident import IncidentState
 from sitewatch.messages.context import MessageContext, SiteEntry, site_entries
 from sitewatch.messages.data import message_data
 from sitewatch.messages.facts import conditions_text, site_facts, site_label

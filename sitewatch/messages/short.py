@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from sitewatch.incidents.model import IncidentState
+from sitewatch.core.incident import IncidentState
 from sitewatch.messages.context import MessageContext, SiteEntry
 from sitewatch.messages.facts import conditions_text, site_label
 from sitewatch.messages.sms import sms_segments, to_gsm7

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sitewatch.incidents.model import Incident, IncidentState
+from sitewatch.core.incident import Incident, IncidentState
 from sitewatch.messages.context import MessageContext, SiteEntry
 from sitewatch.messages.vocabulary import Vocabulary
 

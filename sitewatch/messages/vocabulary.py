@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sitewatch.config.schema import Criticality, SiteKind, StationLevel
-from sitewatch.incidents.model import Condition, Phrase, Severity
+from sitewatch.core.conditions import Condition, Phrase, Severity
 from sitewatch.notify.model import MessageKind
 
 __all__ = ["DEFAULT_LANGUAGE", "EN", "LANGUAGES", "VI", "Vocabulary", "vocabulary"]
@@ -33,7 +33,7 @@ class Vocabulary:
     severity: Mapping[Severity, str]
     #: how a battery runtime was estimated (RuntimeEstimate.method)
     runtime_methods: Mapping[str, str]
-    #: what evaluation saw (``incidents.model.Summary``): a template per phrase (``messages.readings``)
+    #: what evaluation saw (``core.conditions.Summary``): a template per phrase (``messages.readings``)
     readings: Mapping[Phrase, str]
     poll_errors: Mapping[str, str]  #: why a poll failed (``PollErrorKind`` value)
     output_sources: Mapping[str, str]  #: what feeds a UPS's output (the ``output_source`` reading)
@@ -46,7 +46,7 @@ class Vocabulary:
     channel_services: Mapping[str, str]
     labels: Mapping[str, str]  #: field labels: site, kind, location, ...
     phrases: Mapping[str, str]  #: sentences with placeholders
-    ack_page: Mapping[str, str]  #: the acknowledge page (``ackpage``)
+    ack_page: Mapping[str, str]  #: the acknowledge page (``sitewatch.web.ack``)
     #: units for durations: day, hour, minute, "under a minute"
     day: str
     hour: str

@@ -26,7 +26,7 @@ from typing import Annotated, Literal
 import aiosmtplib
 from pydantic import Field, model_validator
 
-from sitewatch.errors import PermanentSendError, RetryableSendError, SendError
+from sitewatch.core.errors import PermanentSendError, RetryableSendError, SendError
 from sitewatch.notify.channel import Address, ChannelSettings, ChannelType, Problem, Secrets
 from sitewatch.notify.http import excerpt, untrusted_certificate
 from sitewatch.notify.model import Delivery

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from sitewatch.errors import PermanentSendError, RetryableSendError, SendError
+from sitewatch.core.errors import PermanentSendError, RetryableSendError, SendError
 from sitewatch.notify.redact import Redactor, register, unregister
 
 __all__ = ["HttpNotifier", "excerpt", "json_bytes", "retry_after", "status_error", "untrusted_certificate"]

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from sitewatch.config.locations import ConfigPath, Where, did_you_mean, render_path
 from sitewatch.config.validation import validation_issues
-from sitewatch.errors import ConfigError, ConfigIssue
+from sitewatch.core.errors import ConfigError, ConfigIssue
 from sitewatch.notify import alertmanager, email, slack, sms_gateway, telegram, webhook
 from sitewatch.notify.channel import ChannelType
 from sitewatch.notify.model import Notifier

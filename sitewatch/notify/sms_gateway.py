@@ -34,7 +34,7 @@ from pydantic import model_validator
 
 from sitewatch.config.base import Strict
 from sitewatch.config.locations import ConfigPath
-from sitewatch.errors import PermanentSendError, RetryableSendError
+from sitewatch.core.errors import PermanentSendError, RetryableSendError
 from sitewatch.notify.channel import Address, ChannelSettings, ChannelType, Problem, Secrets
 from sitewatch.notify.http import HttpNotifier, excerpt
 from sitewatch.notify.model import Delivery

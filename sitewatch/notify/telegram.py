@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import httpx
 
-from sitewatch.errors import PermanentSendError, SendError
+from sitewatch.core.errors import PermanentSendError, SendError
 from sitewatch.notify.channel import Address, ChannelSettings, ChannelType, Secrets, ack_label
 from sitewatch.notify.http import HttpNotifier, excerpt, retry_after, status_error
 from sitewatch.notify.model import Delivery, Message

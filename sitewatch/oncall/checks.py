@@ -24,8 +24,8 @@ from pydantic import ValidationError
 from sitewatch.config.locations import ConfigPath, Where, did_you_mean
 from sitewatch.config.oncall_schema import Route, RouteMatch
 from sitewatch.config.schema import Config, Criticality, SiteKind
-from sitewatch.errors import ConfigIssue
-from sitewatch.incidents.model import Condition
+from sitewatch.core.conditions import Condition
+from sitewatch.core.errors import ConfigIssue
 from sitewatch.messages.timefmt import readable_time
 from sitewatch.notify.registry import CHANNELS
 from sitewatch.oncall.schedule import schedule_for, team_members

@@ -19,6 +19,6 @@ phase, input out of range, room temperature, door, smoke) through the real SNMP 
 from sitewatch.simulator.battery import BatterySpec
 from sitewatch.simulator.fleet import Fleet
 from sitewatch.simulator.plan import FleetFile, load_fleet_file
-from sitewatch.simulator.state import SimClock, SiteState
+from sitewatch.simulator.site_state import SimClock, SiteState
 
 __all__ = ["BatterySpec", "Fleet", "FleetFile", "SimClock", "SiteState", "load_fleet_file"]

@@ -36,8 +36,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from sitewatch.httpserver import EmbeddedServer
 from sitewatch.simulator.fleet import Fleet, InvalidValue
+from sitewatch.web.server import EmbeddedServer
 
 __all__ = ["ControlServer", "build_control_app"]
 

@@ -45,7 +45,7 @@ from sitewatch.simulator.overlay import render
 from sitewatch.simulator.plan import FleetFile, SimulatedSite, plan_fleet
 from sitewatch.simulator.proxy import SiteProxy, open_proxy
 from sitewatch.simulator.responder import SnmpsimResponder
-from sitewatch.simulator.state import SimClock, SiteState, settle
+from sitewatch.simulator.site_state import SimClock, SiteState, settle
 
 __all__ = ["Fleet", "InvalidValue", "probe_packet"]
 

@@ -61,7 +61,7 @@ from sitewatch.simulator.mibs import (
     text,
     timeticks,
 )
-from sitewatch.simulator.state import SiteState
+from sitewatch.simulator.site_state import SiteState
 
 __all__ = ["GENERATOR_INPUT", "UPS_ALARM_OIDS", "render"]
 

@@ -1,7 +1,7 @@
 """A small, strict BER decoder for SNMP v1/v2c messages, written for the poll hot path.
 
 Why not pyasn1: decoding one 36-varbind response costs ~2 ms with pyasn1 and tens of µs with a
-plain walk over the bytes. Values come out as the cheap ``SnmpValue`` of ``sitewatch.model``.
+plain walk over the bytes. Values come out as the cheap ``SnmpValue`` of ``sitewatch.core.model``.
 
 Strict: a malformed, truncated, overlong or trailing-garbage input raises ``DecodeError`` (a
 ``ValueError`` with a ``reason`` code) and nothing else. Every loop advances, so nothing hangs.
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sitewatch.model import SnmpException, SnmpValue
+from sitewatch.core.model import SnmpException, SnmpValue
 
 __all__ = [
     "EXCEPTIONS",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sitewatch.model import SnmpException, SnmpValue
+from sitewatch.core.model import SnmpException, SnmpValue
 from sitewatch.snmp.ber import EXCEPTIONS, MAX_ARCS, UNSIGNED_MAX, Tag
 
 __all__ = [

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from sitewatch.model import SnmpValue
+from sitewatch.core.model import SnmpValue
 
 __all__ = ["FetchPlan", "SnmpClient", "Target", "UsmAuth"]
 

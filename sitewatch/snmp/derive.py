@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sitewatch.model import Reading
+from sitewatch.core.model import Reading
 from sitewatch.snmp.profile_schema import Condition, DeriveSpec
 
 __all__ = ["Env", "Rule", "compile_rule"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sitewatch.model import SnmpException, SnmpValue
+from sitewatch.core.model import SnmpException, SnmpValue
 from sitewatch.snmp.client import FetchPlan
 from sitewatch.snmp.profile_schema import Profile
 

@@ -33,8 +33,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sitewatch.errors import PollError
-from sitewatch.model import PollErrorKind, SnmpException, SnmpValue
+from sitewatch.core.errors import PollError
+from sitewatch.core.model import PollErrorKind, SnmpException, SnmpValue
 from sitewatch.snmp.ber import Pdu, decode_oid
 from sitewatch.snmp.ber_encode import (
     RequestTemplate,

@@ -28,8 +28,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from sitewatch.errors import PollError
-from sitewatch.model import PollErrorKind, SnmpValue
+from sitewatch.core.errors import PollError
+from sitewatch.core.model import PollErrorKind, SnmpValue
 from sitewatch.snmp.ber import (
     REQUEST_ID_RANGE,
     DecodeError,

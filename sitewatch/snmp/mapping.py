@@ -18,8 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
 from sitewatch.config.locations import render_path
-from sitewatch.errors import ProfileError
-from sitewatch.model import Reading, SnmpValue
+from sitewatch.core.errors import ProfileError
+from sitewatch.core.model import Reading, SnmpValue
 from sitewatch.snmp.client import FetchPlan
 from sitewatch.snmp.contacts import wire
 from sitewatch.snmp.derive import Rule, compile_rule

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from sitewatch.model import CANONICAL, Reading, ReadingKind
+from sitewatch.core.model import CANONICAL, Reading, ReadingKind
 
 __all__ = ["PLAUSIBLE", "implausible"]
 

@@ -9,7 +9,7 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from sitewatch.model import CANONICAL, ReadingKind
+from sitewatch.core.model import CANONICAL, ReadingKind
 from sitewatch.snmp.contacts import MEANINGS
 from sitewatch.snmp.profile_schema import (
     ABSENT_ROW,
@@ -143,7 +143,7 @@ class _Checker:
 def _reading_ok(path: FieldPath, name: str, labels: dict[str, str]) -> Iterator[tuple[FieldPath, str]]:
     canon = CANONICAL.get(name)
     if canon is None:
-        yield (*path, "reading"), f"unknown reading {name!r} (see CANONICAL in sitewatch/model.py)"
+        yield (*path, "reading"), f"unknown reading {name!r} (see CANONICAL in sitewatch/core/model.py)"
         return
     if set(labels) != set(canon.labels):
         want = ", ".join(canon.labels) or "no labels"

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from sitewatch.config.validation import validation_issues
 from sitewatch.config.yamlsource import read_yaml
-from sitewatch.errors import ConfigIssue, ProfileError
+from sitewatch.core.errors import ConfigIssue, ProfileError
 from sitewatch.snmp.profile_checks import profile_issues
 from sitewatch.snmp.profile_schema import Profile
 

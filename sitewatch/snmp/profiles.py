@@ -1,7 +1,7 @@
 """Device profiles: declarative YAML that maps a MIB's OIDs to canonical readings.
 
 Why: rules, metrics and messages speak only the vendor-independent names of
-``sitewatch.model.CANONICAL`` (``mains_ok``, ``battery_voltage_volts``...). Each vendor's way of
+``sitewatch.core.model.CANONICAL`` (``mains_ok``, ``battery_voltage_volts``...). Each vendor's way of
 saying them lives in one YAML file, not in code. This module is the public face; the work is
 done in ``profile_schema`` (format), ``profile_loader`` (files), ``mapping``/``slots``/``values``/
 ``derive`` (compiled mapping) and ``detect`` (automatic choice).

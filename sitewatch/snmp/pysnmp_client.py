@@ -30,8 +30,8 @@ from pyasn1.error import PyAsn1Error
 from pysnmp.error import PySnmpError
 from pysnmp.proto import rfc1902
 
-from sitewatch.errors import PollError
-from sitewatch.model import PollErrorKind, SnmpException, SnmpValue
+from sitewatch.core.errors import PollError
+from sitewatch.core.model import PollErrorKind, SnmpException, SnmpValue
 from sitewatch.snmp.client import FetchPlan, Target
 from sitewatch.snmp.pysnmp_engine import FleetEngine
 from sitewatch.snmp.pysnmp_hlapi import (

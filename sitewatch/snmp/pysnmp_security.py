@@ -28,8 +28,8 @@ from pysnmp.entity.engine import SnmpEngine
 from pysnmp.proto.secmod.rfc2576 import SnmpV1SecurityModel, SnmpV2cSecurityModel
 from pysnmp.proto.secmod.rfc3414.service import SnmpUSMSecurityModel
 
-from sitewatch.errors import PollError
-from sitewatch.model import PollErrorKind
+from sitewatch.core.errors import PollError
+from sitewatch.core.model import PollErrorKind
 from sitewatch.snmp import pysnmp_hlapi as hlapi
 from sitewatch.snmp.client import UsmAuth
 

@@ -14,8 +14,8 @@ from typing import Any
 from pysnmp.proto import errind, rfc1902, rfc1905
 from pysnmp.proto.api import v2c
 
-from sitewatch.errors import PollError
-from sitewatch.model import PollErrorKind, SnmpException, SnmpValue
+from sitewatch.core.errors import PollError
+from sitewatch.core.model import PollErrorKind, SnmpException, SnmpValue
 
 __all__ = [
     "STATUS_NO_SUCH_NAME",

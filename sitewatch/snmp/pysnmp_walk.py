@@ -16,8 +16,8 @@ from typing import Any
 
 from pysnmp.proto import rfc1905
 
-from sitewatch.errors import PollError
-from sitewatch.model import PollErrorKind, SnmpValue
+from sitewatch.core.errors import PollError
+from sitewatch.core.model import PollErrorKind, SnmpValue
 from sitewatch.snmp.pysnmp_hlapi import ObjectIdentity, ObjectType
 from sitewatch.snmp.pysnmp_values import (
     STATUS_NO_SUCH_NAME,

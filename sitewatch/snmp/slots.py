@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from sitewatch.model import CANONICAL, Reading, SnmpException
+from sitewatch.core.model import CANONICAL, Reading, SnmpException
 from sitewatch.snmp.profile_schema import (
     ColumnSpec,
     LabelSpec,

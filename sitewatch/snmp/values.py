@@ -13,8 +13,8 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Final
 
-from sitewatch.devicetext import device_text
-from sitewatch.model import Reading, SnmpException
+from sitewatch.core.devicetext import device_text
+from sitewatch.core.model import Reading, SnmpException
 
 __all__ = [
     "ABSENT",
@@ -66,7 +66,7 @@ _EXC_NAMES: Final = {
 
 
 def text_of(raw: object) -> str | None:
-    """Text of an OCTET STRING (made safe: ``sitewatch.devicetext``), an OID or an integer;
+    """Text of an OCTET STRING (made safe: ``sitewatch.core.devicetext``), an OID or an integer;
     None for anything else (NULL, exceptions, missing)."""
     if type(raw) is bytes or type(raw) is str:
         return device_text(raw)

@@ -27,7 +27,7 @@ them; nested blocks become savepoints, so a failed inner command is undone witho
 outer work. Every write opens its own (nested) transaction, so called alone it is atomic too.
 
 Privacy. The file (and its ``-wal`` and ``-shm``) is 0600 and a directory it creates 0700: it
-holds contacts and the outbox (see ``sitewatch.privatefiles``).
+holds contacts and the outbox (see ``sitewatch.core.privatefiles``).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from sitewatch.config.schema import Config
-from sitewatch.privatefiles import private_dir, private_file
+from sitewatch.core.privatefiles import private_dir, private_file
 from sitewatch.store.errors import StoreError
 from sitewatch.store.schema import migrate
 

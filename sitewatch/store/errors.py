@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from sitewatch.errors import SitewatchError
+from sitewatch.core.errors import SitewatchError
 
 __all__ = ["SchemaTooNew", "StoreError"]
 

@@ -10,18 +10,10 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+from sitewatch.core.conditions import Condition, RuntimeEstimate, Severity, Summary
+from sitewatch.core.incident import EventKind, Incident, IncidentState, TimelineEvent
 from sitewatch.incidents.errors import IncidentNotFound, MaintenanceNotFound
 from sitewatch.incidents.maintenance import MaintenanceScope, MaintenanceSource, MaintenanceWindow, WindowSpec
-from sitewatch.incidents.model import (
-    Condition,
-    EventKind,
-    Incident,
-    IncidentState,
-    RuntimeEstimate,
-    Severity,
-    Summary,
-    TimelineEvent,
-)
 from sitewatch.store.database import Repository, Row
 
 __all__ = ["IncidentStore"]

@@ -22,9 +22,9 @@ from pydantic import ValidationError
 
 from sitewatch.config.validation import validation_issues
 from sitewatch.config.yamlsource import read_yaml
-from sitewatch.errors import ProfileError
-from sitewatch.incidents.model import Condition
-from sitewatch.model import SnmpValue
+from sitewatch.core.conditions import Condition
+from sitewatch.core.errors import ProfileError
+from sitewatch.core.model import SnmpValue
 from sitewatch.snmp.values import text_of
 from sitewatch.traps.schema import SelectRule, StateFrom, SubjectSpec, TrapMapFile, TrapSpec
 

@@ -40,12 +40,12 @@ from pysnmp.entity.engine import SnmpEngine
 from pysnmp.entity.rfc3413 import ntfrcv
 from pysnmp.proto import rfc1902
 
-from sitewatch.clock import Clock, SystemClock
 from sitewatch.config.schema import Config
-from sitewatch.devicetext import device_text
-from sitewatch.errors import PollError
-from sitewatch.incidents.model import TrapEvent
-from sitewatch.model import SnmpException
+from sitewatch.core.clock import Clock, SystemClock
+from sitewatch.core.conditions import TrapEvent
+from sitewatch.core.devicetext import device_text
+from sitewatch.core.errors import PollError
+from sitewatch.core.model import SnmpException
 from sitewatch.snmp.pysnmp_values import to_snmp_value
 from sitewatch.snmp.values import render
 from sitewatch.traps.catalog import TrapCatalog

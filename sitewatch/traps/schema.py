@@ -27,7 +27,7 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 
 from sitewatch.config.base import Strict
-from sitewatch.incidents.model import Condition
+from sitewatch.core.conditions import Condition
 
 __all__ = ["SelectRule", "SelectSpec", "StateFrom", "SubjectSpec", "TrapMapFile", "TrapSpec"]
 

@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sitewatch.config.schema import Config
+from sitewatch.polling.site_plans import site_plans
 from sitewatch.snmp.client import UsmAuth
-from sitewatch.targets import site_plans
 
 __all__ = ["AMBIGUOUS", "SourceEntry", "TrapSources", "normalize_address"]
 

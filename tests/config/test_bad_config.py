@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from sitewatch.config.loader import load_config
-from sitewatch.errors import ConfigError, ConfigIssue
+from sitewatch.core.errors import ConfigError, ConfigIssue
 
 BAD = Path(__file__).resolve().parent.parent / "fixtures" / "bad-config"
 PROFILES = frozenset({"ups-mib", "if-mib", "entity-sensor", "eltek-smartpack", "snr-erd"})

@@ -10,7 +10,7 @@ import yaml
 
 from sitewatch.config.csvsites import COLUMNS, csv_to_yaml, sites_from_csv
 from sitewatch.config.schema import Criticality, Site, SiteKind
-from sitewatch.errors import ConfigError, ConfigIssue
+from sitewatch.core.errors import ConfigError, ConfigIssue
 
 EXAMPLE_CSV = Path(__file__).resolve().parents[2] / "config" / "gialai" / "post-offices.csv"
 

@@ -11,7 +11,7 @@ import pytest
 from sitewatch.config.loader import load_config
 from sitewatch.config.schema import SecretRef, SnmpV1V2Credential, SnmpV3Credential
 from sitewatch.config.yamlsource import ALIAS_FLOOR, MAX_DEPTH, read_yaml
-from sitewatch.errors import ConfigError, ConfigIssue
+from sitewatch.core.errors import ConfigError, ConfigIssue
 
 PROFILES = frozenset({"ups-mib", "if-mib"})
 

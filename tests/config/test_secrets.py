@@ -10,7 +10,7 @@ import pytest
 from sitewatch.config.loader import load_config
 from sitewatch.config.schema import SnmpV3Credential
 from sitewatch.config.summary import format_summary
-from sitewatch.errors import ConfigError
+from sitewatch.core.errors import ConfigError
 
 ENV_SECRET = "env-secret-7f3a9c"
 FILE_SECRET = "file-secret-2b8d41"

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from sitewatch.incidents.model import Condition
+from sitewatch.core.conditions import Condition
 from sitewatch.messages.sms import to_gsm7
 from sitewatch.messages.vocabulary import vocabulary
 from sitewatch.notify.model import MessageKind

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from sitewatch.api import MAX_BODY_BYTES
-from sitewatch.httpserver import MAX_CONNECTIONS, MAX_HEAD_BYTES
+from sitewatch.web.app import MAX_BODY_BYTES
+from sitewatch.web.server import MAX_CONNECTIONS, MAX_HEAD_BYTES
 from tests.agents import free_udp_port
 from tests.daemon.conftest import API_TOKEN, API_TOKENS, Running, running_daemon, site, write_config
 

@@ -20,9 +20,10 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from sitewatch.config.schema import Config
+from sitewatch.core.conditions import Condition, Phrase, Summary, Transition, TransitionKind, part
+from sitewatch.core.incident import Incident
 from sitewatch.escalation.engine import EscalationEngine
 from sitewatch.incidents.lifecycle import IncidentChange
-from sitewatch.incidents.model import Condition, Incident, Phrase, Summary, Transition, TransitionKind, part
 from sitewatch.incidents.service import IncidentService
 from sitewatch.messages.acklinks import AckSigner
 from sitewatch.notify.registry import build_notifiers

@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from sitewatch.clock import SystemClock
 from sitewatch.config.schema import Config
+from sitewatch.core.clock import SystemClock
 from sitewatch.escalation.engine import EscalationEngine
 from sitewatch.notify.model import Contact, Message, MessageKind
 from sitewatch.notify.registry import build_notifiers

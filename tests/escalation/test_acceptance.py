@@ -10,11 +10,12 @@ import re
 import httpx
 from starlette.applications import Starlette
 
+from sitewatch.core.conditions import Condition
+from sitewatch.core.incident import IncidentState
 from sitewatch.escalation.state import Status
-from sitewatch.incidents.model import Condition, IncidentState
-from sitewatch.messages.ackactions import IncidentAcks
+from sitewatch.incidents.acks import IncidentAcks
 from sitewatch.messages.acklinks import AckSigner
-from sitewatch.messages.ackpage import ack_routes
+from sitewatch.web.ack import ack_routes
 from tests.escalation.conftest import MIN, T0, World, WorldFactory
 
 AN, BINH, CUONG = "+84901000001", "+84901000002", "+84901000003"

@@ -8,9 +8,10 @@ from collections import Counter
 from pathlib import Path
 
 from sitewatch.config.schema import Config
+from sitewatch.core.conditions import Condition, Transition, TransitionKind
+from sitewatch.core.incident import IncidentState
 from sitewatch.escalation.engine import EscalationEngine
 from sitewatch.escalation.state import Status
-from sitewatch.incidents.model import Condition, IncidentState, Transition, TransitionKind
 from sitewatch.store.database import SqliteDatabase
 from sitewatch.store.incidents import IncidentStore
 from tests.escalation.conftest import MIN, T0, World, WorldFactory

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from sitewatch.core.incident import IncidentState
 from sitewatch.escalation.state import Status
-from sitewatch.incidents.model import IncidentState
 from tests.escalation.conftest import MIN, T0, World
 
 AN, BINH = "+84901000001", "+84901000002"

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from sitewatch.core.conditions import Condition
 from sitewatch.escalation.history import Notification, mask_address
 from sitewatch.incidents.errors import IncidentNotFound
-from sitewatch.incidents.model import Condition
 from sitewatch.notify.model import MessageKind
 from tests.escalation.conftest import MIN, T0, World, WorldFactory
 

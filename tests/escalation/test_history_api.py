@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from sitewatch.api import build_app
-from sitewatch.metrics import Exposition
-from sitewatch.oncall.api import oncall_routes
-from sitewatch.state import FleetState
+from sitewatch.metrics.exposition import Exposition
+from sitewatch.polling.fleet_snapshot import FleetState
+from sitewatch.web.app import build_app
+from sitewatch.web.oncall import oncall_routes
 from tests.escalation.conftest import MIN, T0, World, WorldFactory
 from tests.escalation.test_history import _night
 

@@ -9,6 +9,8 @@ import pytest
 
 from sitewatch.config.oncall_schema import Target
 from sitewatch.config.schema import Config
+from sitewatch.core.conditions import Condition, Severity
+from sitewatch.core.incident import Incident, IncidentState
 from sitewatch.escalation.policy import PolicySnapshot, snapshot
 from sitewatch.escalation.ratelimit import RETRY_CAP, TokenBucket, retry_delay
 from sitewatch.escalation.routing import route_incident
@@ -20,7 +22,6 @@ from sitewatch.escalation.targets import (
     immediate_contacts,
     resolve_targets,
 )
-from sitewatch.incidents.model import Condition, Incident, IncidentState, Severity
 from sitewatch.oncall.schedule import who_is_on_call
 from tests.escalation.conftest import T0, World, WorldFactory, make_config
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sitewatch.config.incident_schema import ThresholdOverrides
 from sitewatch.config.schema import BackupSpec, Config, Criticality, Site, SiteKind
-from sitewatch.evaluate import SiteContext, SiteEvalState, evaluate, evaluate_trap, site_context
-from sitewatch.incidents.model import Condition, Transition, TransitionKind, TrapEvent
+from sitewatch.core.conditions import Condition, Transition, TransitionKind, TrapEvent
+from sitewatch.core.model import PollErrorKind, PollResult, Reading
+from sitewatch.evaluation import SiteContext, SiteEvalState, evaluate, evaluate_trap, site_context
 from sitewatch.messages.readings import summary_text
 from sitewatch.messages.vocabulary import EN
-from sitewatch.model import PollErrorKind, PollResult, Reading
 
 SITE = "GL-BTS-001"
 T0 = 1_750_000_000.0

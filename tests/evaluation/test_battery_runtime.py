@@ -9,7 +9,7 @@ import functools
 import pytest
 
 from bench.battery_runtime import Discharge, discharges, measure, peukert_discharge, simulator_discharge
-from sitewatch.battery import (
+from sitewatch.evaluation.battery import (
     BatteryNow,
     BatteryParams,
     BatterySample,

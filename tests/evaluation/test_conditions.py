@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from sitewatch.config.schema import Criticality
-from sitewatch.incidents.model import Condition, Severity, TransitionKind
+from sitewatch.core.conditions import Condition, Severity, TransitionKind
 from tests.evaluation.helpers import Feed, context, of, phases, words
 
 OPEN, R = TransitionKind.OPENED, TransitionKind.RESOLVED

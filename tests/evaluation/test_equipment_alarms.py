@@ -13,9 +13,9 @@ import pytest
 
 from sitewatch.config.loader import load_config
 from sitewatch.config.schema import Criticality
-from sitewatch.evaluate import site_context
-from sitewatch.incidents.model import POWER_CONDITIONS, Condition, Severity, TransitionKind
-from sitewatch.model import Reading
+from sitewatch.core.conditions import POWER_CONDITIONS, Condition, Severity, TransitionKind
+from sitewatch.core.model import Reading
+from sitewatch.evaluation import site_context
 from tests.evaluation.helpers import Feed, context, of, phases, words
 from tests.evaluation.helpers import alarms as table
 

@@ -3,7 +3,7 @@ stays open until things are steady again."""
 
 from __future__ import annotations
 
-from sitewatch.incidents.model import Condition, TransitionKind
+from sitewatch.core.conditions import Condition, TransitionKind
 from tests.evaluation.helpers import Feed, context
 
 OPEN, R, F, S = TransitionKind.OPENED, TransitionKind.RESOLVED, TransitionKind.FLAPPING, TransitionKind.STEADY

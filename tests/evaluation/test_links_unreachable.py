@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sitewatch.incidents.model import Condition, TransitionKind
-from sitewatch.model import PollErrorKind
+from sitewatch.core.conditions import Condition, TransitionKind
+from sitewatch.core.model import PollErrorKind
 from tests.evaluation.helpers import Feed, context, interface, of, words
 
 OPEN, R = TransitionKind.OPENED, TransitionKind.RESOLVED

@@ -3,7 +3,7 @@ runtime on battery transitions, and UPDATED only when the prediction really move
 
 from __future__ import annotations
 
-from sitewatch.incidents.model import Condition, TransitionKind
+from sitewatch.core.conditions import Condition, TransitionKind
 from sitewatch.simulator.battery import BatterySpec
 from tests.evaluation.helpers import T0, Feed, context, words
 

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from sitewatch.battery import MAX_SAMPLES
-from sitewatch.evaluate import SiteEvalState
-from sitewatch.incidents.model import Condition, TransitionKind
+from sitewatch.core.conditions import Condition, TransitionKind
+from sitewatch.evaluation import SiteEvalState
+from sitewatch.evaluation.battery import MAX_SAMPLES
 from tests.evaluation.helpers import Feed, context, interface
 
 OPEN, R = TransitionKind.OPENED, TransitionKind.RESOLVED

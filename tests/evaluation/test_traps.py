@@ -3,7 +3,7 @@ confirmation poll."""
 
 from __future__ import annotations
 
-from sitewatch.incidents.model import Condition, TransitionKind
+from sitewatch.core.conditions import Condition, TransitionKind
 from tests.evaluation.helpers import Feed, words
 
 OPEN, R, U = TransitionKind.OPENED, TransitionKind.RESOLVED, TransitionKind.UPDATED

@@ -6,9 +6,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sitewatch.core.conditions import Condition, TransitionKind
+from sitewatch.core.model import Reading
 from sitewatch.evaluation.engine import RUNTIME_HOLD
-from sitewatch.incidents.model import Condition, TransitionKind
-from sitewatch.model import Reading
 from tests.evaluation.helpers import T0, Feed, context, interface
 
 OPEN, R = TransitionKind.OPENED, TransitionKind.RESOLVED

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from sitewatch.config.schema import Criticality, Site, SiteKind
+from sitewatch.core.conditions import Condition, RuntimeEstimate, Summary, Transition, TransitionKind
 from sitewatch.incidents.lifecycle import IncidentLifecycle
-from sitewatch.incidents.model import Condition, RuntimeEstimate, Summary, Transition, TransitionKind
 from sitewatch.store.incidents import IncidentStore
 from tests.store import incident_store
 

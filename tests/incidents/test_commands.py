@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from sitewatch.errors import SitewatchError
+from sitewatch.core.conditions import Condition
+from sitewatch.core.errors import SitewatchError
+from sitewatch.core.incident import EventKind, IncidentState
 from sitewatch.incidents.errors import IncidentError, IncidentNotFound, InvalidTransition
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentLifecycle
-from sitewatch.incidents.model import Condition, EventKind, IncidentState
 from tests.incidents.conftest import T0, tr
 
 

@@ -4,8 +4,9 @@ depth; recovery unsuppresses and asks for a re-poll; power incidents are never s
 from __future__ import annotations
 
 from sitewatch.config.schema import Site
+from sitewatch.core.conditions import Condition, TransitionKind
+from sitewatch.core.incident import EventKind, Incident
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentLifecycle, repoll_sites
-from sitewatch.incidents.model import Condition, EventKind, Incident, TransitionKind
 from tests.incidents.conftest import SITES, T0, tr
 
 UNREACH, LINK = Condition.SITE_UNREACHABLE, Condition.LINK_DOWN

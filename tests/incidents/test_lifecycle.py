@@ -8,11 +8,8 @@ from pathlib import Path
 import pytest
 
 from sitewatch.config.schema import Criticality
-from sitewatch.incidents.lifecycle import ChangeKind, IncidentLifecycle
-from sitewatch.incidents.model import (
+from sitewatch.core.conditions import (
     Condition,
-    EventKind,
-    IncidentState,
     Phrase,
     RuntimeEstimate,
     Severity,
@@ -21,6 +18,8 @@ from sitewatch.incidents.model import (
     part,
     severity_for,
 )
+from sitewatch.core.incident import EventKind, IncidentState
+from sitewatch.incidents.lifecycle import ChangeKind, IncidentLifecycle
 from tests.incidents.conftest import T0, tr
 from tests.store import incident_store
 

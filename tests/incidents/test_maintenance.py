@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from sitewatch.config.incident_schema import MaintenanceSpec
+from sitewatch.core.conditions import Condition, TransitionKind
+from sitewatch.core.incident import EventKind
 from sitewatch.incidents.errors import InvalidMaintenance, MaintenanceNotFound
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentLifecycle
 from sitewatch.incidents.maintenance import MaintenanceScope, MaintenanceSource
-from sitewatch.incidents.model import Condition, EventKind, TransitionKind
 from sitewatch.store.incidents import IncidentStore
 from tests.incidents.conftest import SITES, T0, tr
 

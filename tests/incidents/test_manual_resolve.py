@@ -21,18 +21,19 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from sitewatch.api_access import AccessControl
-from sitewatch.api_incidents import incident_routes
 from sitewatch.config.schema import BackupSpec, Config, Site, SiteKind
-from sitewatch.httpserver import EmbeddedServer
+from sitewatch.core.conditions import Condition
+from sitewatch.core.incident import EventKind, IncidentState
+from sitewatch.core.model import PollErrorKind, PollResult, Reading
 from sitewatch.incidents.errors import StillActive
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentChange
-from sitewatch.incidents.model import Condition, EventKind, IncidentState
 from sitewatch.incidents.service import IncidentService
-from sitewatch.model import PollErrorKind, PollResult, Reading
-from sitewatch.state import SiteStatus
+from sitewatch.polling.fleet_snapshot import SiteStatus
 from sitewatch.store.database import SqliteDatabase
 from sitewatch.store.incidents import IncidentStore
+from sitewatch.web.access import AccessControl
+from sitewatch.web.incidents import incident_routes
+from sitewatch.web.server import EmbeddedServer
 from tests.evaluation.helpers import interface, phases, readings
 from tests.evaluation.test_conditions import CASES
 from tests.traps.conftest import FixedClock

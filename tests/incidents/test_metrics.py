@@ -5,9 +5,9 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, generate_latest
 
 from sitewatch.config.schema import Config
+from sitewatch.core.conditions import Condition, TransitionKind, TrapEvent
 from sitewatch.incidents.lifecycle import ChangeKind
 from sitewatch.incidents.metrics import IncidentCollector
-from sitewatch.incidents.model import Condition, TransitionKind, TrapEvent
 from sitewatch.incidents.service import IncidentService
 from sitewatch.store.incidents import IncidentStore
 from tests.incidents.conftest import SITES, T0

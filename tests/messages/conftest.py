@@ -12,15 +12,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sitewatch.config.schema import Criticality, PowerSupply, Site, SiteKind, StationLevel, Utility, UtilityKind
-from sitewatch.incidents.model import (
-    Condition,
-    Incident,
-    IncidentState,
-    RuntimeEstimate,
-    Severity,
-    Summary,
-    severity_for,
-)
+from sitewatch.core.conditions import Condition, RuntimeEstimate, Severity, Summary, severity_for
+from sitewatch.core.incident import Incident, IncidentState
 from sitewatch.messages.acklinks import AckSigner
 
 TZ = "Asia/Ho_Chi_Minh"

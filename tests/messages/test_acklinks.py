@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from sitewatch.config.base import SecretRef
 from sitewatch.config.oncall_schema import AckLinks
-from sitewatch.errors import SitewatchError
+from sitewatch.core.errors import SitewatchError
 from sitewatch.messages.acklinks import (
     AckGrant,
     AckLinkError,

@@ -6,8 +6,8 @@ import string
 
 import pytest
 
+from sitewatch.core.conditions import Condition, Part, Phrase, Summary, part
 from sitewatch.evaluation.conditions import ALARMS
-from sitewatch.incidents.model import Condition, Part, Phrase, Summary, part
 from sitewatch.messages.readings import summary_text
 from sitewatch.messages.vocabulary import EN, LANGUAGES, VI, Vocabulary
 

@@ -10,7 +10,8 @@ from dataclasses import replace
 import pytest
 
 from sitewatch.config.schema import Criticality, Site, SiteKind
-from sitewatch.incidents.model import Condition, IncidentState, Phrase, Summary, part
+from sitewatch.core.conditions import Condition, Phrase, Summary, part
+from sitewatch.core.incident import IncidentState
 from sitewatch.messages.context import ChannelOutage, MessageContext, SiteIncident, site_entries
 from sitewatch.messages.render import render
 from sitewatch.messages.sms import sms_encoding, sms_segments

@@ -8,7 +8,7 @@ import string
 import pytest
 
 from sitewatch.config.schema import Criticality, SiteKind, StationLevel
-from sitewatch.incidents.model import Condition, Severity, severity_for
+from sitewatch.core.conditions import Condition, Severity, severity_for
 from sitewatch.messages.context import MessageContext, SiteIncident
 from sitewatch.messages.render import render
 from sitewatch.messages.sms import sms_encoding, to_gsm7

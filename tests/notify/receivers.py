@@ -40,7 +40,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from sitewatch.httpserver import EmbeddedServer
+from sitewatch.web.server import EmbeddedServer
 from tests.notify import certs
 
 __all__ = ["CaptureServer", "CapturedMail", "CapturedRequest", "SmtpCapture", "TlsFiles", "closed_port", "tls_files"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from sitewatch.errors import PermanentSendError, RetryableSendError, SendError
+from sitewatch.core.errors import PermanentSendError, RetryableSendError, SendError
 from sitewatch.messages.layout import Document, Fact, to_html, to_text
 from sitewatch.notify.model import Delivery, Notifier
 from sitewatch.notify.registry import CHANNELS, build_notifier

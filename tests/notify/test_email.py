@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sitewatch.errors import PermanentSendError
+from sitewatch.core.errors import PermanentSendError
 from tests.notify.cases import ACK_URL, SITE, SMTP_PASSWORD, SMTP_USER, VIETNAMESE, open_notifier, page
 from tests.notify.receivers import SmtpCapture, TlsFiles
 

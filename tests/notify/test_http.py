@@ -9,7 +9,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from sitewatch.errors import PermanentSendError, RetryableSendError
+from sitewatch.core.errors import PermanentSendError, RetryableSendError
 from sitewatch.notify.redact import Redactor, register, unregister
 from tests.notify.cases import open_notifier, page
 from tests.notify.receivers import CaptureServer, TlsFiles

@@ -14,7 +14,7 @@ from sitewatch.config.base import SecretRef
 from sitewatch.config.loader import load_config
 from sitewatch.config.oncall_schema import ChannelConfig
 from sitewatch.config.schema import Config
-from sitewatch.errors import ConfigError, PermanentSendError
+from sitewatch.core.errors import ConfigError, PermanentSendError
 from sitewatch.notify.channel import Address, ChannelSettings, ChannelType
 from sitewatch.notify.model import Delivery
 from sitewatch.notify.registry import CHANNELS, build_notifier, build_notifiers, validate_channel

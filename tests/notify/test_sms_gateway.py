@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sitewatch.errors import PermanentSendError, RetryableSendError
+from sitewatch.core.errors import PermanentSendError, RetryableSendError
 from tests.notify.cases import ACK_URL, VIETNAMESE, open_notifier, page
 from tests.notify.receivers import CaptureServer
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sitewatch.errors import PermanentSendError, RetryableSendError
+from sitewatch.core.errors import PermanentSendError, RetryableSendError
 from sitewatch.notify.model import MessageKind
 from tests.notify.cases import ACK_URL, SITE, VIETNAMESE, open_notifier, page
 from tests.notify.receivers import CaptureServer

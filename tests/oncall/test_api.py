@@ -11,7 +11,7 @@ import pytest
 from starlette.applications import Starlette
 
 from sitewatch.config.schema import Config
-from sitewatch.oncall.api import oncall_routes
+from sitewatch.web.oncall import oncall_routes
 from tests.oncall.util import at
 
 NOW = at("2026-12-22T17:30")

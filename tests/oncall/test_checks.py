@@ -9,7 +9,7 @@ import pytest
 
 from sitewatch.cli import main
 from sitewatch.config.loader import load_config
-from sitewatch.errors import ConfigError
+from sitewatch.core.errors import ConfigError
 from sitewatch.oncall.checks import oncall_warnings
 from tests.oncall.util import at
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from sitewatch.config.loader import load_config
 from sitewatch.config.schema import Config, Criticality
+from sitewatch.core.conditions import Condition, Severity
+from sitewatch.core.incident import Incident, IncidentState
 from sitewatch.escalation.routing import route_incident
-from sitewatch.incidents.model import Condition, Incident, IncidentState, Severity
 from sitewatch.oncall.checks import oncall_warnings
 from sitewatch.oncall.schedule import on_call_for_team, schedule_for, shift_starts, who_is_on_call
 from sitewatch.simulator.fleetconfig import fleet_config, write_fleet_config

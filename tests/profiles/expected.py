@@ -13,7 +13,7 @@ from typing import Final
 
 import pytest
 
-from sitewatch.model import Reading
+from sitewatch.core.model import Reading
 from tests.agents import FIXTURES
 
 __all__ = ["ABSENT", "BUILT", "DETECTED", "EXPECTED", "RECORDINGS", "check", "key", "recording_path"]

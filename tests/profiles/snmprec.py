@@ -10,7 +10,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from sitewatch.model import SnmpValue
+from sitewatch.core.model import SnmpValue
 from sitewatch.snmp.client import FetchPlan
 
 __all__ = ["apply_plan", "parse_snmprec", "read_snmprec"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from sitewatch.model import Reading, SnmpException, SnmpValue
+from sitewatch.core.model import Reading, SnmpException, SnmpValue
 from sitewatch.snmp.profiles import CompiledProfiles, compile_profiles, load_profiles
 from sitewatch.snmp.values import make_reading, render
 from tests.profiles.expected import ABSENT, key

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from sitewatch.errors import ProfileError
-from sitewatch.model import SnmpValue
+from sitewatch.core.errors import ProfileError
+from sitewatch.core.model import SnmpValue
 from sitewatch.snmp.profiles import Profile, compile_profiles, load_profiles
 from tests.profiles.expected import key
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from sitewatch.config.schema import SnmpTarget
-from sitewatch.errors import ProfileError
+from sitewatch.core.errors import ProfileError
+from sitewatch.polling.site_plans import _target
 from sitewatch.snmp.contacts import wire, wiring_of
 from sitewatch.snmp.profiles import Profile, compile_profiles, load_profiles
-from sitewatch.targets import _target
 from tests.profiles.expected import ABSENT, check, key, recording_path
 from tests.profiles.snmprec import apply_plan, read_snmprec
 

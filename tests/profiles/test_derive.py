@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sitewatch.model import SnmpException, SnmpValue
+from sitewatch.core.model import SnmpException, SnmpValue
 from sitewatch.snmp.profile_schema import Profile
 from sitewatch.snmp.profiles import CompiledProfiles, compile_profiles
 

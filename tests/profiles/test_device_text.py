@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from sitewatch.devicetext import LIMIT
+from sitewatch.core.devicetext import LIMIT
 from sitewatch.snmp.client import Target
 from sitewatch.snmp.lean_client import LeanSnmpClient
 from sitewatch.snmp.profiles import compile_profiles, load_profiles

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from sitewatch.config.schema import Site
-from sitewatch.metrics import Exposition
-from sitewatch.model import PollResult
+from sitewatch.core.model import PollResult
+from sitewatch.metrics.exposition import Exposition
+from sitewatch.polling.fleet_snapshot import FleetState
 from sitewatch.snmp.contacts import wire, wiring_of
 from sitewatch.snmp.profiles import (
     SYS_OBJECT_ID,
@@ -22,7 +23,6 @@ from sitewatch.snmp.profiles import (
     detection_plan,
     load_profiles,
 )
-from sitewatch.state import FleetState
 from tests.profiles.expected import BUILT
 from tests.profiles.snmprec import apply_plan, read_snmprec
 

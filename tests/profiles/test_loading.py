@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sitewatch.errors import ProfileError
+from sitewatch.core.errors import ProfileError
 from sitewatch.snmp.profiles import (
     SHIPPED_DIR,
     available_profile_names,

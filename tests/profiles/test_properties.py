@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sitewatch.model import CANONICAL, ReadingKind, SnmpException
+from sitewatch.core.model import CANONICAL, ReadingKind, SnmpException
 from sitewatch.snmp.profiles import CompiledProfiles, compile_profiles, load_profiles
 
 PROFILES = load_profiles()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from sitewatch.model import CANONICAL, ReadingKind
+from sitewatch.core.model import CANONICAL, ReadingKind
 from sitewatch.snmp.profiles import (
     SYS_OBJECT_ID,
     Profile,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sitewatch.simulator.battery import BatterySpec, BatteryStatus, volts_per_cell
-from sitewatch.simulator.state import SiteState, settle
+from sitewatch.simulator.site_state import SiteState, settle
 
 SPEC = BatterySpec.of(capacity_ah=200, nominal_volts=48, load_watts=1200)  # 9.6 kWh, 1.2 kW → 8 h
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sitewatch.model import SnmpException
+from sitewatch.core.model import SnmpException
 from sitewatch.snmp.ber import REQUEST_ID_RANGE, DecodeError, Pdu, Tag, decode_message, decode_oid
 from sitewatch.snmp.ber_encode import build_request, encode_message, encode_oid, encode_value
 

@@ -8,7 +8,7 @@ import contextlib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sitewatch.model import SnmpException, SnmpValue
+from sitewatch.core.model import SnmpException, SnmpValue
 from sitewatch.snmp.ber import (
     DecodeError,
     Pdu,

@@ -14,7 +14,7 @@ from pyasn1.codec.ber import decoder, encoder
 from pyasn1.type import univ
 from pysnmp.proto.api import v1, v2c
 
-from sitewatch.model import SnmpException, SnmpValue
+from sitewatch.core.model import SnmpException, SnmpValue
 from sitewatch.snmp.ber import Pdu, Tag, decode_message
 from sitewatch.snmp.ber_encode import build_request, encode_message, encode_oid
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import snmpsim as snmpsim_package
 
-from sitewatch.errors import PollError
-from sitewatch.model import PollErrorKind, SnmpException, SnmpValue
+from sitewatch.core.errors import PollError
+from sitewatch.core.model import PollErrorKind, SnmpException, SnmpValue
 from sitewatch.snmp.client import FetchPlan, Target
 from sitewatch.snmp.lean_client import LeanSnmpClient
 from tests.agents import FIXTURES, SnmpdAgent, SnmpsimAgent, free_udp_port

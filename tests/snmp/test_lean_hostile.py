@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from prometheus_client import generate_latest
 
-from sitewatch.errors import PollError
-from sitewatch.metrics import SelfMetrics
-from sitewatch.model import PollErrorKind, SnmpValue
+from sitewatch.core.errors import PollError
+from sitewatch.core.model import PollErrorKind, SnmpValue
+from sitewatch.metrics.self_metrics import SelfMetrics
 from sitewatch.snmp.ber import Message, Pdu, Tag, decode_message
 from sitewatch.snmp.ber_encode import encode_message, encode_oid_tlv
 from sitewatch.snmp.client import FetchPlan, Target

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sitewatch.model import SnmpValue
+from sitewatch.core.model import SnmpValue
 from sitewatch.simulator.mibs import Table, gauge, integer, oid_value, text, timeticks
 from sitewatch.simulator.proxy import SiteProxy
 from sitewatch.simulator.responder import SnmpsimResponder

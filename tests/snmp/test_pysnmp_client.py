@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import pytest_asyncio
 
-from sitewatch.errors import PollError
-from sitewatch.model import PollErrorKind, SnmpException
+from sitewatch.core.errors import PollError
+from sitewatch.core.model import PollErrorKind, SnmpException
 from sitewatch.snmp.client import FetchPlan, Target
 from sitewatch.snmp.pysnmp_client import PysnmpClient
 from tests.agents import FIXTURES, SnmpdAgent, SnmpsimAgent, free_udp_port

@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import pytest
 import pytest_asyncio
 
-from sitewatch.errors import PollError
-from sitewatch.model import PollErrorKind
+from sitewatch.core.errors import PollError
+from sitewatch.core.model import PollErrorKind
 from sitewatch.snmp.client import FetchPlan, Target, UsmAuth
 from sitewatch.snmp.pysnmp_client import PysnmpClient
 from tests.agents import SnmpdAgent

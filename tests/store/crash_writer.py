@@ -17,8 +17,8 @@ import json
 import sys
 
 from sitewatch.config.schema import Site, SiteKind
+from sitewatch.core.conditions import Condition, Summary, Transition, TransitionKind
 from sitewatch.incidents.lifecycle import ChangeKind, IncidentLifecycle
-from sitewatch.incidents.model import Condition, Summary, Transition, TransitionKind
 from sitewatch.store.database import SqliteDatabase
 from sitewatch.store.incidents import IncidentStore
 

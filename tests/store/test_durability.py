@@ -18,16 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from sitewatch.core.conditions import POWER_CONDITIONS, Condition, Severity, Summary, Transition, TransitionKind
+from sitewatch.core.incident import EventKind
 from sitewatch.incidents.lifecycle import IncidentLifecycle
-from sitewatch.incidents.model import (
-    POWER_CONDITIONS,
-    Condition,
-    EventKind,
-    Severity,
-    Summary,
-    Transition,
-    TransitionKind,
-)
 from sitewatch.store.incidents import IncidentStore
 from tests.incidents.conftest import SITES, T0
 from tests.store import incident_store

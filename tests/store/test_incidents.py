@@ -10,17 +10,9 @@ from pathlib import Path
 import pytest
 
 from sitewatch.config.loader import load_config
+from sitewatch.core.conditions import Condition, Phrase, RuntimeEstimate, Severity, Summary, part
+from sitewatch.core.incident import EventKind, IncidentState
 from sitewatch.incidents.errors import IncidentNotFound
-from sitewatch.incidents.model import (
-    Condition,
-    EventKind,
-    IncidentState,
-    Phrase,
-    RuntimeEstimate,
-    Severity,
-    Summary,
-    part,
-)
 from sitewatch.store.database import SqliteDatabase, database_path
 from sitewatch.store.errors import SchemaTooNew, StoreError
 from sitewatch.store.incidents import IncidentStore

@@ -7,8 +7,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from sitewatch.core.conditions import Condition
 from sitewatch.incidents.lifecycle import IncidentLifecycle
-from sitewatch.incidents.model import Condition
 from sitewatch.store.escalations import EscalationStore
 from tests.incidents.conftest import SITES, T0, tr
 from tests.store import incident_store

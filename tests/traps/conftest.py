@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from sitewatch.incidents.model import TrapEvent
+from sitewatch.core.conditions import TrapEvent
 from sitewatch.snmp.client import UsmAuth
 from sitewatch.traps.receiver import TrapReceiver
 from sitewatch.traps.sources import SourceEntry, TrapSources

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench.trap_latency import Stage, measure
-from sitewatch.incidents.model import Condition, TrapEvent
+from sitewatch.core.conditions import Condition, TrapEvent
 
 
 async def test_bench_measures_every_trap_and_runs_the_stage() -> None:

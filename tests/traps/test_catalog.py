@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from sitewatch.errors import ProfileError
-from sitewatch.incidents.model import Condition
-from sitewatch.model import SnmpValue
+from sitewatch.core.conditions import Condition
+from sitewatch.core.errors import ProfileError
+from sitewatch.core.model import SnmpValue
 from sitewatch.traps.catalog import SHIPPED_MAPS, TrapCatalog, load_map_file
 
 C = Condition

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 
-from sitewatch.devicetext import LIMIT
-from sitewatch.incidents.model import Condition
+from sitewatch.core.conditions import Condition
+from sitewatch.core.devicetext import LIMIT
 from sitewatch.traps.sources import SourceEntry, TrapSources
 from tests.traps.conftest import Running
 from tests.traps.peers import UPS_ON_BATTERY, encode_v2c_trap, net_snmp, send_from
